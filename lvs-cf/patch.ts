@@ -1,0 +1,55 @@
+// The minimal text patch between the parsed text and an edited tree: unedited lines keep their
+// original line numbers, so the hunks are exactly the runs of removed and inserted lines.
+import { splitLines } from './lexer.ts';
+import type { LineNode, Node, SyntaxTree } from './syntax.ts';
+import type { PatchHunk } from './api-types.ts';
+
+function flatten(nodes: Node[], out: LineNode[]): LineNode[] {
+  for (const n of nodes) {
+    if (n.type === 'line') out.push(n);
+    else {
+      out.push(n.header);
+      flatten(n.children, out);
+      if (n.close) out.push(n.close);
+    }
+  }
+  return out;
+}
+
+export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
+  const old = splitLines(oldText);
+  const offsetOf = (i: number) => (i < old.length ? old[i]!.offset : oldText.length);
+  const hunks: PatchHunk[] = [];
+  let p = 0; // next old line (0-based) not yet accounted for
+  let inserted: string[] = [];
+  const flush = (upTo: number) => {
+    if (upTo > p || inserted.length) {
+      const start = offsetOf(p);
+      const end = offsetOf(upTo);
+      hunks.push({ start, end, line: p + 1, removed: oldText.slice(start, end), inserted: inserted.join('') });
+    }
+    inserted = [];
+    p = upTo;
+  };
+  for (const line of flatten(tree.children, [])) {
+    if (line.num === null) {
+      inserted.push(line.text + line.eol);
+      continue;
+    }
+    flush(line.num - 1);
+    p = line.num;
+  }
+  flush(old.length);
+  return hunks;
+}
+
+/** Applies hunks (as computePatch returns them) to the old text. */
+export function applyPatch(oldText: string, hunks: PatchHunk[]): string {
+  let out = '';
+  let at = 0;
+  for (const h of hunks) {
+    out += oldText.slice(at, h.start) + h.inserted;
+    at = h.end;
+  }
+  return out + oldText.slice(at);
+}

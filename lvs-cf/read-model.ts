@@ -1,0 +1,326 @@
+// Reads the model out of the syntax tree the way lvsParseConfig() does: keyword by keyword, with
+// the daemons' defaults, integer and address readers, and their order dependence (quirk Q7).
+import type { Token } from './lexer.ts';
+import { stripDoubleQuotes } from './lexer.ts';
+import { keysFor, arity, type Level, type ValueKind } from './keywords.ts';
+import { syntaxError, diag, type Pos } from './diagnostics.ts';
+import { readCInteger, inetAton, formatIPv4, readPort, looksLikeHostname } from './values.ts';
+import { blockName, type BlockNode, type LineNode, type Node, type SyntaxTree } from './syntax.ts';
+import type { Diagnostic, LvsConfig, RealServer, Target, VirtualServer } from './model.ts';
+
+export function defaultConfig(): LvsConfig {
+  return {
+    serial_no: 0, primary: null, primary_private: null, primary_shared: null, backup: null, backup_private: null,
+    backup_shared: null, backup_active: false, heartbeat: false, heartbeat_port: 539, keepalive: 2, deadtime: 5,
+    rsh_command: 'rsh', network: 'nat', nat_router: null, nat_nmask: null, service: 'lvs', reservation_conflict_action: null,
+    debug_level: 'NONE', monitor_links: 0, syncdaemon: false, syncd_iface: 'eth0', syncd_id: 0, tcp_timeout: 0,
+    tcpfin_timeout: 0, udp_timeout: 0, hard_shutdown: true, active_cmd: null, inactive_cmd: null, ipvsadm: '/sbin/ipvsadm',
+    sync: false, virtuals: [], failovers: [],
+  };
+}
+
+export function defaultVirtual(kind: 'virtual' | 'failover', name: string, line: number): VirtualServer {
+  return {
+    kind, name, active: false, address: null, device: null, vip_nmask: null, sorry_server: null, fwmark: 0, protocol: 'tcp',
+    port: 80, scheduler: 'wlc', persistent: 0, pmask: null, send: null, expect: null, use_regex: false, send_program: null,
+    load_monitor: null, timeout: 10, reentry: 180, quiesce_server: false, client_monitor: null, start_cmd: null, stop_cmd: null,
+    servers: [], line,
+  };
+}
+
+/** Where each key's value sits, so semantic checks can point at it: `${targetId}|${key}`. */
+export type Positions = Map<string, Pos>;
+
+export function targetId(t: Target): string {
+  if (t.scope === 'global') return 'g';
+  if (t.scope === 'virtual') return `v${t.virtual}`;
+  return `v${t.virtual}s${t.server}`;
+}
+
+type Value = string | number | boolean | null | { address: string; device: string } | string[];
+
+export interface ReadResult {
+  model: LvsConfig;
+  positions: Positions;
+  /** Keys that are written in the file, per target id (to tell "absent" from "default"). */
+  present: Map<string, Set<string>>;
+  diagnostics: Diagnostic[];
+}
+
+export function readModel(tree: SyntaxTree): ReadResult {
+  const model = defaultConfig();
+  const positions: Positions = new Map();
+  const present = new Map<string, Set<string>>();
+  const diagnostics: Diagnostic[] = [];
+  // Failover blocks are indexed after all virtual blocks in targets.
+  const presentSet = (t: Target) => {
+    const id = targetId(t);
+    let s = present.get(id);
+    if (!s) present.set(id, (s = new Set()));
+    return s;
+  };
+
+  const readStatements = (nodes: Node[], level: Level, target: Target, apply: (key: string, v: Value, line: LineNode) => void, vs?: VirtualServer) => {
+    const keys = keysFor(level);
+    const seen = presentSet(target);
+    for (const n of nodes) {
+      if (n.type === 'block') {
+        if (n.level === 'server' && vs) readServer(n, vs, target as { scope: 'virtual'; virtual: number });
+        continue;
+      }
+      if (n.kind !== 'stmt') continue;
+      const num = n.num ?? 0;
+      const [kw, eq] = n.tokens as [Token, Token | undefined];
+      const kind = keys[kw.text];
+      if (!kind) {
+        diagnostics.push(unknownCommand(kw, num, level, target));
+        continue;
+      }
+      if (!eq || eq.text !== '=') {
+        diagnostics.push(
+          syntaxError('EQUALEXPECTED', `"${kw.text}" must be followed by " = " (with spaces around the =)`, at(num, eq ?? kw), target, kw.text),
+        );
+        continue;
+      }
+      const values = n.tokens.slice(2);
+      const v = readValue(kind, values, num, kw, eq, target, diagnostics);
+      if (v === undefined) continue;
+      if (seen.has(kw.text)) {
+        diagnostics.push(
+          diag('warning', 'DUPKEY', `"${kw.text}" is set more than once in this section; the daemons use the last value`, at(num, kw), target, kw.text),
+        );
+      }
+      seen.add(kw.text);
+      const first = values[0]!;
+      const last = values[values.length - 1]!;
+      positions.set(`${targetId(target)}|${kw.text}`, { line: num, column: first.col + 1, length: last.col + last.text.length - first.col });
+      apply(kw.text, v, n);
+    }
+  };
+
+  const readServer = (b: BlockNode, vs: VirtualServer, vt: { scope: 'virtual'; virtual: number }) => {
+    const num = b.header.num ?? 0;
+    // Quirk Q7: the real server's default port is the virtual's port *as parsed so far*.
+    const rs: RealServer = { name: blockName(b), address: '0.0.0.0', active: false, weight: 1, port: vs.port, line: num };
+    const target: Target = { scope: 'server', virtual: vt.virtual, server: vs.servers.length };
+    vs.servers.push(rs);
+    positions.set(`${targetId(target)}|@header`, { line: num, column: 1, length: b.header.text.length });
+    readStatements(b.children, 'server', target, (key, v) => {
+      (rs as unknown as Record<string, Value>)[key] = v;
+    });
+  };
+
+  const readVirtual = (b: BlockNode, index: number) => {
+    const num = b.header.num ?? 0;
+    const vs = (defaultVirtualFor(b, num));
+    const target: Target = { scope: 'virtual', virtual: index };
+    positions.set(`${targetId(target)}|@header`, { line: num, column: 1, length: b.header.text.length });
+    readStatements(
+      b.children,
+      b.level,
+      target,
+      (key, v, line) => {
+        if (key === 'address') {
+          const hd = v as { address: string; device: string };
+          vs.address = hd.address;
+          vs.device = hd.device;
+        } else if (key === 'pmask' && v === '255.255.255.255') {
+          diagnostics.push(
+            diag('warning', 'PMASKALLONES', 'the daemons read pmask = 255.255.255.255 as "no persistence netmask" (which means the same: one client address per entry); remove the line', at(line.num ?? 0, line.tokens[2]), target, key),
+          );
+          vs.pmask = null;
+        } else if ((key === 'vip_nmask' || key === 'pmask') && v === '0.0.0.0') {
+          vs[key] = null;
+        } else if (key === 'sorry_server' && v === '0.0.0.0') {
+          vs.sorry_server = null;
+        } else {
+          (vs as unknown as Record<string, Value>)[key] = v;
+        }
+      },
+      vs,
+    );
+    // Q7: a server that inherited the port before a later `port` line gets a port other than the
+    // virtual server's: the daemons run it on the earlier value.
+    const explicitPorts = new Set<number>();
+    vs.servers.forEach((rs, si) => {
+      if (present.get(targetId({ scope: 'server', virtual: index, server: si }))?.has('port')) explicitPorts.add(si);
+    });
+    vs.servers.forEach((rs, si) => {
+      if (!explicitPorts.has(si) && rs.port !== vs.port) {
+        diagnostics.push(
+          diag(
+            'error',
+            'PORTORDER',
+            `real server "${rs.name}" has no port and comes before the virtual server's "port = ${vs.port}" line: the daemons give it port ${rs.port}; move "port" above the server blocks or give the server its own port`,
+            { line: rs.line, column: 1, length: 6 },
+            { scope: 'server', virtual: index, server: si },
+            'port',
+          ),
+        );
+      }
+    });
+    return vs;
+  };
+
+  readStatements(tree.children, 'global', { scope: 'global' }, (key, v) => {
+    (model as unknown as Record<string, Value>)[key] = v;
+  });
+  const blocks = tree.children.filter((n): n is BlockNode => n.type === 'block');
+  for (const b of blocks) if (b.level === 'virtual') model.virtuals.push(readVirtual(b, model.virtuals.length));
+  for (const b of blocks) if (b.level === 'failover') model.failovers.push(readVirtual(b, model.virtuals.length + model.failovers.length));
+  if (model.nat_nmask === '0.0.0.0') model.nat_nmask = null;
+  return { model, positions, present, diagnostics };
+}
+
+function defaultVirtualFor(b: BlockNode, num: number): VirtualServer {
+  return defaultVirtual(b.level === 'failover' ? 'failover' : 'virtual', blockName(b), num);
+}
+
+function at(line: number, t: Token | undefined): Pos {
+  return { line, column: (t?.col ?? 0) + 1, length: t?.text.length ?? 1 };
+}
+
+const LEVEL_WORDS: Record<Level, string> = { global: 'at the top level', virtual: 'inside a virtual block', failover: 'inside a failover block', server: 'inside a server block' };
+
+function unknownCommand(kw: Token, line: number, level: Level, target: Target): Diagnostic {
+  let hint = '';
+  const eq = kw.text.indexOf('=');
+  if (eq > 0) hint = ` — write "${kw.text.slice(0, eq)} = ${kw.text.slice(eq + 1)}" with spaces around the =`;
+  else {
+    const elsewhere = (['global', 'virtual', 'server'] as Level[]).filter((l) => l !== level && keysFor(l)[kw.text]);
+    if (elsewhere.length) hint = ` — "${kw.text}" belongs ${LEVEL_WORDS[elsewhere[0]!]}`;
+    else if (kw.text === 'virtual' || kw.text === 'failover' || kw.text === 'server') hint = ' — blocks cannot be nested here';
+    else if (kw.text.toLowerCase() !== kw.text && keysFor(level)[kw.text.toLowerCase()]) hint = ` — keywords are lower case: "${kw.text.toLowerCase()}"`;
+  }
+  return syntaxError('BADCOMMAND', `"${kw.text}" is not a keyword ${LEVEL_WORDS[level]}${hint}`, at(line, kw), target);
+}
+
+function readValue(kind: ValueKind, values: Token[], line: number, kw: Token, eq: Token, target: Target, out: Diagnostic[]): Value | undefined {
+  const key = kw.text;
+  if (kind.kind === 'list') {
+    const first = values[0];
+    const last = values[values.length - 1];
+    if (!first || first.text !== '[' || !last || last.text !== ']' || values.length < 2) {
+      out.push(syntaxError('LISTEXPECTED', `"${key}" takes a list: ${key} = [ a b c ] with the brackets as separate words`, at(line, first ?? eq), target, key));
+      return undefined;
+    }
+    return values.slice(1, -1).map((t) => t.text);
+  }
+  const need = arity(kind);
+  if (values.length < need) {
+    const what = kind.kind === 'hostDevice' ? 'an address and a device, e.g. "192.168.1.10 eth0:1"' : 'a value';
+    out.push(syntaxError('MISSINGARGS', `"${key}" needs ${what}`, at(line, values[0] ?? eq), target, key));
+    return undefined;
+  }
+  if (values.length > need) {
+    const extra = values[need]!;
+    const hint = extra.text.startsWith('#') ? ' (lvs.cf has no comments after a value: put the comment on its own line)' : kind.kind === 'string' && !kind.quoted ? '' : ' (quote text that contains spaces)';
+    out.push(
+      syntaxError('EXTRAARGS', `"${key}" takes ${need === 1 ? 'one value' : 'two values'}; "${values.slice(need).map((t) => t.text).join(' ')}" is left over${hint}`, {
+        line,
+        column: extra.col + 1,
+        length: values[values.length - 1]!.col + values[values.length - 1]!.text.length - extra.col,
+      }, target, key),
+    );
+    return undefined;
+  }
+  const tok = values[0]!;
+  const p = at(line, tok);
+  switch (kind.kind) {
+    case 'int': {
+      const n = readCInteger(tok.text);
+      if (!n) {
+        out.push(syntaxError('INTEXPECTED', `"${key}" must be a whole number, not "${tok.text}"`, p, target, key));
+        return undefined;
+      }
+      if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p, target, key));
+      // fwmark is unsigned in the daemons: -1 wraps to 4294967295.
+      if (key === 'fwmark' && n.value < 0) return (n.value >>> 0);
+      return n.value;
+    }
+    case 'bool': {
+      const n = readCInteger(tok.text);
+      if (!n || (n.value !== 0 && n.value !== 1)) {
+        out.push(syntaxError('BOOLEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p, target, key));
+        return undefined;
+      }
+      return n.value === 1;
+    }
+    case 'port': {
+      if (!kind.services) {
+        const n = readCInteger(tok.text);
+        if (!n) {
+          out.push(syntaxError('INTEXPECTED', `a real server's port must be a number, not "${tok.text}"`, p, target, key));
+          return undefined;
+        }
+        if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p, target, key));
+        return n.value;
+      }
+      const port = readPort(tok.text);
+      if (!port) {
+        out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither a port number nor a known service name`, p, target, key));
+        return undefined;
+      }
+      return port.value;
+    }
+    case 'host':
+      return readHost(tok, key, kind.zeroAllowed, p, target, out);
+    case 'dotted': {
+      const a = inetAton(tok.text);
+      if (!a) {
+        out.push(
+          kind.mask
+            ? syntaxError('BADNETMASK', `"${tok.text}" is not a dotted netmask like 255.255.255.0`, p, target, key)
+            : syntaxError('BADHOSTNAME', `"${tok.text}" is not an IP address (a host name is not accepted here)`, p, target, key),
+        );
+        return undefined;
+      }
+      if (a.short || a.nonDecimal) out.push(shortAddr(tok.text, a.value, p, target, key));
+      return formatIPv4(a.value);
+    }
+    case 'enum': {
+      if (!kind.values.includes(tok.text)) {
+        const lower = kind.values.includes(tok.text.toLowerCase()) ? ` (values are lower case: "${tok.text.toLowerCase()}")` : '';
+        out.push(syntaxError('BADARGUMENT', `"${key}" must be one of ${kind.values.join(', ')}, not "${tok.text}"${lower}`, p, target, key));
+        return undefined;
+      }
+      return tok.text;
+    }
+    case 'string': {
+      if (kind.quoted && tok.quote === "'") {
+        out.push(diag('warning', 'SINGLEQUOTE', `the daemons strip only double quotes: the single quotes of ${tok.text} are part of the value`, p, target, key));
+      }
+      return kind.quoted ? stripDoubleQuotes(tok.text) : tok.text;
+    }
+    case 'hostDevice': {
+      const address = readHost(tok, key, key !== 'address' ? false : true, p, target, out);
+      if (address === undefined) return undefined;
+      return { address, device: values[1]!.text };
+    }
+  }
+}
+
+function shortAddr(text: string, value: number, p: Pos, target: Target, key: string): Diagnostic {
+  return diag('warning', 'SHORTADDR', `"${text}" is not a plain dotted quad; the daemons read it as ${formatIPv4(value)}`, p, target, key);
+}
+
+function readHost(tok: Token, key: string, zeroAllowed: boolean, p: Pos, target: Target, out: Diagnostic[]): string | undefined {
+  const a = inetAton(tok.text);
+  if (a) {
+    if (a.value === 0 && !zeroAllowed) {
+      out.push(syntaxError('BADHOSTNAME', `"${key}" cannot be 0.0.0.0`, p, target, key));
+      return undefined;
+    }
+    if (a.short || a.nonDecimal) {
+      out.push(shortAddr(tok.text, a.value, p, target, key));
+      return formatIPv4(a.value);
+    }
+    return tok.text;
+  }
+  if (looksLikeHostname(tok.text)) {
+    out.push(diag('warning', 'HOSTNAME', `"${tok.text}" is a host name: the daemons resolve it through DNS when they start, and refuse the whole file if that fails; prefer the IP address`, p, target, key));
+    return tok.text;
+  }
+  out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither an IP address nor a host name`, p, target, key));
+  return undefined;
+}
