@@ -207,6 +207,8 @@ export class TreeEditor {
       return i < 0 ? order.length : i;
     };
     const myRank = rank(key);
+    // A new line may land after the file's last line: that one needs its ending first.
+    this.ensureFinalEol();
     const stmts = nodes.filter((n): n is LineNode => n.type === 'line' && n.kind === 'stmt');
     const indent = stmts.length ? leadingBlanks(stmts[0]!.text) : INDENT[level];
     const line = mkLine(`${indent}${key} = ${valueText}`, this.tree.eol);

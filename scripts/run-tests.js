@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file through node's own test runner with tsx as the TypeScript loader.
 // Node 20's `--test` does not expand globs, so the files are listed here.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -25,7 +25,26 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
+mkdirSync('.tmp', { recursive: true });
+const tap = '.tmp/test-results.tap';
+const child = spawn(
+  process.execPath,
+  [
+    '--import', 'tsx', '--test', '--test-concurrency=2',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
+  { stdio: 'inherit' },
+);
+child.on('exit', (code, signal) => {
+  // One plain closing line that any CI reads: "N passed, N failed, N skipped".
+  try {
+    const text = readFileSync(tap, 'utf8');
+    const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    console.log(`${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
+  } catch {
+    console.log('test results missing');
+  }
+  process.exit(code ?? (signal ? 1 : 0));
 });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
