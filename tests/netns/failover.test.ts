@@ -1,0 +1,72 @@
+// Issue 5: kill the active router; the backup answers on the VIP within deadtime + 1 s, 20 times
+// out of 20, and the client's neighbour table switches to the new router's MAC (gratuitous ARP).
+// A returning router stays standby (no preemption), so the trials alternate between the routers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Bench, netnsUnavailable, pairConfig, waitFor } from './harness.ts';
+import { Pair, PROBE_PORT, NODE_OF, type Router } from './pair.ts';
+
+const skip = netnsUnavailable();
+const KEEPALIVE = 1;
+const DEADTIME = 2;
+const TRIALS = 20;
+
+let bench: Bench;
+let pair: Pair;
+const seen: { t: number; who: string | null }[] = [];
+
+before(async () => {
+  if (skip) return;
+  bench = new Bench(41);
+  bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2']);
+  pair = new Pair(bench);
+  for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
+  await pair.start('r1');
+  await pair.start('r2');
+  bench.start('client', [process.execPath, '--import', 'tsx', 'tests/netns/client-probe.ts', bench.vip, String(PROBE_PORT)], (line, stream) => {
+    if (stream === 'out') seen.push(JSON.parse(line));
+  });
+});
+
+after(() => bench?.destroy());
+
+test('the pair settles: the primary holds the VIP and the client reaches it', { skip: skip ?? false }, async () => {
+  await pair.settled('r1', 'r2');
+  await waitFor('the client to be answered by the primary', 10_000, () => seen.at(-1)?.who === 'primary');
+  assert.ok(bench.hasAddress('r1', bench.vip));
+  assert.ok(!bench.hasAddress('r2', bench.vip));
+  assert.equal(bench.neighbourMac('client', bench.vip), bench.mac('r1'));
+});
+
+test(`kill the active router: the other answers on the VIP within deadtime + 1 s, ${TRIALS} of ${TRIALS}`, { skip: skip ?? false }, async () => {
+  let active: Router = 'r1';
+  const times: number[] = [];
+  for (let trial = 1; trial <= TRIALS; trial++) {
+    const standby: Router = active === 'r1' ? 'r2' : 'r1';
+    await pair.settled(active, standby);
+    await waitFor(`the client to reach ${active}`, 10_000, () => seen.at(-1)?.who === NODE_OF[active]);
+    assert.equal(bench.neighbourMac('client', bench.vip), bench.mac(active), `trial ${trial}: client's ARP entry before the kill`);
+
+    const killedAt = Date.now();
+    pair.crash(active);
+    const answered = await waitFor(`${standby} to answer on the VIP (trial ${trial})`, 15_000, () =>
+      seen.find((s) => s.t > killedAt && s.who === NODE_OF[standby]),
+    );
+    const took = answered.t - killedAt;
+    times.push(took);
+    assert.ok(took <= (DEADTIME + 1) * 1000, `trial ${trial}: ${standby} answered ${took} ms after the kill (limit ${(DEADTIME + 1) * 1000} ms)\n${pair.tail()}`);
+    // The answer came through the new router's MAC: its gratuitous ARP replaced the client's entry.
+    assert.equal(bench.neighbourMac('client', bench.vip), bench.mac(standby), `trial ${trial}: client's ARP entry after failover`);
+    const st = await pair.status(standby);
+    assert.equal(st.state, 'active');
+    assert.match(st.history.at(-1)!.reason, /partner dead/);
+
+    // The crashed router returns and must not take the VIP back.
+    await pair.reboot(active);
+    await pair.settled(standby, active);
+    assert.ok(!bench.hasAddress(active, bench.vip), `trial ${trial}: the returning ${active} took the VIP back`);
+    active = standby;
+  }
+  times.sort((a, b) => a - b);
+  console.log(`failover times over ${TRIALS} trials (ms): min ${times[0]}, median ${times[TRIALS >> 1]}, max ${times.at(-1)}`);
+});

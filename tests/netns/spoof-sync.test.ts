@@ -1,0 +1,132 @@
+// Issue 5: heartbeats forged from a third namespace (from its own address, from the primary's
+// address without the key or with a wrong key, and a captured genuine heartbeat replayed) change
+// nothing and are counted; a save pushed by the primary reaches the backup and is applied there.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Bench, netnsUnavailable, pairConfig, REPO, sleep, waitFor } from './harness.ts';
+import { Pair } from './pair.ts';
+
+const skip = netnsUnavailable();
+const PORT = 539;
+let bench: Bench;
+let pair: Pair;
+
+before(async () => {
+  if (skip) return;
+  bench = new Bench(43);
+  bench.setup(['r1', 'r2', 'client', 'attacker']);
+  pair = new Pair(bench);
+  for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: 1, deadtime: 3, port: PORT }));
+  await pair.start('r1');
+  await pair.start('r2');
+});
+
+after(() => bench?.destroy());
+
+function spoofer(args: string[]): string {
+  const r = spawnSync('ip', ['netns', 'exec', bench.ns('attacker'), process.execPath, '--import', 'tsx', 'tests/netns/spoofer.ts', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.status !== 0) throw new Error(`spoofer ${args[0]} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function dropped(reason: string, atLeast: number): Promise<void> {
+  await waitFor(`backup to count ${atLeast} ${reason} drop(s)`, 5000, async () => (await pair.status('r2')).dropped[reason as 'replay'] >= atLeast);
+}
+
+test('forged and replayed heartbeats change nothing and are counted', { skip: skip ?? false }, async () => {
+  await pair.settled('r1', 'r2');
+  const historyBefore = (await pair.status('r2')).history.length;
+  const forge = (state: string, key?: string) => spoofer(['forge', '--to', bench.ip('r2'), '--port', String(PORT), '--state', state, ...(key ? ['--key', key] : [])]);
+
+  // 1. From the attacker's own address: "the primary is stopping, take over".
+  forge('stopping');
+  await dropped('wrong-sender', 1);
+
+  // 2. From the primary's address (SNAT in the attacker's namespace), no key, then a wrong key.
+  bench.nft('attacker', `table ip spoof {
+  chain post { type nat hook postrouting priority 100; ip daddr ${bench.ip('r2')} udp dport ${PORT} snat to ${bench.ip('r1')}; }
+  chain pre { type nat hook prerouting priority -100; udp dport ${PORT} dnat to ${bench.ip('attacker')}; }
+}
+`);
+  forge('stopping');
+  await dropped('unauthenticated', 1);
+  forge('stopping', randomBytes(32).toString('hex'));
+  await dropped('bad-tag', 1);
+
+  // 3. Capture a genuine heartbeat of the primary (duplicated to the attacker by the backup's
+  //    netfilter), then replay it from the primary's address.
+  bench.nft('r2', `table ip cap {
+  chain pre { type filter hook prerouting priority 0; ip saddr ${bench.ip('r1')} udp dport ${PORT} dup to ${bench.ip('attacker')}; }
+}
+`);
+  const captured = spoofer(['capture', '--bind', bench.ip('attacker'), '--port', String(PORT)]);
+  bench.sh('r2', ['nft', 'delete', 'table', 'ip', 'cap']);
+  assert.match(captured, /^50484231/, 'captured a piranha heartbeat');
+  spoofer(['replay', '--to', bench.ip('r2'), '--port', String(PORT), '--hex', captured]);
+  await dropped('replay', 1);
+
+  // Nothing changed: still the primary serving, the backup standby, no transition recorded.
+  await sleep(1500);
+  const [p, b] = await Promise.all([pair.status('r1'), pair.status('r2')]);
+  assert.equal(p.state, 'active');
+  assert.equal(b.state, 'standby');
+  assert.equal(b.partner?.state, 'active');
+  assert.equal(b.history.length, historyBefore);
+  assert.ok(bench.hasAddress('r1', bench.vip) && !bench.hasAddress('r2', bench.vip));
+  assert.equal(b.keyConfigured, true);
+  assert.deepEqual(b.warnings, []);
+});
+
+test('a save on the primary reaches the backup and is applied there', { skip: skip ?? false }, async () => {
+  const oldText = readFileSync(join(pair.root('r2'), 'lvs.cf'), 'utf8');
+  const second = `10.99.${bench.net}.101`;
+  const newText = pairConfig(bench, {
+    serial: 2,
+    keepalive: 1,
+    deadtime: 3,
+    port: PORT,
+    extra: `virtual api {
+     active = 1
+     address = ${second} eth0:2
+     port = 8080
+     scheduler = rr
+     protocol = tcp
+     server rs2 {
+         address = ${bench.ip('rs2')}
+         active = 1
+         weight = 1
+     }
+}
+`,
+  });
+  pair.writeConfig('r1', newText);
+  const answer = (await pair.request('r1', { cmd: 'push' })) as { ok: boolean; serial: number; error?: string };
+  assert.deepEqual(answer, { ok: true, serial: 2, unchanged: false }, pair.tail());
+
+  // The backup's file is the pushed text, byte for byte; the replaced one is kept in history/.
+  assert.equal(readFileSync(join(pair.root('r2'), 'lvs.cf'), 'utf8'), newText);
+  const history = readdirSync(join(pair.root('r2'), 'history'));
+  assert.equal(history.length, 1);
+  assert.match(history[0], /^lvs\.cf\..*\.serial-1\./);
+  assert.equal(readFileSync(join(pair.root('r2'), 'history', history[0]), 'utf8'), oldText);
+
+  // Applied: the backup runs serial 2, the primary (active) now holds the new VIP too, and each
+  // side sees the other's serial through the heartbeats.
+  const b = await pair.status('r2');
+  assert.equal(b.sync.localSerial, 2);
+  assert.equal(b.sync.lastSync?.direction, 'received');
+  assert.ok(bench.hasAddress('r1', second));
+  await waitFor('both serials to agree', 5000, async () => {
+    const [p, q] = await Promise.all([pair.status('r1'), pair.status('r2')]);
+    return p.sync.inSync === true && q.sync.inSync === true && p.partner?.serial === 2;
+  });
+  assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && l.includes('applied serial 2')));
+});
