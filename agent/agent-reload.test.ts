@@ -1,0 +1,114 @@
+// Reloads against the real agent process: one changed weight is exactly one changed entry (lvsd
+// ignored it), scheduler/persistence changes are applied in place, and an invalid file keeps the
+// old table running with the library's positioned message in status and in the reply.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tempRoot, waitFor, writeLvsCf,
+  type Backend, type SpawnedAgent, type TestVirtual,
+} from './test-support.ts';
+import { AgentError, type AgentClient } from './client.ts';
+import type { ServiceStats } from './dataplane/types.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+let agent: SpawnedAgent;
+let client: AgentClient;
+let root: string;
+let virtuals: TestVirtual[];
+
+/** The table without traffic counters: what the director decides. */
+function shape(services: ServiceStats[]): string[] {
+  const out: string[] = [];
+  for (const s of services) {
+    out.push(`${s.key} ${s.scheduler} p=${s.persistent} m=${s.pmask}`);
+    for (const r of s.reals) out.push(`${s.key} > ${r.address}:${r.port} w=${r.weight} ${r.method}`);
+  }
+  return out.sort();
+}
+const snapshot = async () => shape((await client.call('table', {})).services);
+function changed(a: string[], b: string[]): string[] {
+  return [...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`), ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`)];
+}
+
+before(async () => {
+  const t = await tempRoot();
+  root = t.root;
+  cleanup.push(t.remove);
+  virtuals = [];
+  for (const name of ['one', 'two']) {
+    const servers = [];
+    for (let i = 0; i < 3; i++) {
+      const be: Backend = await startTcpBackend(`${name}${i}`, loopback());
+      cleanup.push(() => be.close());
+      servers.push({ name: `r${i}`, address: be.host, port: be.port, weight: 10 });
+    }
+    const host = loopback();
+    virtuals.push({ name, vip: host, port: await freePort(host), scheduler: 'wlc', timeout: 1, servers });
+  }
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals }));
+  agent = await spawnAgent({ root, socket: t.socket });
+  cleanup.push(() => agent.stop());
+  client = await agent.client();
+  await waitFor(async () => (await snapshot()).length === 8, { message: 'two services with three reals each' });
+});
+after(async () => {
+  client?.close();
+  for (const f of cleanup.reverse()) await f().catch(() => {});
+});
+
+test('a reload that changes one weight changes exactly one entry, with one operation', async () => {
+  const before = await snapshot();
+  virtuals[1].servers[2].weight = 25;
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals }));
+  const r = await client.call('reload', {});
+  assert.deepEqual(r, { serial: 2, operations: 1 });
+  const diff = changed(before, await snapshot());
+  assert.equal(diff.length, 2);
+  assert.match(diff[0], /^- tcp\|.* > .* w=10 g$/);
+  assert.match(diff[1], /^\+ tcp\|.* > .* w=25 g$/);
+});
+
+test('scheduler and persistence changes are applied in place (lvsd ignored them)', async () => {
+  const before = await snapshot();
+  virtuals[0].scheduler = 'rr';
+  virtuals[0].persistent = 120;
+  virtuals[0].pmask = '255.255.255.0';
+  await writeLvsCf(root, lvsCf({ serial: 3, virtuals }));
+  assert.deepEqual(await client.call('reload', {}), { serial: 3, operations: 1 });
+  const diff = changed(before, await snapshot());
+  assert.deepEqual(diff.map((d) => d.replace(/tcp\|\S+/, 'K')), ['- K wlc p=0 m=null', '+ K rr p=120 m=255.255.255.0']);
+});
+
+test('an invalid reload keeps the old table and reports the positioned error', async () => {
+  const before = await snapshot();
+  const text = lvsCf({ serial: 4, virtuals }).replace('scheduler = wlc', 'scheduler = fastest');
+  await writeLvsCf(root, text);
+  const line = text.split('\n').findIndex((l) => l.includes('fastest')) + 1;
+  const err = await client.call('reload', {}).then(() => null, (e: AgentError) => e);
+  assert.ok(err instanceof AgentError);
+  assert.equal(err.code, 'E_CONFIG_INVALID');
+  assert.match(err.message, new RegExp(`lvs\\.cf:${line}:\\d+: error\\[`));
+  assert.match(err.message, /fastest/);
+  const st = await client.call('status', {});
+  assert.equal(st.serial, 3);
+  assert.equal(st.running, true);
+  assert.equal(st.lastReloadError, err.message);
+  assert.deepEqual(await snapshot(), before);
+  // start while running is a no-op; the old table is still served.
+  assert.equal((await client.call('start', {})).serial, 3);
+
+  await writeLvsCf(root, lvsCf({ serial: 5, virtuals }));
+  assert.deepEqual(await client.call('reload', {}), { serial: 5, operations: 0 });
+  assert.equal((await client.call('status', {})).lastReloadError, null);
+});
+
+test('removing a virtual server and deactivating a real server: one operation each', async () => {
+  const before = await snapshot();
+  virtuals[1].servers[0].active = false;
+  await writeLvsCf(root, lvsCf({ serial: 6, virtuals }));
+  assert.deepEqual(await client.call('reload', {}), { serial: 6, operations: 1 });
+  assert.equal(changed(before, await snapshot()).length, 1);
+  await writeLvsCf(root, lvsCf({ serial: 7, virtuals: [virtuals[1]] }));
+  assert.deepEqual(await client.call('reload', {}), { serial: 7, operations: 1 });
+  assert.equal((await client.call('table', {})).services.length, 1);
+});

@@ -1,0 +1,129 @@
+// For each scheduler: 1,000 connections through a VIP served by the real agent process on the
+// userspace dataplane, counted by which real server answered (not by backend hits: health checks
+// also reach the backends). Tolerances are stated per rule below.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freePort, loopback, lvsCf, spawnAgent, startTcpBackend, startUdpBackend, tally, tcpAsk, tempRoot, udpAsk, waitFor, writeLvsCf,
+  type Backend, type SpawnedAgent, type TestVirtual,
+} from './test-support.ts';
+import type { AgentClient } from './client.ts';
+import { SCHEDULERS } from '../lvs-cf/model.ts';
+
+const N = 1000;
+const WEIGHTS = [1, 2, 3];
+const cleanup: (() => Promise<unknown>)[] = [];
+let agent: SpawnedAgent;
+let client: AgentClient;
+const vips = new Map<string, { vip: string; port: number }>();
+
+async function virtualFor(name: string, scheduler: string, protocol: 'tcp' | 'udp' = 'tcp', extra: Partial<TestVirtual> = {}): Promise<TestVirtual> {
+  const servers = [];
+  for (let i = 0; i < WEIGHTS.length; i++) {
+    const b: Backend = protocol === 'tcp' ? await startTcpBackend(`${name}-${i}`, loopback()) : await startUdpBackend(`${name}-${i}`, loopback());
+    cleanup.push(() => b.close());
+    servers.push({ name: `r${i}`, address: b.host, port: b.port, weight: WEIGHTS[i] });
+  }
+  const vip = loopback();
+  const port = await freePort(vip, protocol);
+  vips.set(name, { vip, port });
+  // UDP checks: the backend answers any datagram, so expect "*" (any reply) with a send.
+  const check = protocol === 'udp' ? { send: 'ping', expect: '*' } : {};
+  return { name, vip, port, scheduler, protocol, timeout: 2, ...check, ...extra, servers };
+}
+
+before(async () => {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  const virtuals: TestVirtual[] = [];
+  for (const s of SCHEDULERS) virtuals.push(await virtualFor(s, s));
+  virtuals.push(await virtualFor('udp-rr', 'rr', 'udp'));
+  virtuals.push(await virtualFor('persist', 'rr', 'tcp', { persistent: 60 }));
+  await writeLvsCf(t.root, lvsCf({ virtuals }));
+  agent = await spawnAgent({ root: t.root, socket: t.socket });
+  cleanup.push(() => agent.stop());
+  client = await agent.client();
+  await waitFor(
+    async () => {
+      const { services } = await client.call('table', {});
+      return services.length === virtuals.length && services.every((s) => s.reals.length === WEIGHTS.length && s.problem === null);
+    },
+    { timeoutMs: 20_000, message: 'every real server up in the table' },
+  );
+});
+after(async () => {
+  client?.close();
+  for (const f of cleanup.reverse()) await f().catch(() => {});
+});
+
+const share = (counts: Map<string, number>, name: string, i: number) => counts.get(`${name}-${i}`) ?? 0;
+const viaVip = (name: string) => {
+  const { vip, port } = vips.get(name)!;
+  return (source?: string) => tcpAsk(vip, port, source);
+};
+
+test('rr: equal shares whatever the weights (exact: ±1 over 1,000)', async () => {
+  const c = await tally(N, () => viaVip('rr')());
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'rr', i) - N / 3) <= 1, JSON.stringify([...c]));
+});
+
+test('wrr: shares proportional to weights 1:2:3 (exact: ±2 over 1,000)', async () => {
+  const c = await tally(N, () => viaVip('wrr')());
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'wrr', i) - (N * WEIGHTS[i]) / 6) <= 2, JSON.stringify([...c]));
+});
+
+test('lc and wlc: sequential connections spread by (weighted) connection count (±5% of 1,000)', async () => {
+  const [lc, wlc] = await Promise.all([tally(N, () => viaVip('lc')()), tally(N, () => viaVip('wlc')())]);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(share(lc, 'lc', i) - N / 3) <= 50, `lc ${JSON.stringify([...lc])}`);
+    assert.ok(Math.abs(share(wlc, 'wlc', i) - (N * WEIGHTS[i]) / 6) <= 50, `wlc ${JSON.stringify([...wlc])}`);
+  }
+});
+
+test('dh, lblc, lblcr: one destination (the VIP) → every connection to the same real server', async () => {
+  const names = ['dh', 'lblc', 'lblcr'];
+  const counts = await Promise.all(names.map((s) => tally(N, () => viaVip(s)())));
+  names.forEach((s, i) => {
+    assert.equal(counts[i].size, 1, `${s}: ${JSON.stringify([...counts[i]])}`);
+    assert.equal([...counts[i].values()][0], N);
+  });
+});
+
+test('sh: each client address always reaches the same server; 100 clients spread over all three', async () => {
+  const sources = Array.from({ length: 100 }, () => loopback());
+  const bySource = new Map<string, Set<string>>();
+  const ask = viaVip('sh');
+  const c = await tally(N, async (i) => {
+    const src = sources[i % sources.length];
+    const who = await ask(src);
+    const set = bySource.get(src) ?? new Set();
+    set.add(who);
+    bySource.set(src, set);
+    return who;
+  });
+  for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
+  // Bucket shares follow the weights 1:2:3; with 100 clients the spread is binomial: ±15 points.
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'sh', i) / N - WEIGHTS[i] / 6) <= 0.15, JSON.stringify([...c]));
+});
+
+test('persistence: a client sticks to its server; ten clients are dealt round robin', async () => {
+  const sources = Array.from({ length: 10 }, () => loopback());
+  const bySource = new Map<string, Set<string>>();
+  const ask = viaVip('persist');
+  const c = await tally(N, async (i) => {
+    const src = sources[i % sources.length];
+    const who = await ask(src);
+    bySource.set(src, (bySource.get(src) ?? new Set()).add(who));
+    return who;
+  });
+  for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
+  assert.deepEqual([...c.values()].sort(), [300, 300, 400]);
+});
+
+test('udp rr: 1,000 datagrams from 1,000 clients share equally (±1)', async () => {
+  const { vip, port } = vips.get('udp-rr')!;
+  // One source address per datagram: a reused ephemeral port would (rightly) hit its existing
+  // UDP session and go to the same server again, which is the session rule, not rr.
+  const c = await tally(N, () => udpAsk(vip, port, loopback()));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'udp-rr', i) - N / 3) <= 1, JSON.stringify([...c]));
+});
