@@ -30,7 +30,7 @@ export type SyntaxCode = keyof typeof SYNTAX_CODES;
 /** Codes for what the daemons accept but misread (errors) or accept with a surprise (warnings). */
 export type QuirkCode =
   | 'CRLF' | 'MIXEDEOL' | 'BINARY' | 'UNCLOSED' | 'AFTERBRACE' | 'PMASKALLONES' | 'PORTORDER' | 'HOSTNAME'
-  | 'SHORTADDR' | 'OCTAL' | 'DUPKEY' | 'SINGLEQUOTE' | 'STRAYBRACE';
+  | 'SHORTADDR' | 'OCTAL' | 'DUPKEY' | 'SINGLEQUOTE';
 
 export interface Pos {
   line: number;

@@ -188,7 +188,10 @@ export class TreeEditor {
       const oldValue = last.text.slice(first.col, end.col + end.text.length);
       if (oldValue === text) return;
       // Keep what surrounds the value (indentation, the spacing around =, trailing blanks).
-      const replaced = last.text.slice(0, first.col) + text + last.text.slice(end.col + end.text.length);
+      let replaced = last.text.slice(0, first.col) + text + last.text.slice(end.col + end.text.length);
+      // The daemons refuse a one-word quoted value followed by blanks ("quotation mismatch"): those
+      // trailing blanks are the one thing a new quoted value cannot keep.
+      if (!tokenize(replaced).ok) replaced = replaced.replace(/[ \t]+$/, '');
       nodes[nodes.indexOf(last)] = mkLine(replaced, last.eol);
       return;
     }

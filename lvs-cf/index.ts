@@ -3,7 +3,7 @@
 import { buildTree, printTree, type SyntaxTree } from './syntax.ts';
 import { readModel } from './read-model.ts';
 import { validateModel } from './validate.ts';
-import { syntaxError, byPosition } from './diagnostics.ts';
+import { syntaxError, byPosition, SYNTAX_CODES } from './diagnostics.ts';
 import { TreeEditor, EditError } from './edit.ts';
 import { computePatch } from './patch.ts';
 import { canonicalText } from './canonical.ts';
@@ -27,6 +27,8 @@ export interface Document {
   result: ParseResult;
 }
 
+const REFUSED = new Set<string>([...Object.keys(SYNTAX_CODES), 'BINARY', 'MIXEDEOL']);
+
 function analyse(text: string): Document {
   const diagnostics: Diagnostic[] = [];
   if (text.length === 0) diagnostics.push(syntaxError('STAT', 'the file is empty', { line: 0, column: 0, length: 0 }));
@@ -34,8 +36,11 @@ function analyse(text: string): Document {
   diagnostics.push(...structural);
   const read = readModel(tree);
   diagnostics.push(...read.diagnostics);
-  const syntaxOk = !diagnostics.some((d) => d.severity === 'error');
-  if (syntaxOk) diagnostics.push(...validateModel(read.model, read.positions, read.present));
+  // The model is withheld only when the daemons would refuse the file (their error kinds, binary
+  // data, mixed line endings); for what they accept but misread (CRLF, a server before the port,
+  // text after `}`) the model is what the file says, with the error beside it.
+  const syntaxOk = !diagnostics.some((d) => d.severity === 'error' && REFUSED.has(d.code));
+  if (syntaxOk) diagnostics.push(...validateModel(read.model, read.locate, true));
   diagnostics.sort(byPosition);
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { tree, result: { ok, model: syntaxOk ? read.model : null, diagnostics } };

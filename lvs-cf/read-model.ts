@@ -28,41 +28,69 @@ export function defaultVirtual(kind: 'virtual' | 'failover', name: string, line:
   };
 }
 
-/** Where each key's value sits, so semantic checks can point at it: `${targetId}|${key}`. */
-export type Positions = Map<string, Pos>;
-
-export function targetId(t: Target): string {
-  if (t.scope === 'global') return 'g';
-  if (t.scope === 'virtual') return `v${t.virtual}`;
-  return `v${t.virtual}s${t.server}`;
+/**
+ * Where a key's value sits and whether it is written at all, looked up in the tree only when a
+ * check needs it: recording a position for every statement up front cost more than the rest of
+ * reading a large file.
+ */
+export interface Locator {
+  where(t: Target, key: string): Pos | undefined;
+  has(t: Target, key: string): boolean;
 }
 
 type Value = string | number | boolean | null | { address: string; device: string } | string[];
 
 export interface ReadResult {
   model: LvsConfig;
-  positions: Positions;
-  /** Keys that are written in the file, per target id (to tell "absent" from "default"). */
-  present: Map<string, Set<string>>;
+  locate: Locator;
   diagnostics: Diagnostic[];
+}
+
+function lastStatement(nodes: Node[], key: string): LineNode | undefined {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (n.type === 'line' && n.kind === 'stmt' && n.tokens[0]?.text === key) return n;
+  }
+  return undefined;
+}
+
+function makeLocator(tree: SyntaxTree, blocks: BlockNode[]): Locator {
+  const find = (t: Target): BlockNode | null | undefined => {
+    if (t.scope === 'global') return null;
+    const vb = blocks[t.virtual];
+    if (!vb || t.scope === 'virtual') return vb;
+    return vb.children.filter((n): n is BlockNode => n.type === 'block')[t.server];
+  };
+  return {
+    where(t, key) {
+      const b = find(t);
+      if (b === undefined) return undefined;
+      if (key === '@header') return b ? { line: b.header.num ?? 0, column: 1, length: b.header.text.length } : undefined;
+      const stmt = lastStatement(b ? b.children : tree.children, key);
+      if (!stmt || stmt.tokens.length < 3) return undefined;
+      const first = stmt.tokens[2]!;
+      const last = stmt.tokens[stmt.tokens.length - 1]!;
+      return { line: stmt.num ?? 0, column: first.col + 1, length: last.col + last.text.length - first.col };
+    },
+    has(t, key) {
+      const b = find(t);
+      return b !== undefined && lastStatement(b ? b.children : tree.children, key) !== undefined;
+    },
+  };
 }
 
 export function readModel(tree: SyntaxTree): ReadResult {
   const model = defaultConfig();
-  const positions: Positions = new Map();
-  const present = new Map<string, Set<string>>();
   const diagnostics: Diagnostic[] = [];
-  // Failover blocks are indexed after all virtual blocks in targets.
-  const presentSet = (t: Target) => {
-    const id = targetId(t);
-    let s = present.get(id);
-    if (!s) present.set(id, (s = new Set()));
-    return s;
-  };
+  // Duplicate keys: the number of the section each key was last seen in, one map per level (server
+  // sections are read in the middle of their virtual section, so they cannot share its map).
+  const lastSeen: Record<Level, Map<string, number>> = { global: new Map(), virtual: new Map(), failover: new Map(), server: new Map() };
+  let section = 0;
 
   const readStatements = (nodes: Node[], level: Level, target: Target, apply: (key: string, v: Value, line: LineNode) => void, vs?: VirtualServer) => {
     const keys = keysFor(level);
-    const seen = presentSet(target);
+    const seen = lastSeen[level];
+    const id = ++section;
     for (const n of nodes) {
       if (n.type === 'block') {
         if (n.level === 'server' && vs) readServer(n, vs, target as { scope: 'virtual'; virtual: number });
@@ -82,18 +110,14 @@ export function readModel(tree: SyntaxTree): ReadResult {
         );
         continue;
       }
-      const values = n.tokens.slice(2);
-      const v = readValue(kind, values, num, kw, eq, target, diagnostics);
+      const v = readValue(kind, n.tokens, num, kw, eq, target, diagnostics);
       if (v === undefined) continue;
-      if (seen.has(kw.text)) {
+      if (seen.get(kw.text) === id) {
         diagnostics.push(
           diag('warning', 'DUPKEY', `"${kw.text}" is set more than once in this section; the daemons use the last value`, at(num, kw), target, kw.text),
         );
       }
-      seen.add(kw.text);
-      const first = values[0]!;
-      const last = values[values.length - 1]!;
-      positions.set(`${targetId(target)}|${kw.text}`, { line: num, column: first.col + 1, length: last.col + last.text.length - first.col });
+      seen.set(kw.text, id);
       apply(kw.text, v, n);
     }
   };
@@ -104,17 +128,21 @@ export function readModel(tree: SyntaxTree): ReadResult {
     const rs: RealServer = { name: blockName(b), address: '0.0.0.0', active: false, weight: 1, port: vs.port, line: num };
     const target: Target = { scope: 'server', virtual: vt.virtual, server: vs.servers.length };
     vs.servers.push(rs);
-    positions.set(`${targetId(target)}|@header`, { line: num, column: 1, length: b.header.text.length });
+    let ownPort = false;
     readStatements(b.children, 'server', target, (key, v) => {
+      if (key === 'port') ownPort = true;
       (rs as unknown as Record<string, Value>)[key] = v;
     });
+    if (!ownPort) inherited.push(target.server);
   };
+  /** Servers of the virtual being read that took its port (quirk Q7). */
+  let inherited: number[] = [];
 
   const readVirtual = (b: BlockNode, index: number) => {
     const num = b.header.num ?? 0;
     const vs = (defaultVirtualFor(b, num));
     const target: Target = { scope: 'virtual', virtual: index };
-    positions.set(`${targetId(target)}|@header`, { line: num, column: 1, length: b.header.text.length });
+    inherited = [];
     readStatements(
       b.children,
       b.level,
@@ -141,12 +169,9 @@ export function readModel(tree: SyntaxTree): ReadResult {
     );
     // Q7: a server that inherited the port before a later `port` line gets a port other than the
     // virtual server's: the daemons run it on the earlier value.
-    const explicitPorts = new Set<number>();
-    vs.servers.forEach((rs, si) => {
-      if (present.get(targetId({ scope: 'server', virtual: index, server: si }))?.has('port')) explicitPorts.add(si);
-    });
-    vs.servers.forEach((rs, si) => {
-      if (!explicitPorts.has(si) && rs.port !== vs.port) {
+    for (const si of inherited) {
+      const rs = vs.servers[si]!;
+      if (rs.port !== vs.port) {
         diagnostics.push(
           diag(
             'error',
@@ -158,7 +183,7 @@ export function readModel(tree: SyntaxTree): ReadResult {
           ),
         );
       }
-    });
+    }
     return vs;
   };
 
@@ -166,10 +191,14 @@ export function readModel(tree: SyntaxTree): ReadResult {
     (model as unknown as Record<string, Value>)[key] = v;
   });
   const blocks = tree.children.filter((n): n is BlockNode => n.type === 'block');
-  for (const b of blocks) if (b.level === 'virtual') model.virtuals.push(readVirtual(b, model.virtuals.length));
-  for (const b of blocks) if (b.level === 'failover') model.failovers.push(readVirtual(b, model.virtuals.length + model.failovers.length));
+  // Targets number the virtual blocks first, then the failover blocks.
+  const ordered = [...blocks.filter((b) => b.level === 'virtual'), ...blocks.filter((b) => b.level === 'failover')];
+  for (const b of ordered) {
+    const vs = readVirtual(b, model.virtuals.length + model.failovers.length);
+    (b.level === 'virtual' ? model.virtuals : model.failovers).push(vs);
+  }
   if (model.nat_nmask === '0.0.0.0') model.nat_nmask = null;
-  return { model, positions, present, diagnostics };
+  return { model, locate: makeLocator(tree, ordered), diagnostics };
 }
 
 function defaultVirtualFor(b: BlockNode, num: number): VirtualServer {
@@ -195,9 +224,12 @@ function unknownCommand(kw: Token, line: number, level: Level, target: Target): 
   return syntaxError('BADCOMMAND', `"${kw.text}" is not a keyword ${LEVEL_WORDS[level]}${hint}`, at(line, kw), target);
 }
 
-function readValue(kind: ValueKind, values: Token[], line: number, kw: Token, eq: Token, target: Target, out: Diagnostic[]): Value | undefined {
+function readValue(kind: ValueKind, tokens: Token[], line: number, kw: Token, eq: Token, target: Target, out: Diagnostic[]): Value | undefined {
   const key = kw.text;
+  // Statements are read by index into the line's tokens: copying them costs a large file dearly.
+  const count = tokens.length - 2;
   if (kind.kind === 'list') {
+    const values = tokens.slice(2);
     const first = values[0];
     const last = values[values.length - 1];
     if (!first || first.text !== '[' || !last || last.text !== ']' || values.length < 2) {
@@ -207,12 +239,13 @@ function readValue(kind: ValueKind, values: Token[], line: number, kw: Token, eq
     return values.slice(1, -1).map((t) => t.text);
   }
   const need = arity(kind);
-  if (values.length < need) {
+  if (count < need) {
     const what = kind.kind === 'hostDevice' ? 'an address and a device, e.g. "192.168.1.10 eth0:1"' : 'a value';
-    out.push(syntaxError('MISSINGARGS', `"${key}" needs ${what}`, at(line, values[0] ?? eq), target, key));
+    out.push(syntaxError('MISSINGARGS', `"${key}" needs ${what}`, at(line, tokens[2] ?? eq), target, key));
     return undefined;
   }
-  if (values.length > need) {
+  if (count > need) {
+    const values = tokens.slice(2);
     const extra = values[need]!;
     const hint = extra.text.startsWith('#') ? ' (lvs.cf has no comments after a value: put the comment on its own line)' : kind.kind === 'string' && !kind.quoted ? '' : ' (quote text that contains spaces)';
     out.push(
@@ -224,24 +257,29 @@ function readValue(kind: ValueKind, values: Token[], line: number, kw: Token, eq
     );
     return undefined;
   }
-  const tok = values[0]!;
-  const p = at(line, tok);
+  const tok = tokens[2]!;
+  const p = (): Pos => at(line, tok);
   switch (kind.kind) {
     case 'int': {
       const n = readCInteger(tok.text);
       if (!n) {
-        out.push(syntaxError('INTEXPECTED', `"${key}" must be a whole number, not "${tok.text}"`, p, target, key));
+        out.push(syntaxError('INTEXPECTED', `"${key}" must be a whole number, not "${tok.text}"`, p(), target, key));
         return undefined;
       }
-      if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p, target, key));
+      if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p(), target, key));
       // fwmark is unsigned in the daemons: -1 wraps to 4294967295.
       if (key === 'fwmark' && n.value < 0) return (n.value >>> 0);
       return n.value;
     }
     case 'bool': {
       const n = readCInteger(tok.text);
-      if (!n || (n.value !== 0 && n.value !== 1)) {
-        out.push(syntaxError('BOOLEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p, target, key));
+      // getBoolean() reads an integer first: a word is "integer expected", 2 is "boolean expected".
+      if (!n) {
+        out.push(syntaxError('INTEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p(), target, key));
+        return undefined;
+      }
+      if (n.value !== 0 && n.value !== 1) {
+        out.push(syntaxError('BOOLEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p(), target, key));
         return undefined;
       }
       return n.value === 1;
@@ -250,52 +288,53 @@ function readValue(kind: ValueKind, values: Token[], line: number, kw: Token, eq
       if (!kind.services) {
         const n = readCInteger(tok.text);
         if (!n) {
-          out.push(syntaxError('INTEXPECTED', `a real server's port must be a number, not "${tok.text}"`, p, target, key));
+          out.push(syntaxError('INTEXPECTED', `a real server's port must be a number, not "${tok.text}"`, p(), target, key));
           return undefined;
         }
-        if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p, target, key));
+        if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p(), target, key));
         return n.value;
       }
       const port = readPort(tok.text);
       if (!port) {
-        out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither a port number nor a known service name`, p, target, key));
+        out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither a port number nor a known service name`, p(), target, key));
         return undefined;
       }
+      if (!port.service && readCInteger(tok.text)?.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${port.value}`, p(), target, key));
       return port.value;
     }
     case 'host':
-      return readHost(tok, key, kind.zeroAllowed, p, target, out);
+      return readHost(tok, key, kind.zeroAllowed, p(), target, out);
     case 'dotted': {
       const a = inetAton(tok.text);
       if (!a) {
         out.push(
           kind.mask
-            ? syntaxError('BADNETMASK', `"${tok.text}" is not a dotted netmask like 255.255.255.0`, p, target, key)
-            : syntaxError('BADHOSTNAME', `"${tok.text}" is not an IP address (a host name is not accepted here)`, p, target, key),
+            ? syntaxError('BADNETMASK', `"${tok.text}" is not a dotted netmask like 255.255.255.0`, p(), target, key)
+            : syntaxError('BADHOSTNAME', `"${tok.text}" is not an IP address (a host name is not accepted here)`, p(), target, key),
         );
         return undefined;
       }
-      if (a.short || a.nonDecimal) out.push(shortAddr(tok.text, a.value, p, target, key));
+      if (a.short || a.nonDecimal) out.push(shortAddr(tok.text, a.value, p(), target, key));
       return formatIPv4(a.value);
     }
     case 'enum': {
       if (!kind.values.includes(tok.text)) {
         const lower = kind.values.includes(tok.text.toLowerCase()) ? ` (values are lower case: "${tok.text.toLowerCase()}")` : '';
-        out.push(syntaxError('BADARGUMENT', `"${key}" must be one of ${kind.values.join(', ')}, not "${tok.text}"${lower}`, p, target, key));
+        out.push(syntaxError('BADARGUMENT', `"${key}" must be one of ${kind.values.join(', ')}, not "${tok.text}"${lower}`, p(), target, key));
         return undefined;
       }
       return tok.text;
     }
     case 'string': {
       if (kind.quoted && tok.quote === "'") {
-        out.push(diag('warning', 'SINGLEQUOTE', `the daemons strip only double quotes: the single quotes of ${tok.text} are part of the value`, p, target, key));
+        out.push(diag('warning', 'SINGLEQUOTE', `the daemons strip only double quotes: the single quotes of ${tok.text} are part of the value`, p(), target, key));
       }
       return kind.quoted ? stripDoubleQuotes(tok.text) : tok.text;
     }
     case 'hostDevice': {
-      const address = readHost(tok, key, key !== 'address' ? false : true, p, target, out);
+      const address = readHost(tok, key, key !== 'address' ? false : true, p(), target, out);
       if (address === undefined) return undefined;
-      return { address, device: values[1]!.text };
+      return { address, device: tokens[3]!.text };
     }
   }
 }

@@ -55,8 +55,9 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
 
   checkLineEndings(lines, diagnostics);
 
+  const hasNul = text.indexOf('\0') >= 0;
   for (const raw of lines) {
-    const nul = raw.text.indexOf('\0');
+    const nul = hasNul ? raw.text.indexOf('\0') : -1;
     if (nul >= 0) {
       diagnostics.push(diag('error', 'BINARY', 'NUL byte: this is not a text file', { line: raw.num, column: nul + 1, length: 1 }));
     }
@@ -75,14 +76,12 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
       continue;
     }
     const first = tk.tokens[0]!;
-    if (tk.tokens.length > 99) {
-      diagnostics.push(syntaxError('TOOMANYARGS', 'more than 99 words on one line', pos(raw.num, tk.tokens[99])));
-    }
     if (first.text === '}') {
       node.kind = 'close';
       const open = stack.pop();
       if (!open) {
-        diagnostics.push(diag('error', 'STRAYBRACE', 'unknown command: `}` closes no block', pos(raw.num, first)));
+        // At the top level the daemons look `}` up as a keyword: "unknown command".
+        diagnostics.push(syntaxError('BADCOMMAND', '`}` closes no block', pos(raw.num, first)));
         root.push(node);
         continue;
       }
@@ -123,14 +122,21 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
             pos(raw.num, name ?? first),
           ),
         );
-      } else if (brace.text !== '{') {
-        diagnostics.push(syntaxError('EXTRAARGS', `expected \`{\` after the name, found "${brace.text}"`, pos(raw.num, brace)));
       } else if (tk.tokens[3]) {
-        diagnostics.push(syntaxError('EXTRAARGS', 'nothing may follow `{` on a block line', pos(raw.num, tk.tokens[3])));
+        // The daemons count the words before they look at the third one.
+        diagnostics.push(syntaxError('EXTRAARGS', `expected "${first.text} NAME {" and nothing after it`, pos(raw.num, tk.tokens[3])));
+      } else if (brace.text !== '{') {
+        diagnostics.push(syntaxError('MISSINGARGS', `expected \`{\` after the name, found "${brace.text}"`, pos(raw.num, brace)));
       }
       const block: BlockNode = { type: 'block', level: OPENERS[first.text]![0]!, header: node, close: null, children: [] };
       container().push(block);
       stack.push(block);
+      continue;
+    }
+    if (tk.tokens.length > 99) {
+      // tokenizeString() keeps 99 words and drops the rest of the line unread.
+      diagnostics.push(syntaxError('TOOMANYARGS', 'more than 99 words on one line; the daemons drop the rest of the line', pos(raw.num, tk.tokens[99])));
+      container().push(node);
       continue;
     }
     node.kind = 'stmt';

@@ -3,20 +3,26 @@
 import { lvsConfigSchema, type Diagnostic, type LvsConfig, type Target, type VirtualServer } from './model.ts';
 import { diag, type Pos } from './diagnostics.ts';
 import { isStrictIPv4, parseStrictIPv4, isContiguousMask, looksLikeHostname } from './values.ts';
-import { targetId, type Positions } from './read-model.ts';
+import type { Locator } from './read-model.ts';
 
 const NOWHERE: Pos = { line: 0, column: 0, length: 0 };
 
-export function validateModel(model: LvsConfig, positions: Positions = new Map(), present?: Map<string, Set<string>>): Diagnostic[] {
+/**
+ * Checks a model. `locate` points problems at the file; `trusted` skips the zod shape check for a
+ * model this library has just read itself (its shape is right by construction, and zod over tens
+ * of thousands of objects is most of the time a large file takes to check).
+ */
+export function validateModel(model: LvsConfig, locate?: Locator, trusted = false): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const shape = lvsConfigSchema.safeParse(model);
-  if (!shape.success) {
-    for (const issue of shape.error.issues) out.push(diag('error', 'V-SHAPE', `${issue.path.join('.')}: ${issue.message}`, NOWHERE));
-    return out;
+  if (!trusted) {
+    const shape = lvsConfigSchema.safeParse(model);
+    if (!shape.success) {
+      for (const issue of shape.error.issues) out.push(diag('error', 'V-SHAPE', `${issue.path.join('.')}: ${issue.message}`, NOWHERE));
+      return out;
+    }
   }
-  const where = (t: Target, key: string): Pos =>
-    positions.get(`${targetId(t)}|${key}`) ?? positions.get(`${targetId(t)}|@header`) ?? NOWHERE;
-  const has = (t: Target, key: string) => present?.get(targetId(t))?.has(key) ?? true;
+  const where = (t: Target, key: string): Pos => locate?.where(t, key) ?? locate?.where(t, '@header') ?? NOWHERE;
+  const has = (t: Target, key: string) => locate?.has(t, key) ?? true;
   const err = (t: Target, key: string, code: string, msg: string) => out.push(diag('error', code, msg, where(t, key), t, key));
   const warn = (t: Target, key: string, code: string, msg: string) => out.push(diag('warning', code, msg, where(t, key), t, key));
 

@@ -3,6 +3,18 @@
 
 /** strtol(tok, &end, 0) that must consume the whole token: decimal, 0x hex, leading-0 octal, sign. */
 export function readCInteger(tok: string): { value: number; octal: boolean } | null {
+  // Fast path, without a regular expression: a plain decimal without sign or leading zero.
+  const n = tok.length;
+  if (n > 0 && n < 16) {
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = tok.charCodeAt(i) - 48;
+      if (c < 0 || c > 9 || (i === 0 && c === 0 && n > 1)) break;
+      v = v * 10 + c;
+    }
+    if (i === n) return { value: v, octal: false };
+  }
   const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(tok);
   if (!m) return null;
   const sign = m[1] === '-' ? -1 : 1;
@@ -22,16 +34,18 @@ export function readCInteger(tok: string): { value: number; octal: boolean } | n
  * Returns the 32-bit address or null. `short` is true for the 1–3 part forms (10.1 = 10.0.0.1).
  */
 export function inetAton(tok: string): { value: number; short: boolean; nonDecimal: boolean } | null {
+  const strict = parseStrictIPv4(tok);
+  if (strict !== null) return { value: strict, short: false, nonDecimal: false };
   const parts = tok.split('.');
   if (parts.length < 1 || parts.length > 4) return null;
   const nums: number[] = [];
   let nonDecimal = false;
   for (const p of parts) {
-    const m = /^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/.exec(p);
+    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(p);
     if (!m) return null;
     let v: number;
     if (/^0[xX]/.test(p)) {
-      v = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+      v = parseInt(p.slice(2), 16);
       nonDecimal = true;
     } else if (p.length > 1 && p.startsWith('0')) {
       v = parseInt(p, 8);
@@ -54,13 +68,33 @@ export function formatIPv4(value: number): string {
 
 /** A strict dotted quad: four decimal octets 0–255 without leading zeros. */
 export function isStrictIPv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+  return parseStrictIPv4(s) !== null;
 }
 
+/** The value of a strict dotted quad, scanned by hand: it runs for every address of a large file. */
 export function parseStrictIPv4(s: string): number | null {
-  if (!isStrictIPv4(s)) return null;
-  return s.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255) return null;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      if (i < n && ++dots > 3) return null;
+    } else if (c >= 48 && c <= 57) {
+      // No leading zeros: "010" is octal to inet_aton, so it is not a plain dotted quad.
+      if (digits === 1 && part === 0) return null;
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return null;
+    } else return null;
+  }
+  return dots === 3 ? value : null;
 }
 
 /** True when the mask's one bits are contiguous from the top (255.255.255.0 yes, 255.0.255.0 no). */
