@@ -3,7 +3,7 @@
 // removed block takes its own comments with it; every other line keeps its bytes.
 import { tokenize } from './lexer.ts';
 import { keysFor, CANONICAL_ORDER, type Level, type ValueKind } from './keywords.ts';
-import { blockName, type BlockNode, type LineNode, type Node, type SyntaxTree } from './syntax.ts';
+import { blockName, LineNode, type BlockNode, type Node, type SyntaxTree } from './syntax.ts';
 import { isStrictIPv4, looksLikeHostname } from './values.ts';
 import { checkName, checkDevice } from './validate.ts';
 import type { Diagnostic, Target } from './model.ts';
@@ -46,9 +46,7 @@ export const NEW_SERVER_DEFAULTS: Record<string, EditValue> = { address: '0.0.0.
 const INDENT: Record<Level, string> = { global: '', virtual: '     ', failover: '     ', server: '         ' };
 
 function mkLine(text: string, eol: string): LineNode {
-  const tk = tokenize(text);
-  const kind = !tk.ok ? 'bad' : tk.comment ? 'comment' : tk.tokens.length === 0 ? 'blank' : 'stmt';
-  return { type: 'line', kind, text, eol: eol as LineNode['eol'], num: null, tokens: tk.ok ? tk.tokens : [] };
+  return LineNode.fromText(text, eol as LineNode['eol']);
 }
 
 /** Turns an edit value into the exact text written after `key = `, or throws an EditError. */

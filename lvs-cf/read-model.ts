@@ -1,7 +1,7 @@
 // Reads the model out of the syntax tree the way lvsParseConfig() does: keyword by keyword, with
 // the daemons' defaults, integer and address readers, and their order dependence (quirk Q7).
 import type { Token } from './lexer.ts';
-import { stripDoubleQuotes } from './lexer.ts';
+import { stripDoubleQuotes, tokenize } from './lexer.ts';
 import { keysFor, arity, type Level, type ValueKind } from './keywords.ts';
 import { syntaxError, diag, type Pos } from './diagnostics.ts';
 import { readCInteger, inetAton, formatIPv4, readPort, looksLikeHostname } from './values.ts';
@@ -79,100 +79,166 @@ function makeLocator(tree: SyntaxTree, blocks: BlockNode[]): Locator {
   };
 }
 
-export function readModel(tree: SyntaxTree): ReadResult {
-  const model = defaultConfig();
-  const diagnostics: Diagnostic[] = [];
-  // Duplicate keys: the number of the section each key was last seen in, one map per level (server
-  // sections are read in the middle of their virtual section, so they cannot share its map).
-  const lastSeen: Record<Level, Map<string, number>> = { global: new Map(), virtual: new Map(), failover: new Map(), server: new Map() };
-  let section = 0;
+/** Keyword → small integer, per level, so duplicate keys are tracked in arrays, not maps. */
+const KEY_IDS: Record<Level, Record<string, number>> = {
+  global: Object.fromEntries(Object.keys(keysFor('global')).map((k, i) => [k, i])),
+  virtual: Object.fromEntries(Object.keys(keysFor('virtual')).map((k, i) => [k, i])),
+  failover: Object.fromEntries(Object.keys(keysFor('failover')).map((k, i) => [k, i])),
+  server: Object.fromEntries(Object.keys(keysFor('server')).map((k, i) => [k, i])),
+};
 
-  const readStatements = (nodes: Node[], level: Level, target: Target, apply: (key: string, v: Value, line: LineNode) => void, vs?: VirtualServer) => {
+const SPACE = 32;
+const TAB = 9;
+const EQUALS = 61;
+const DQUOTE = 34;
+const SQUOTE = 39;
+
+class ModelReader {
+  readonly model = defaultConfig();
+  readonly diagnostics: Diagnostic[] = [];
+  /** For each level and keyword, the number of the section it was last seen in (duplicate keys). */
+  private readonly lastSeen: Record<Level, Int32Array> = {
+    global: new Int32Array(Object.keys(KEY_IDS.global).length),
+    virtual: new Int32Array(Object.keys(KEY_IDS.virtual).length),
+    failover: new Int32Array(Object.keys(KEY_IDS.failover).length),
+    server: new Int32Array(Object.keys(KEY_IDS.server).length),
+  };
+  private section = 0;
+  /** The keyword of the statement readStatement() last read. */
+  private key = '';
+
+  /** Reads the statements of one section into `into`; returns whether a `port` line was among them. */
+  readSection(nodes: Node[], level: Level, target: Target, into: Record<string, unknown>, vs: VirtualServer | null): boolean {
     const keys = keysFor(level);
-    const seen = lastSeen[level];
-    const id = ++section;
-    for (const n of nodes) {
+    const ids = KEY_IDS[level];
+    const seen = this.lastSeen[level];
+    const id = ++this.section;
+    let sawPort = false;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
       if (n.type === 'block') {
-        if (n.level === 'server' && vs) readServer(n, vs, target as { scope: 'virtual'; virtual: number });
+        if (n.level === 'server' && vs) this.readServer(n, vs, (target as { virtual: number }).virtual);
         continue;
       }
       if (n.kind !== 'stmt') continue;
-      const num = n.num ?? 0;
-      const [kw, eq] = n.tokens as [Token, Token | undefined];
-      const kind = keys[kw.text];
-      if (!kind) {
-        diagnostics.push(unknownCommand(kw, num, level, target));
-        continue;
-      }
-      if (!eq || eq.text !== '=') {
-        diagnostics.push(
-          syntaxError('EQUALEXPECTED', `"${kw.text}" must be followed by " = " (with spaces around the =)`, at(num, eq ?? kw), target, kw.text),
-        );
-        continue;
-      }
-      const v = readValue(kind, n.tokens, num, kw, eq, target, diagnostics);
+      const v = this.readStatement(n, keys, level, target);
       if (v === undefined) continue;
-      if (seen.get(kw.text) === id) {
-        diagnostics.push(
-          diag('warning', 'DUPKEY', `"${kw.text}" is set more than once in this section; the daemons use the last value`, at(num, kw), target, kw.text),
+      const key = this.key;
+      const kid = ids[key]!;
+      if (seen[kid] === id) {
+        const num = n.num ?? 0;
+        this.diagnostics.push(
+          diag('warning', 'DUPKEY', `"${key}" is set more than once in this section; the daemons use the last value`, { line: num, column: (n.keyStart < 0 ? 0 : n.keyStart) + 1, length: key.length }, target, key),
         );
       }
-      seen.set(kw.text, id);
-      apply(kw.text, v, n);
+      seen[kid] = id;
+      if (key === 'port') sawPort = true;
+      if (vs && level !== 'server') this.assignVirtual(vs, key, v, n, target);
+      else into[key] = v;
     }
-  };
+    return sawPort;
+  }
 
-  const readServer = (b: BlockNode, vs: VirtualServer, vt: { scope: 'virtual'; virtual: number }) => {
+  /**
+   * Reads one `key = value` line. The usual line (a known keyword, `=`, one plain word) is read
+   * with a single scan; anything else is tokenized the daemons' way and checked word by word.
+   */
+  private readStatement(n: LineNode, keys: Record<string, ValueKind>, level: Level, target: Target): Value | undefined {
+    const text = n.text;
+    const len = text.length;
+    const num = n.num ?? 0;
+    if (n.keyStart >= 0) {
+      let i = n.keyEnd;
+      let c = 0;
+      while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+      if (c === EQUALS && i + 1 < len && ((c = text.charCodeAt(i + 1)) === SPACE || c === TAB)) {
+        i += 2;
+        while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+        const vs = i;
+        if (vs < len && c !== DQUOTE && c !== SQUOTE) {
+          while (i < len && (c = text.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+          const ve = i;
+          while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+          if (i === len) {
+            const key = text.slice(n.keyStart, n.keyEnd);
+            const kind = keys[key];
+            if (kind !== undefined && kind.kind !== 'list' && kind.kind !== 'hostDevice') {
+              this.key = key;
+              return readOne(kind, key, text.slice(vs, ve), vs, null, num, target, this.diagnostics);
+            }
+          }
+        }
+      }
+    }
+    const tk = tokenize(text);
+    if (!tk.ok) {
+      this.diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: tk.col + 1, length: tk.length }, target));
+      return undefined;
+    }
+    const tokens = tk.tokens;
+    if (tokens.length > 99) {
+      // tokenizeString() keeps 99 words and drops the rest of the line unread.
+      this.diagnostics.push(syntaxError('TOOMANYARGS', 'more than 99 words on one line; the daemons drop the rest of the line', at(num, tokens[99]), target));
+      return undefined;
+    }
+    const kw = tokens[0]!;
+    const eq = tokens[1];
+    const kind = keys[kw.text];
+    if (!kind) {
+      this.diagnostics.push(unknownCommand(kw, num, level, target));
+      return undefined;
+    }
+    if (!eq || eq.text !== '=') {
+      this.diagnostics.push(syntaxError('EQUALEXPECTED', `"${kw.text}" must be followed by " = " (with spaces around the =)`, at(num, eq ?? kw), target, kw.text));
+      return undefined;
+    }
+    this.key = kw.text;
+    return readValue(kind, tokens, num, kw, eq, target, this.diagnostics);
+  }
+
+  private readServer(b: BlockNode, vs: VirtualServer, virtual: number): void {
     const num = b.header.num ?? 0;
     // Quirk Q7: the real server's default port is the virtual's port *as parsed so far*.
     const rs: RealServer = { name: blockName(b), address: '0.0.0.0', active: false, weight: 1, port: vs.port, line: num };
-    const target: Target = { scope: 'server', virtual: vt.virtual, server: vs.servers.length };
+    const target: Target = { scope: 'server', virtual, server: vs.servers.length };
     vs.servers.push(rs);
-    let ownPort = false;
-    readStatements(b.children, 'server', target, (key, v) => {
-      if (key === 'port') ownPort = true;
-      (rs as unknown as Record<string, Value>)[key] = v;
-    });
-    if (!ownPort) inherited.push(target.server);
-  };
-  /** Servers of the virtual being read that took its port (quirk Q7). */
-  let inherited: number[] = [];
+    if (!this.readSection(b.children, 'server', target, rs as unknown as Record<string, unknown>, null)) this.inherited.push(target.server);
+  }
 
-  const readVirtual = (b: BlockNode, index: number) => {
+  /** Servers of the virtual being read that took its port (quirk Q7). */
+  private inherited: number[] = [];
+
+  private assignVirtual(vs: VirtualServer, key: string, v: Value, line: LineNode, target: Target): void {
+    if (key === 'address') {
+      const hd = v as { address: string; device: string };
+      vs.address = hd.address;
+      vs.device = hd.device;
+    } else if (key === 'pmask' && v === '255.255.255.255') {
+      this.diagnostics.push(
+        diag('warning', 'PMASKALLONES', 'the daemons read pmask = 255.255.255.255 as "no persistence netmask" (which means the same: one client address per entry); remove the line', at(line.num ?? 0, line.tokens[2]), target, key),
+      );
+      vs.pmask = null;
+    } else if ((key === 'vip_nmask' || key === 'pmask') && v === '0.0.0.0') {
+      vs[key] = null;
+    } else if (key === 'sorry_server' && v === '0.0.0.0') {
+      vs.sorry_server = null;
+    } else {
+      (vs as unknown as Record<string, Value>)[key] = v;
+    }
+  }
+
+  readVirtual(b: BlockNode, index: number): VirtualServer {
     const num = b.header.num ?? 0;
-    const vs = (defaultVirtualFor(b, num));
+    const vs = defaultVirtualFor(b, num);
     const target: Target = { scope: 'virtual', virtual: index };
-    inherited = [];
-    readStatements(
-      b.children,
-      b.level,
-      target,
-      (key, v, line) => {
-        if (key === 'address') {
-          const hd = v as { address: string; device: string };
-          vs.address = hd.address;
-          vs.device = hd.device;
-        } else if (key === 'pmask' && v === '255.255.255.255') {
-          diagnostics.push(
-            diag('warning', 'PMASKALLONES', 'the daemons read pmask = 255.255.255.255 as "no persistence netmask" (which means the same: one client address per entry); remove the line', at(line.num ?? 0, line.tokens[2]), target, key),
-          );
-          vs.pmask = null;
-        } else if ((key === 'vip_nmask' || key === 'pmask') && v === '0.0.0.0') {
-          vs[key] = null;
-        } else if (key === 'sorry_server' && v === '0.0.0.0') {
-          vs.sorry_server = null;
-        } else {
-          (vs as unknown as Record<string, Value>)[key] = v;
-        }
-      },
-      vs,
-    );
+    this.inherited = [];
+    this.readSection(b.children, b.level, target, vs as unknown as Record<string, unknown>, vs);
     // Q7: a server that inherited the port before a later `port` line gets a port other than the
     // virtual server's: the daemons run it on the earlier value.
-    for (const si of inherited) {
+    for (const si of this.inherited) {
       const rs = vs.servers[si]!;
       if (rs.port !== vs.port) {
-        diagnostics.push(
+        this.diagnostics.push(
           diag(
             'error',
             'PORTORDER',
@@ -185,20 +251,22 @@ export function readModel(tree: SyntaxTree): ReadResult {
       }
     }
     return vs;
-  };
+  }
+}
 
-  readStatements(tree.children, 'global', { scope: 'global' }, (key, v) => {
-    (model as unknown as Record<string, Value>)[key] = v;
-  });
+export function readModel(tree: SyntaxTree): ReadResult {
+  const reader = new ModelReader();
+  const model = reader.model;
+  reader.readSection(tree.children, 'global', { scope: 'global' }, model as unknown as Record<string, unknown>, null);
   const blocks = tree.children.filter((n): n is BlockNode => n.type === 'block');
   // Targets number the virtual blocks first, then the failover blocks.
   const ordered = [...blocks.filter((b) => b.level === 'virtual'), ...blocks.filter((b) => b.level === 'failover')];
   for (const b of ordered) {
-    const vs = readVirtual(b, model.virtuals.length + model.failovers.length);
+    const vs = reader.readVirtual(b, model.virtuals.length + model.failovers.length);
     (b.level === 'virtual' ? model.virtuals : model.failovers).push(vs);
   }
   if (model.nat_nmask === '0.0.0.0') model.nat_nmask = null;
-  return { model, locate: makeLocator(tree, ordered), diagnostics };
+  return { model, locate: makeLocator(tree, ordered), diagnostics: reader.diagnostics };
 }
 
 function defaultVirtualFor(b: BlockNode, num: number): VirtualServer {
@@ -258,108 +326,117 @@ function readValue(kind: ValueKind, tokens: Token[], line: number, kw: Token, eq
     return undefined;
   }
   const tok = tokens[2]!;
-  const p = (): Pos => at(line, tok);
+  const v = readOne(kind, key, tok.text, tok.col, tok.quote, line, target, out);
+  if (v === undefined || kind.kind !== 'hostDevice') return v;
+  return { address: v as string, device: tokens[3]!.text };
+}
+
+/** Reads one value word (the daemons' integer, boolean, port, host, mask, enum and string readers). */
+function readOne(kind: ValueKind, key: string, text: string, col: number, quote: Token['quote'], line: number, target: Target, out: Diagnostic[]): Value | undefined {
   switch (kind.kind) {
     case 'int': {
-      const n = readCInteger(tok.text);
+      const n = readCInteger(text);
       if (!n) {
-        out.push(syntaxError('INTEXPECTED', `"${key}" must be a whole number, not "${tok.text}"`, p(), target, key));
+        out.push(syntaxError('INTEXPECTED', `"${key}" must be a whole number, not "${text}"`, pos(line, col, text), target, key));
         return undefined;
       }
-      if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p(), target, key));
+      if (n.octal) out.push(diag('warning', 'OCTAL', `"${text}" starts with 0, so the daemons read it as octal: ${n.value}`, pos(line, col, text), target, key));
       // fwmark is unsigned in the daemons: -1 wraps to 4294967295.
-      if (key === 'fwmark' && n.value < 0) return (n.value >>> 0);
+      if (key === 'fwmark' && n.value < 0) return n.value >>> 0;
       return n.value;
     }
     case 'bool': {
-      const n = readCInteger(tok.text);
+      const n = readCInteger(text);
       // getBoolean() reads an integer first: a word is "integer expected", 2 is "boolean expected".
       if (!n) {
-        out.push(syntaxError('INTEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p(), target, key));
+        out.push(syntaxError('INTEXPECTED', `"${key}" must be 0 or 1, not "${text}"`, pos(line, col, text), target, key));
         return undefined;
       }
       if (n.value !== 0 && n.value !== 1) {
-        out.push(syntaxError('BOOLEXPECTED', `"${key}" must be 0 or 1, not "${tok.text}"`, p(), target, key));
+        out.push(syntaxError('BOOLEXPECTED', `"${key}" must be 0 or 1, not "${text}"`, pos(line, col, text), target, key));
         return undefined;
       }
       return n.value === 1;
     }
     case 'port': {
       if (!kind.services) {
-        const n = readCInteger(tok.text);
+        const n = readCInteger(text);
         if (!n) {
-          out.push(syntaxError('INTEXPECTED', `a real server's port must be a number, not "${tok.text}"`, p(), target, key));
+          out.push(syntaxError('INTEXPECTED', `a real server's port must be a number, not "${text}"`, pos(line, col, text), target, key));
           return undefined;
         }
-        if (n.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${n.value}`, p(), target, key));
+        if (n.octal) out.push(diag('warning', 'OCTAL', `"${text}" starts with 0, so the daemons read it as octal: ${n.value}`, pos(line, col, text), target, key));
         return n.value;
       }
-      const port = readPort(tok.text);
+      const port = readPort(text);
       if (!port) {
-        out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither a port number nor a known service name`, p(), target, key));
+        out.push(syntaxError('BADARGUMENT', `"${text}" is neither a port number nor a known service name`, pos(line, col, text), target, key));
         return undefined;
       }
-      if (!port.service && readCInteger(tok.text)?.octal) out.push(diag('warning', 'OCTAL', `"${tok.text}" starts with 0, so the daemons read it as octal: ${port.value}`, p(), target, key));
+      if (!port.service && readCInteger(text)?.octal) out.push(diag('warning', 'OCTAL', `"${text}" starts with 0, so the daemons read it as octal: ${port.value}`, pos(line, col, text), target, key));
       return port.value;
     }
     case 'host':
-      return readHost(tok, key, kind.zeroAllowed, p(), target, out);
+      return readHost(text, key, kind.zeroAllowed, pos(line, col, text), target, out);
     case 'dotted': {
-      const a = inetAton(tok.text);
+      const a = inetAton(text);
       if (!a) {
         out.push(
           kind.mask
-            ? syntaxError('BADNETMASK', `"${tok.text}" is not a dotted netmask like 255.255.255.0`, p(), target, key)
-            : syntaxError('BADHOSTNAME', `"${tok.text}" is not an IP address (a host name is not accepted here)`, p(), target, key),
+            ? syntaxError('BADNETMASK', `"${text}" is not a dotted netmask like 255.255.255.0`, pos(line, col, text), target, key)
+            : syntaxError('BADHOSTNAME', `"${text}" is not an IP address (a host name is not accepted here)`, pos(line, col, text), target, key),
         );
         return undefined;
       }
-      if (a.short || a.nonDecimal) out.push(shortAddr(tok.text, a.value, p(), target, key));
-      return formatIPv4(a.value);
+      if (a.short || a.nonDecimal) out.push(shortAddr(text, a.value, pos(line, col, text), target, key));
+      return a.short || a.nonDecimal ? formatIPv4(a.value) : text;
     }
     case 'enum': {
-      if (!kind.values.includes(tok.text)) {
-        const lower = kind.values.includes(tok.text.toLowerCase()) ? ` (values are lower case: "${tok.text.toLowerCase()}")` : '';
-        out.push(syntaxError('BADARGUMENT', `"${key}" must be one of ${kind.values.join(', ')}, not "${tok.text}"${lower}`, p(), target, key));
+      if (!kind.values.includes(text)) {
+        const lower = kind.values.includes(text.toLowerCase()) ? ` (values are lower case: "${text.toLowerCase()}")` : '';
+        out.push(syntaxError('BADARGUMENT', `"${key}" must be one of ${kind.values.join(', ')}, not "${text}"${lower}`, pos(line, col, text), target, key));
         return undefined;
       }
-      return tok.text;
+      return text;
     }
     case 'string': {
-      if (kind.quoted && tok.quote === "'") {
-        out.push(diag('warning', 'SINGLEQUOTE', `the daemons strip only double quotes: the single quotes of ${tok.text} are part of the value`, p(), target, key));
+      if (kind.quoted && quote === "'") {
+        out.push(diag('warning', 'SINGLEQUOTE', `the daemons strip only double quotes: the single quotes of ${text} are part of the value`, pos(line, col, text), target, key));
       }
-      return kind.quoted ? stripDoubleQuotes(tok.text) : tok.text;
+      return kind.quoted ? stripDoubleQuotes(text) : text;
     }
-    case 'hostDevice': {
-      const address = readHost(tok, key, key !== 'address' ? false : true, p(), target, out);
-      if (address === undefined) return undefined;
-      return { address, device: tokens[3]!.text };
-    }
+    case 'hostDevice':
+      return readHost(text, key, key === 'address', pos(line, col, text), target, out);
+    case 'list':
+      return undefined;
   }
+}
+
+function pos(line: number, col: number, text: string): Pos {
+  return { line, column: col + 1, length: text.length };
 }
 
 function shortAddr(text: string, value: number, p: Pos, target: Target, key: string): Diagnostic {
   return diag('warning', 'SHORTADDR', `"${text}" is not a plain dotted quad; the daemons read it as ${formatIPv4(value)}`, p, target, key);
 }
 
-function readHost(tok: Token, key: string, zeroAllowed: boolean, p: Pos, target: Target, out: Diagnostic[]): string | undefined {
-  const a = inetAton(tok.text);
+function readHost(text: string, key: string, zeroAllowed: boolean, p: Pos, target: Target, out: Diagnostic[]): string | undefined {
+  const a = inetAton(text);
   if (a) {
     if (a.value === 0 && !zeroAllowed) {
       out.push(syntaxError('BADHOSTNAME', `"${key}" cannot be 0.0.0.0`, p, target, key));
       return undefined;
     }
     if (a.short || a.nonDecimal) {
-      out.push(shortAddr(tok.text, a.value, p, target, key));
+      out.push(shortAddr(text, a.value, p, target, key));
       return formatIPv4(a.value);
     }
-    return tok.text;
+    return text;
   }
-  if (looksLikeHostname(tok.text)) {
-    out.push(diag('warning', 'HOSTNAME', `"${tok.text}" is a host name: the daemons resolve it through DNS when they start, and refuse the whole file if that fails; prefer the IP address`, p, target, key));
-    return tok.text;
+  if (looksLikeHostname(text)) {
+    out.push(diag('warning', 'HOSTNAME', `"${text}" is a host name: the daemons resolve it through DNS when they start, and refuse the whole file if that fails; prefer the IP address`, p, target, key));
+    return text;
   }
-  out.push(syntaxError('BADARGUMENT', `"${tok.text}" is neither an IP address nor a host name`, p, target, key));
+  out.push(syntaxError('BADARGUMENT', `"${text}" is neither an IP address nor a host name`, p, target, key));
   return undefined;
 }

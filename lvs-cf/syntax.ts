@@ -1,19 +1,56 @@
 // The lossless syntax tree: every physical line belongs to exactly one node, blocks own their
 // header and closing lines, and printing the tree gives back the input byte for byte.
-import { splitLines, tokenize, type Eol, type Token } from './lexer.ts';
+import { tokenize, type Eol, type Token } from './lexer.ts';
 import { syntaxError, diag, type Pos } from './diagnostics.ts';
 import type { Diagnostic } from './model.ts';
 
 export type LineKind = 'blank' | 'comment' | 'stmt' | 'open' | 'close' | 'bad';
 
-export interface LineNode {
-  type: 'line';
-  kind: LineKind;
-  text: string;
-  eol: Eol;
+/**
+ * One physical line. Its words are cut only when something asks for them: reading a large file
+ * touches the keyword and the value of each statement and nothing else, and allocating a token
+ * list for each of hundreds of thousands of lines cost more than the rest of the parse.
+ */
+export class LineNode {
+  declare kind: LineKind;
+  declare text: string;
+  declare eol: Eol;
   /** 1-based line number in the text this node was parsed from; null for lines an edit created. */
-  num: number | null;
-  tokens: Token[];
+  declare num: number | null;
+  /** For a statement whose first word starts the usual way (not with a quote): where that word is. */
+  declare keyStart: number;
+  declare keyEnd: number;
+  private declare cached: Token[] | null;
+
+  constructor(kind: LineKind, text: string, eol: Eol, num: number | null, keyStart = -1, keyEnd = -1, tokens: Token[] | null = null) {
+    this.kind = kind;
+    this.text = text;
+    this.eol = eol;
+    this.num = num;
+    this.keyStart = keyStart;
+    this.keyEnd = keyEnd;
+    this.cached = tokens;
+  }
+
+  get type(): 'line' {
+    return 'line';
+  }
+
+  /** The line's words as the daemons cut them; empty when its quoting is broken. */
+  get tokens(): Token[] {
+    if (this.cached === null) {
+      const tk = tokenize(this.text);
+      this.cached = tk.ok ? tk.tokens : [];
+    }
+    return this.cached;
+  }
+
+  /** A line as an edit writes it, classified the same way the parser would. */
+  static fromText(text: string, eol: Eol): LineNode {
+    const tk = tokenize(text);
+    const kind: LineKind = !tk.ok ? 'bad' : tk.comment ? 'comment' : tk.tokens.length === 0 ? 'blank' : 'stmt';
+    return new LineNode(kind, text, eol, null, -1, -1, tk.ok ? tk.tokens : []);
+  }
 }
 
 export type BlockLevel = 'virtual' | 'failover' | 'server';
@@ -39,108 +76,132 @@ export function blockName(b: BlockNode): string {
   return b.header.tokens[1]?.text ?? '';
 }
 
-const OPENERS: Record<string, BlockLevel[]> = { virtual: ['virtual'], failover: ['failover'], server: ['server'] };
-
 function pos(num: number, t: Token | undefined, fallbackCol = 0): Pos {
   return { line: num, column: (t ? t.col : fallbackCol) + 1, length: t ? t.text.length : 1 };
 }
 
-/** Builds the tree and reports the structural errors: quoting, block headers, braces, line endings. */
+const SPACE = 32;
+const TAB = 9;
+const HASH = 35;
+const DQUOTE = 34;
+const SQUOTE = 39;
+const RBRACE = 125;
+
+function isWord(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start);
+}
+
+/** Line endings seen so far, for the CRLF / mixed-endings check. */
+interface EolStats {
+  firstCr: { num: number; len: number } | null;
+  allCrlf: boolean;
+  firstLen: number;
+  firstEol: Eol;
+}
+
+/**
+ * Builds the tree and reports the structural errors: block headers, braces, line endings, NUL
+ * bytes. Statements are only located here; their words are read by read-model.ts.
+ */
 export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const lines = splitLines(text);
   const root: Node[] = [];
   const stack: BlockNode[] = [];
-  const container = () => (stack.length ? stack[stack.length - 1]!.children : root);
-
-  checkLineEndings(lines, diagnostics);
-
+  let container = root;
+  const stats: EolStats = { firstCr: null, allCrlf: true, firstLen: 0, firstEol: '' };
+  const hasCr = text.indexOf('\r') >= 0;
   const hasNul = text.indexOf('\0') >= 0;
-  for (const raw of lines) {
-    const nul = hasNul ? raw.text.indexOf('\0') : -1;
-    if (nul >= 0) {
-      diagnostics.push(diag('error', 'BINARY', 'NUL byte: this is not a text file', { line: raw.num, column: nul + 1, length: 1 }));
+  const n = text.length;
+  let start = 0;
+  for (let num = 1; start < n; num++) {
+    // Cut the next line: LF only in the usual file, else LF, CRLF or a lone CR.
+    let end: number;
+    let next: number;
+    let eol: Eol;
+    if (!hasCr) {
+      end = text.indexOf('\n', start);
+      if (end < 0) {
+        end = next = n;
+        eol = '';
+      } else {
+        next = end + 1;
+        eol = '\n';
+      }
+    } else {
+      end = start;
+      while (end < n && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13) end++;
+      if (end >= n) {
+        next = n;
+        eol = '';
+      } else if (text.charCodeAt(end) === 10) {
+        next = end + 1;
+        eol = '\n';
+      } else if (text.charCodeAt(end + 1) === 10) {
+        next = end + 2;
+        eol = '\r\n';
+      } else {
+        next = end + 1;
+        eol = '\r';
+      }
+      if (eol === '\r\n' || eol === '\r') {
+        if (!stats.firstCr) stats.firstCr = { num, len: end - start };
+      }
+      if (eol !== '\r\n' && eol !== '') stats.allCrlf = false;
     }
-    const node: LineNode = { type: 'line', kind: 'bad', text: raw.text, eol: raw.eol, num: raw.num, tokens: [] };
-    const tk = tokenize(raw.text);
-    if (!tk.ok) {
-      diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: raw.num, column: tk.col + 1, length: tk.length }));
-      container().push(node);
+    if (num === 1) {
+      stats.firstLen = end - start;
+      stats.firstEol = eol;
+    } else if (stats.firstEol === '' && eol !== '') stats.firstEol = eol;
+    const line = text.slice(start, end);
+    start = next;
+    if (hasNul) {
+      const nul = line.indexOf('\0');
+      if (nul >= 0) diagnostics.push(diag('error', 'BINARY', 'NUL byte: this is not a text file', { line: num, column: nul + 1, length: 1 }));
+    }
+
+    // Classify the line from its first word without cutting the others.
+    const len = line.length;
+    let p = 0;
+    let c = 0;
+    while (p < len && ((c = line.charCodeAt(p)) === SPACE || c === TAB)) p++;
+    if (p === len) {
+      container.push(new LineNode('blank', line, eol, num));
       continue;
     }
-    node.tokens = tk.tokens;
-    if (tk.comment) node.kind = 'comment';
-    else if (tk.tokens.length === 0) node.kind = 'blank';
-    if (node.kind !== 'bad') {
-      container().push(node);
+    if (c === HASH) {
+      container.push(new LineNode('comment', line, eol, num));
       continue;
     }
-    const first = tk.tokens[0]!;
-    if (first.text === '}') {
-      node.kind = 'close';
-      const open = stack.pop();
-      if (!open) {
-        // At the top level the daemons look `}` up as a keyword: "unknown command".
-        diagnostics.push(syntaxError('BADCOMMAND', '`}` closes no block', pos(raw.num, first)));
-        root.push(node);
+    let q = p;
+    if (c !== DQUOTE && c !== SQUOTE) while (q < len && (c = line.charCodeAt(q)) !== SPACE && c !== TAB) q++;
+    const level = stack.length ? stack[stack.length - 1]!.level : 'global';
+    if (q - p === 1 && line.charCodeAt(p) === RBRACE) {
+      const node = new LineNode('close', line, eol, num);
+      closeBlock(node, line, num, p, q, stack, root, diagnostics);
+      container = stack.length ? stack[stack.length - 1]!.children : root;
+      continue;
+    }
+    const opens =
+      q > p &&
+      ((level === 'global' && (isWord(line, p, q, 'virtual') || isWord(line, p, q, 'failover'))) ||
+        ((level === 'virtual' || level === 'failover') && isWord(line, p, q, 'server')));
+    if (opens) {
+      const tk = tokenize(line);
+      if (!tk.ok) {
+        diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: tk.col + 1, length: tk.length }));
+        container.push(new LineNode('bad', line, eol, num));
         continue;
       }
-      open.close = node;
-      const extra = tk.tokens[1];
-      if (extra) {
-        // The daemons drop the rest of a `}` line unread.
-        const isComment = extra.text.startsWith('#');
-        diagnostics.push(
-          diag(
-            isComment ? 'warning' : 'error',
-            'AFTERBRACE',
-            isComment
-              ? 'text after `}` is ignored by the daemons; put the comment on its own line'
-              : `text after \`}\` is ignored by the daemons: "${raw.text.slice(extra.col).trim()}" has no effect`,
-            { line: raw.num, column: extra.col + 1, length: raw.text.length - extra.col },
-          ),
-        );
-      }
-      continue;
-    }
-    const level = stack.length ? stack[stack.length - 1]!.level : 'global';
-    const opens =
-      (level === 'global' && (first.text === 'virtual' || first.text === 'failover')) ||
-      ((level === 'virtual' || level === 'failover') && first.text === 'server');
-    if (opens) {
-      node.kind = 'open';
-      const name = tk.tokens[1];
-      const brace = tk.tokens[2];
-      if (!name || !brace) {
-        const glued = name && name.text.endsWith('{');
-        diagnostics.push(
-          syntaxError(
-            'MISSINGARGS',
-            glued
-              ? '`{` must be separated from the name by a space'
-              : `expected "${first.text} NAME {" with the \`{\` on the same line`,
-            pos(raw.num, name ?? first),
-          ),
-        );
-      } else if (tk.tokens[3]) {
-        // The daemons count the words before they look at the third one.
-        diagnostics.push(syntaxError('EXTRAARGS', `expected "${first.text} NAME {" and nothing after it`, pos(raw.num, tk.tokens[3])));
-      } else if (brace.text !== '{') {
-        diagnostics.push(syntaxError('MISSINGARGS', `expected \`{\` after the name, found "${brace.text}"`, pos(raw.num, brace)));
-      }
-      const block: BlockNode = { type: 'block', level: OPENERS[first.text]![0]!, header: node, close: null, children: [] };
-      container().push(block);
+      const node = new LineNode('open', line, eol, num, p, q, tk.tokens);
+      const block = openBlock(node, num, diagnostics);
+      container.push(block);
       stack.push(block);
+      container = block.children;
       continue;
     }
-    if (tk.tokens.length > 99) {
-      // tokenizeString() keeps 99 words and drops the rest of the line unread.
-      diagnostics.push(syntaxError('TOOMANYARGS', 'more than 99 words on one line; the daemons drop the rest of the line', pos(raw.num, tk.tokens[99])));
-      container().push(node);
-      continue;
-    }
-    node.kind = 'stmt';
-    container().push(node);
+    // A statement: read-model.ts reads (and checks) its words. A line that starts with a quote
+    // has no plain first word: it takes the tokenizing path there.
+    container.push(q > p ? new LineNode('stmt', line, eol, num, p, q) : new LineNode('stmt', line, eol, num));
   }
   for (const open of stack) {
     const num = open.header.num ?? 0;
@@ -152,31 +213,78 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
       }),
     );
   }
-  const firstEol = lines.find((l) => l.eol !== '')?.eol;
-  return { tree: { children: root, eol: firstEol === '\r\n' ? '\r\n' : '\n' }, diagnostics };
+  checkLineEndings(stats, diagnostics);
+  return { tree: { children: root, eol: stats.firstEol === '\r\n' ? '\r\n' : '\n' }, diagnostics };
+}
+
+function closeBlock(node: LineNode, line: string, num: number, p: number, q: number, stack: BlockNode[], root: Node[], diagnostics: Diagnostic[]): void {
+  const open = stack.pop();
+  if (!open) {
+    // At the top level the daemons look `}` up as a keyword: "unknown command".
+    diagnostics.push(syntaxError('BADCOMMAND', '`}` closes no block', { line: num, column: p + 1, length: 1 }));
+    root.push(node);
+    return;
+  }
+  open.close = node;
+  let r = q;
+  while (r < line.length && (line.charCodeAt(r) === SPACE || line.charCodeAt(r) === TAB)) r++;
+  if (r >= line.length) return;
+  // The daemons drop the rest of a `}` line unread.
+  const isComment = line.charCodeAt(r) === HASH;
+  diagnostics.push(
+    diag(
+      isComment ? 'warning' : 'error',
+      'AFTERBRACE',
+      isComment
+        ? 'text after `}` is ignored by the daemons; put the comment on its own line'
+        : `text after \`}\` is ignored by the daemons: "${line.slice(r).trim()}" has no effect`,
+      { line: num, column: r + 1, length: line.length - r },
+    ),
+  );
+}
+
+function openBlock(node: LineNode, num: number, diagnostics: Diagnostic[]): BlockNode {
+  const tokens = node.tokens;
+  const first = tokens[0]!;
+  const name = tokens[1];
+  const brace = tokens[2];
+  if (!name || !brace) {
+    const glued = name && name.text.endsWith('{');
+    diagnostics.push(
+      syntaxError(
+        'MISSINGARGS',
+        glued ? '`{` must be separated from the name by a space' : `expected "${first.text} NAME {" with the \`{\` on the same line`,
+        pos(num, name ?? first),
+      ),
+    );
+  } else if (tokens[3]) {
+    // The daemons count the words before they look at the third one.
+    diagnostics.push(syntaxError('EXTRAARGS', `expected "${first.text} NAME {" and nothing after it`, pos(num, tokens[3])));
+  } else if (brace.text !== '{') {
+    diagnostics.push(syntaxError('MISSINGARGS', `expected \`{\` after the name, found "${brace.text}"`, pos(num, brace)));
+  }
+  return { type: 'block', level: first.text as BlockLevel, header: node, close: null, children: [] };
 }
 
 /**
  * The C parser ends a line at the first `\r` anywhere later in the file, else at `\n`: a CRLF file
  * parses as its first line only, and a `\r` after LF lines turns them into one bogus line.
  */
-function checkLineEndings(lines: ReturnType<typeof splitLines>, diagnostics: Diagnostic[]): void {
-  const withCr = lines.find((l) => l.eol === '\r\n' || l.eol === '\r');
-  if (!withCr) return;
-  const allCrlf = lines.every((l) => l.eol === '\r\n' || l.eol === '');
-  if (allCrlf) {
+function checkLineEndings(stats: EolStats, diagnostics: Diagnostic[]): void {
+  if (!stats.firstCr) return;
+  if (stats.allCrlf) {
     diagnostics.push(
       diag('error', 'CRLF', 'Windows (CRLF) line endings: the daemons would read only the first line and ignore the rest; convert the file to LF line endings', {
         line: 1,
-        column: lines[0]!.text.length + 1,
+        column: stats.firstLen + 1,
         length: 1,
       }),
     );
   } else {
     diagnostics.push(
       diag('error', 'MIXEDEOL', 'mixed line endings: the daemons would read the lines before this carriage return as one line; use LF line endings only', {
-        line: withCr.num,
-        column: withCr.text.length + 1,
+        line: stats.firstCr.num,
+        column: stats.firstCr.len + 1,
         length: 1,
       }),
     );
