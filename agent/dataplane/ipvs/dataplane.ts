@@ -1,0 +1,198 @@
+// The ipvs dataplane: the kernel forwards, this only tells it what to do through ipvsadm.
+//
+// Every apply() is one `ipvsadm -R` batch on stdin (the restore mode; Debian's ipvsadm-restore
+// script would run `ipvsadm -C` first and wipe services that are not ours, so it is not used).
+// ipvsadm -R carries on after a failing line and prints its error without a line number, so when a
+// batch reports any error the table is read back and each operation is checked against it: only
+// those whose effect is missing are reported as failed.
+// It only ever touches services it added: ops on other services are refused, stop() deletes its
+// own, and nothing here issues -C.
+import { access, constants } from 'node:fs/promises';
+import { z } from 'zod';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceSpec, ServiceStats } from '../types.ts';
+import { checkOp } from '../userspace/op-schema.ts';
+import { opToLine, serviceArgs } from './commands.ts';
+import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
+import { spawnRunner, type Runner } from './runner.ts';
+
+export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
+
+export const ipvsOptionsSchema = z.object({
+  /** Path of ipvsadm (lvs.cf `ipvsadm`); default: /sbin/ipvsadm, else /usr/sbin/ipvsadm. */
+  ipvsadm: z.string().min(1).optional(),
+  /** lvs.cf tcp_timeout / tcpfin_timeout / udp_timeout, applied with `ipvsadm --set` at start (0 = keep). */
+  timeouts: z
+    .object({ tcp: z.number().int().min(0), tcpfin: z.number().int().min(0), udp: z.number().int().min(0) })
+    .optional(),
+});
+export type IpvsOptions = z.input<typeof ipvsOptionsSchema> & { runner?: Runner };
+
+interface Planned {
+  op: DataplaneOp;
+  line: string;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]?.trim() ?? '';
+}
+
+export class IpvsDataplane implements Dataplane {
+  readonly kind = 'ipvs' as const;
+  private readonly opts: z.output<typeof ipvsOptionsSchema>;
+  private readonly run: Runner;
+  private bin: string | null = null;
+  /** Services this dataplane added, by key, as last applied. */
+  private readonly owned = new Map<string, ServiceSpec>();
+
+  constructor(options: IpvsOptions = {}) {
+    const { runner, ...rest } = options;
+    this.opts = ipvsOptionsSchema.parse(rest);
+    this.run = runner ?? spawnRunner;
+  }
+
+  async start(): Promise<void> {
+    const candidates = this.opts.ipvsadm !== undefined ? [this.opts.ipvsadm] : DEFAULT_IPVSADM_PATHS;
+    for (const path of candidates) {
+      try {
+        await access(path, constants.X_OK);
+        this.bin = path;
+        break;
+      } catch {
+        // try the next one
+      }
+    }
+    if (this.bin === null) {
+      throw new Error(
+        `ipvsadm not found (looked for ${candidates.join(', ')}): install the ipvsadm package, ` +
+          `or run the agent with --dataplane userspace`,
+      );
+    }
+    const probe = await this.run(this.bin, ['-Ln']);
+    if (probe.code !== 0) {
+      const why = firstLine(probe.stderr) || `${this.bin} -Ln exited with code ${probe.code}`;
+      throw new Error(
+        `IPVS is not available in this kernel: ${why} ` +
+          `(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)`,
+      );
+    }
+    const t = this.opts.timeouts;
+    if (t !== undefined) {
+      const r = await this.run(this.bin, ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)]);
+      if (r.code !== 0) throw new Error(`ipvsadm --set failed: ${firstLine(r.stderr)}`);
+    }
+  }
+
+  private binary(): string {
+    if (this.bin === null) throw new Error('the ipvs dataplane was not started');
+    return this.bin;
+  }
+
+  async apply(ops: DataplaneOp[]): Promise<ApplyResult> {
+    const bin = this.binary();
+    const failures: ApplyResult['failures'] = [];
+    const planned: Planned[] = [];
+    // Ownership as it will be once the earlier ops of this batch are applied.
+    const owned = new Set(this.owned.keys());
+    for (const raw of ops) {
+      const checked = checkOp(raw);
+      if (!checked.ok) {
+        failures.push({ op: raw, message: checked.message });
+        continue;
+      }
+      const op = checked.op;
+      const key = op.op === 'addService' || op.op === 'editService' ? op.service.key : op.key;
+      if (op.op === 'addService') {
+        if (owned.has(key)) {
+          failures.push({ op: raw, message: `service ${key} already exists` });
+          continue;
+        }
+        owned.add(key);
+      } else if (!owned.has(key)) {
+        failures.push({ op: raw, message: `service ${key} was not added by Piranha; not touching it` });
+        continue;
+      }
+      if (op.op === 'deleteService') owned.delete(key);
+      planned.push({ op, line: opToLine(op) });
+    }
+    if (planned.length === 0) return { failures };
+
+    const batch = planned.map((p) => p.line).join('\n') + '\n';
+    const result = await this.run(bin, ['-R'], batch);
+    let applied = planned;
+    if (result.code !== 0 || result.stderr.trim() !== '') {
+      const reason = result.stderr.trim().split('\n').join('; ') || `ipvsadm -R exited with code ${result.code}`;
+      const listing = await this.run(bin, ['-Ln']);
+      const kernel = listing.code === 0 ? parseList(listing.stdout) : null;
+      applied = [];
+      for (const p of planned) {
+        if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
+        else failures.push({ op: p.op, message: `ipvsadm: ${reason}` });
+      }
+    }
+    for (const { op } of applied) {
+      if (op.op === 'addService' || op.op === 'editService') this.owned.set(op.service.key, op.service);
+      else if (op.op === 'deleteService') this.owned.delete(op.key);
+    }
+    return { failures };
+  }
+
+  async table(): Promise<ServiceStats[]> {
+    const bin = this.binary();
+    const [list, stats] = await Promise.all([
+      this.run(bin, ['-Ln']),
+      this.run(bin, ['-Ln', '--stats', '--exact']),
+    ]);
+    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
+    const kernel = parseList(list.stdout);
+    if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
+    const out: ServiceStats[] = [];
+    for (const [key, spec] of this.owned) {
+      const k = kernel.get(key);
+      if (k === undefined) {
+        out.push({ ...spec, reals: [], problem: 'missing from the kernel IPVS table (removed outside Piranha?)' });
+        continue;
+      }
+      out.push({
+        ...spec,
+        scheduler: (k.scheduler as ServiceSpec['scheduler']) || spec.scheduler,
+        persistent: k.persistent,
+        pmask: k.pmask,
+        reals: k.reals,
+        problem: null,
+      });
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.bin === null || this.owned.size === 0) return;
+    const batch = [...this.owned.keys()].map((k) => `-D ${serviceArgs(k)}`).join('\n') + '\n';
+    const r = await this.run(this.bin, ['-R'], batch);
+    this.owned.clear();
+    if (r.code !== 0 || r.stderr.trim() !== '') {
+      throw new Error(`removing Piranha's IPVS services failed: ${firstLine(r.stderr)}`);
+    }
+  }
+}
+
+/** Whether the kernel table shows the effect of an op (used only after a batch reported errors). */
+function isReflected(op: DataplaneOp, kernel: Map<string, KernelService>): boolean {
+  switch (op.op) {
+    case 'addService':
+    case 'editService': {
+      const k = kernel.get(op.service.key);
+      return k !== undefined && k.scheduler === op.service.scheduler && k.persistent === op.service.persistent;
+    }
+    case 'deleteService':
+      return !kernel.has(op.key);
+    case 'addReal':
+    case 'editReal': {
+      const r = kernel.get(op.key)?.reals.find((x) => x.address === op.real.address && x.port === op.real.port);
+      return r !== undefined && r.weight === op.real.weight && r.method === op.real.method;
+    }
+    case 'deleteReal': {
+      const k = kernel.get(op.key);
+      return k === undefined || !k.reals.some((x) => x.address === op.address && x.port === op.port);
+    }
+  }
+}
