@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { register } from 'tsx/esm/api';
+register();
+const { main } = await import('../server/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,24 @@
+// The shared launcher for browser tests: Debian's Chromium through playwright-core, never a
+// downloaded browser. Flags keep Chromium off the network and quiet (no updates, sync, QUIC).
+import { chromium, type Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** null (with the reason) when Chromium is not installed, so a test can skip with a message. */
+export function chromiumMissing(): string | null {
+  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install chromium)`;
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}

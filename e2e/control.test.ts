@@ -1,0 +1,82 @@
+// CONTROL/MONITORING in Chromium against a real agent process on loopback: daemon status, the
+// routing table, the checkers, "check now" with its transcript, auto update by htmx polling, and
+// STOP / START. Then the agent goes away and the panel says why while the console keeps working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launch } from './browser.ts';
+import { startConsole, PASSWORD } from './console-harness.ts';
+import { freePort, loopback, spawnAgent, writeLvsCf } from '../agent/test-support.ts';
+
+const missing = chromiumMissing();
+let browser: Browser;
+before(async () => {
+  if (!missing) browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function backend(host: string, port: number, reply: string): Promise<Server> {
+  const server = createServer((sock) => {
+    sock.on('error', () => {});
+    sock.once('data', () => sock.end(reply));
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  return server;
+}
+
+test('CONTROL/MONITORING against the real agent', { skip: missing ?? false, timeout: 90_000 }, async (t) => {
+  const [vip, r1, r2] = [loopback(), loopback(), loopback()];
+  const vport = await freePort(vip);
+  const rport = await freePort(r1);
+  const servers = [await backend(r1, rport, 'HTTP/1.0 200 OK\r\n\r\none'), await backend(r2, rport, 'HTTP/1.0 200 OK\r\n\r\ntwo')];
+  t.after(() => servers.forEach((s) => s.close()));
+  const lvs = `serial_no = 5\nprimary = 127.0.0.1\nnetwork = direct\nvirtual web {\n     active = 1\n     address = ${vip} lo\n     port = ${vport}\n     send = "GET / HTTP/1.0\\r\\n\\r\\n"\n     expect = "HTTP"\n     scheduler = rr\n     protocol = tcp\n     timeout = 2\n     reentry = 2\n     server one {\n         address = ${r1}\n         active = 1\n         port = ${rport}\n         weight = 1\n     }\n     server two {\n         address = ${r2}\n         active = 1\n         port = ${rport}\n         weight = 1\n     }\n}\n`;
+  const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs) });
+  t.after(() => h.close());
+  const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
+  t.after(() => agent.stop());
+
+  const context = await browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await page.goto(h.url + '/secure/control');
+  await page.getByRole('cell', { name: 'running' }).waitFor();
+  const routing = page.locator('table.routing');
+  await routing.getByText(`${vip}:${vport}`).waitFor();
+
+  // Auto update every second through htmx: the "Updated" line changes without a page load.
+  await page.getByLabel('Auto update').check();
+  await page.getByLabel('Update frequency in seconds').fill('1');
+  await page.getByRole('button', { name: 'Update information now' }).click();
+  await page.locator('#control-live[hx-trigger="every 1s"]').waitFor();
+  const first = await page.locator('p.updated').textContent();
+  await page.waitForFunction((prev) => document.querySelector('p.updated')?.textContent !== prev, first, { timeout: 10_000 });
+
+  // Both checkers report up, then "check now" shows the transcript.
+  await page.locator('table.checkers td.state-up').nth(1).waitFor({ timeout: 20_000 });
+  await page.locator('table.routing tr.real', { hasText: `${r2}:${rport}` }).waitFor();
+  assert.match((await page.locator('table.routing').textContent()) ?? '', new RegExp(`-> ${r1.replace(/\./g, '\\.')}:${rport}\\s*Route\\s*1`));
+  await page.locator('tr', { hasText: 'web / two' }).getByRole('button', { name: 'check now' }).click();
+  const transcript = page.locator('.transcript');
+  await transcript.waitFor();
+  const tt = (await transcript.textContent()) ?? '';
+  assert.match(tt, /Check of two in web: UP/);
+  assert.match(tt, /GET \/ HTTP\/1\.0/);
+  assert.match(tt, /HTTP\/1\.0 200 OK/);
+
+  await page.getByRole('button', { name: 'STOP' }).click();
+  await page.locator('.flash', { hasText: 'STOP: LVS is now stopped' }).waitFor();
+  await page.getByRole('button', { name: 'START' }).click();
+  await page.locator('.flash', { hasText: 'START: LVS is now running' }).waitFor();
+
+  // The agent goes away: the panel says why, the other panels still work.
+  await agent.stop();
+  await page.goto(h.url + '/secure/control');
+  await page.getByText(/The agent is not reachable at .*agent\.sock/).waitFor();
+  await page.getByRole('link', { name: 'VIRTUAL SERVERS' }).click();
+  await page.getByRole('cell', { name: 'web', exact: true }).waitFor();
+});

@@ -1,0 +1,95 @@
+// The console's connection to the agent. One persistent connection, re-opened on demand after the
+// agent goes away. Every answer is either data or the reason the agent could not be asked, so the
+// CONTROL/MONITORING panel can say "The agent is not reachable at PATH: <reason>" and the rest of the
+// console keeps working. Concurrent page views share one in-flight snapshot request (single flight),
+// which keeps the panel cheap under load while every view still shows live data.
+import { AgentClient } from '../agent/client.ts';
+import type { CheckerInfo, CheckNowResult, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
+import type { ServiceStats } from '../agent/dataplane/types.ts';
+
+export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
+
+export interface AgentSnapshot {
+  status: StatusResult;
+  services: ServiceStats[];
+  checkers: CheckerInfo[];
+}
+
+export class AgentLink {
+  private client: AgentClient | null = null;
+  private connecting: Promise<AgentClient> | null = null;
+  private inflight: Promise<AgentAnswer<AgentSnapshot>> | null = null;
+
+  constructor(readonly socketPath: string | null, private readonly timeoutMs = 5000) {}
+
+  async snapshot(): Promise<AgentAnswer<AgentSnapshot>> {
+    if (!this.inflight) {
+      this.inflight = this.fetchSnapshot().finally(() => {
+        this.inflight = null;
+      });
+    }
+    return this.inflight;
+  }
+
+  reload(): Promise<AgentAnswer<ReloadResult>> {
+    return this.ask('reload', {});
+  }
+  start(): Promise<AgentAnswer<StatusResult>> {
+    return this.ask('start', {});
+  }
+  stop(): Promise<AgentAnswer<StatusResult>> {
+    return this.ask('stop', {});
+  }
+  checkNow(virtual: string, server: string): Promise<AgentAnswer<CheckNowResult>> {
+    return this.ask('checkNow', { virtual, server });
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  private async fetchSnapshot(): Promise<AgentAnswer<AgentSnapshot>> {
+    const [status, table, checkers] = await Promise.all([
+      this.ask('status', {}),
+      this.ask('table', {}),
+      this.ask('checkers', {}),
+    ]);
+    if (!status.ok) return status;
+    if (!table.ok) return table;
+    if (!checkers.ok) return checkers;
+    return { ok: true, data: { status: status.data, services: table.data.services, checkers: checkers.data.checkers } };
+  }
+
+  private async ask<M extends keyof Methods>(method: M, params: Methods[M]['params']): Promise<AgentAnswer<Methods[M]['result']>> {
+    if (!this.socketPath) return { ok: false, reason: 'no agent socket was given (--agent-socket)', code: 'E_CONNECT' };
+    try {
+      const client = await this.connection();
+      return { ok: true, data: await client.call(method, params) };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      return { ok: false, reason: e.message, code: e.code };
+    }
+  }
+
+  private connection(): Promise<AgentClient> {
+    if (this.client && !this.client.isClosed) return Promise.resolve(this.client);
+    if (!this.connecting) {
+      this.connecting = AgentClient.connect(this.socketPath as string, {
+        timeoutMs: this.timeoutMs,
+        clientName: 'piranha-gui',
+      })
+        .then((c) => {
+          this.client = c;
+          c.onClose(() => {
+            if (this.client === c) this.client = null;
+          });
+          return c;
+        })
+        .finally(() => {
+          this.connecting = null;
+        });
+    }
+    return this.connecting;
+  }
+}

@@ -1,0 +1,98 @@
+// What every route needs, built once per app: the config store, the agent link, the renderer, the
+// CSRF secret and the flash store. Routes receive it explicitly (no global state).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConfigStore, Snapshot } from './config-store.ts';
+import type { AgentLink } from './agent-link.ts';
+import type { Renderer } from './render.ts';
+import { HTMX_FILE } from './render.ts';
+import type { Flash, FlashStore } from './flash.ts';
+import { csrfToken } from './security/csrf.ts';
+import type { Allowlist } from './security/access.ts';
+import { formatDiagnostic } from '../lvs-cf/index.ts';
+
+export interface AppContext {
+  store: ConfigStore;
+  agent: AgentLink;
+  render: Renderer;
+  secret: Buffer;
+  flash: FlashStore;
+  allowlist: Allowlist;
+}
+
+export const TABS = [
+  { id: 'control', label: 'CONTROL/MONITORING', href: '/secure/control' },
+  { id: 'global', label: 'GLOBAL SETTINGS', href: '/secure/global' },
+  { id: 'redundancy', label: 'REDUNDANCY', href: '/secure/redundancy' },
+  { id: 'virtual', label: 'VIRTUAL SERVERS', href: '/secure/virtual' },
+] as const;
+
+export interface PageOptions {
+  title: string;
+  tab?: string;
+  status?: number;
+  secure?: boolean;
+  refresh?: string;
+  helpAnchor?: string;
+  flash?: Flash | null;
+  serial?: number | null;
+}
+
+/** Renders `template` inside the layout and sends it. */
+export function sendPage(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown>,
+  opts: PageOptions,
+): FastifyReply {
+  return sendHtml(reply, renderPage(ctx, req, template, data, opts), opts.status ?? 200);
+}
+
+export function sendHtml(reply: FastifyReply, html: string | Buffer, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(html);
+}
+
+/** The full HTML of a page (layout included). */
+export function renderPage(ctx: AppContext, req: FastifyRequest, template: string, data: Record<string, unknown>, opts: PageOptions): string {
+  const secure = opts.secure ?? true;
+  const csrf = secure ? csrfToken(ctx.secret, req) : '';
+  const body = ctx.render(template, { ...data, csrf });
+  const flash = opts.flash !== undefined ? opts.flash : ctx.flash.take((req.query as Record<string, unknown> | undefined)?.flash);
+  const html = ctx.render('layout', {
+    body,
+    title: opts.title,
+    tab: opts.tab,
+    tabs: TABS,
+    secure,
+    csrf,
+    htmx: HTMX_FILE,
+    refresh: opts.refresh,
+    helpAnchor: opts.helpAnchor,
+    flash,
+    serial: opts.serial,
+  });
+  return html;
+}
+
+/** Renders a fragment (no layout) for htmx swaps. */
+export function sendFragment(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>): FastifyReply {
+  const html = ctx.render(template, { ...data, csrf: csrfToken(ctx.secret, req) });
+  return reply.type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * The model for a panel, or null after sending the "lvs.cf has syntax errors" page: the console
+ * refuses to edit a file it cannot fully read rather than guess at its meaning.
+ */
+export function modelOrBrokenPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, snap: Snapshot, tab: string) {
+  if (snap.parsed.model) return snap.parsed.model;
+  const report = snap.parsed.diagnostics.map((d) => formatDiagnostic(d, snap.text, ctx.store.path)).join('\n');
+  sendPage(ctx, req, reply, 'broken-config', { path: ctx.store.path, history: ctx.store.historyDir, report }, { title: 'lvs.cf has errors', tab, status: 500 });
+  return null;
+}
+
+/** The hidden fields every editing form carries. */
+export function formBase(snap: Snapshot, validate: string) {
+  return { version: snap.version, validate, messages: [] as string[], errors: {} as Record<string, string> };
+}

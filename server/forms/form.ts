@@ -1,0 +1,68 @@
+// What every panel form has in common: the fields it shows, a zod schema for the submitted strings,
+// the values the form starts with (read from the model), and the edits a submission makes. Edits are
+// emitted only for fields whose value differs from what the form was showing, so a save changes only
+// the lines the user actually changed (and a key written as `0` is not rewritten as absent).
+import type { z } from 'zod';
+import type { Diagnostic, Edit, Target } from '../../lvs-cf/index.ts';
+import { fieldErrors, formStrings, type FieldErrors } from './fields.ts';
+
+export type Values = Record<string, string>;
+
+export interface PanelForm<C> {
+  fields: readonly string[];
+  schema: z.ZodType<Values, Values>;
+  initial(ctx: C): Values;
+  edits(values: Values, initial: Values, ctx: C): Edit[];
+  /** lvs.cf key → form field, to place the library's diagnostics beside the right field. */
+  keyToField: Record<string, string>;
+}
+
+export type Validated = { ok: true; values: Values; raw: Values } | { ok: false; errors: FieldErrors; raw: Values };
+
+export function validateForm<C>(form: PanelForm<C>, body: unknown): Validated {
+  const raw = formStrings(body, form.fields);
+  const result = form.schema.safeParse(raw);
+  return result.success ? { ok: true, values: result.data, raw } : { ok: false, errors: fieldErrors(result.error), raw };
+}
+
+/** Validates one field alone (inline validation on blur); returns its message or ''. */
+export function validateField<C>(form: PanelForm<C>, field: string, value: string): string {
+  if (!form.fields.includes(field)) return '';
+  const raw = Object.fromEntries(form.fields.map((f) => [f, ''])) as Values;
+  raw[field] = value;
+  const result = form.schema.safeParse(raw);
+  if (result.success) return '';
+  return fieldErrors(result.error)[field] ?? '';
+}
+
+export function changed(values: Values, initial: Values, ...names: string[]): boolean {
+  return names.some((n) => values[n] !== initial[n]);
+}
+
+function sameTarget(a: Target | undefined, b: Target | undefined): boolean {
+  if (!a || !b) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Splits diagnostics into field errors (a key this form shows, on the element being edited) and
+ * messages for the top of the form (everything else: other elements, whole-file problems).
+ */
+export function placeDiagnostics(
+  diagnostics: Diagnostic[],
+  keyToField: Record<string, string>,
+  target: Target | undefined,
+): { errors: FieldErrors; messages: string[] } {
+  const errors: FieldErrors = {};
+  const messages: string[] = [];
+  for (const d of diagnostics) {
+    if (d.severity !== 'error') continue;
+    const field = d.key ? keyToField[d.key] : undefined;
+    if (field && (target === undefined || d.target === undefined || sameTarget(d.target, target))) {
+      if (!(field in errors)) errors[field] = d.message;
+    } else {
+      messages.push(d.line > 0 ? `lvs.cf line ${d.line}: ${d.message}` : d.message);
+    }
+  }
+  return { errors, messages };
+}

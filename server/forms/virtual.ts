@@ -1,0 +1,93 @@
+// VIRTUAL SERVER subsection (manual ch.4 §6.1, original virtual_edit_virt.php).
+import { z } from 'zod';
+import { SCHEDULERS, type Edit, type LvsConfig } from '../../lvs-cf/index.ts';
+import { changed, type PanelForm, type Values } from './form.ts';
+import { choice, device, fwmark, ipv4, netmask, optionalIpv4, optionalSeconds, port, seconds, serverName } from './fields.ts';
+
+export interface VirtualCtx {
+  model: LvsConfig;
+  virtual: number;
+}
+
+export const LOAD_MONITORS = ['none', 'rup', 'ruptime', 'uptime'] as const;
+
+const schema = z.object({
+  name: serverName,
+  port: port,
+  protocol: choice(['tcp', 'udp'] as const, 'Choose TCP or UDP.'),
+  address: ipv4,
+  vip_nmask: netmask,
+  sorry_server: optionalIpv4,
+  fwmark: fwmark,
+  device: device,
+  reentry: seconds(0),
+  timeout: seconds(1),
+  quiesce_server: choice(['0', '1'] as const, 'Choose Yes or No.'),
+  load_monitor: choice(LOAD_MONITORS, 'Choose none, rup or ruptime.'),
+  scheduler: choice(SCHEDULERS, 'Choose a scheduling algorithm from the list.'),
+  persistent: optionalSeconds,
+  pmask: netmask,
+});
+
+const num = (s: string) => (s === '' || s === '0' ? null : Number(s));
+
+export const virtualForm: PanelForm<VirtualCtx> = {
+  fields: ['name', 'port', 'protocol', 'address', 'vip_nmask', 'sorry_server', 'fwmark', 'device', 'reentry', 'timeout', 'quiesce_server', 'load_monitor', 'scheduler', 'persistent', 'pmask'],
+  schema: schema as unknown as PanelForm<VirtualCtx>['schema'],
+  keyToField: {
+    port: 'port',
+    protocol: 'protocol',
+    address: 'address',
+    vip_nmask: 'vip_nmask',
+    sorry_server: 'sorry_server',
+    fwmark: 'fwmark',
+    reentry: 'reentry',
+    timeout: 'timeout',
+    quiesce_server: 'quiesce_server',
+    load_monitor: 'load_monitor',
+    scheduler: 'scheduler',
+    persistent: 'persistent',
+    pmask: 'pmask',
+    name: 'name',
+  },
+  initial({ model, virtual }) {
+    const v = model.virtuals[virtual];
+    return {
+      name: v.name,
+      port: String(v.port),
+      protocol: v.protocol,
+      address: v.address ?? '',
+      vip_nmask: v.vip_nmask ?? '',
+      sorry_server: v.sorry_server ?? '',
+      fwmark: v.fwmark ? String(v.fwmark) : '',
+      device: v.device ?? '',
+      reentry: String(v.reentry),
+      timeout: String(v.timeout),
+      quiesce_server: v.quiesce_server ? '1' : '0',
+      load_monitor: v.load_monitor ?? 'none',
+      scheduler: v.scheduler,
+      persistent: v.persistent ? String(v.persistent) : '',
+      pmask: v.pmask ?? '',
+    };
+  },
+  edits(v: Values, init: Values, { virtual }: VirtualCtx) {
+    const target = { scope: 'virtual', virtual } as const;
+    const set = (key: string, value: string | number | boolean | null): Edit => ({ op: 'set', target, key, value });
+    const out: Edit[] = [];
+    if (changed(v, init, 'name')) out.push({ op: 'renameVirtual', virtual, name: v.name });
+    if (changed(v, init, 'address', 'device')) out.push(set('address', `${v.address} ${v.device}`));
+    if (changed(v, init, 'sorry_server')) out.push(set('sorry_server', v.sorry_server || null));
+    if (changed(v, init, 'vip_nmask')) out.push(set('vip_nmask', v.vip_nmask || null));
+    if (changed(v, init, 'fwmark')) out.push(set('fwmark', num(v.fwmark)));
+    if (changed(v, init, 'port')) out.push(set('port', Number(v.port)));
+    if (changed(v, init, 'persistent')) out.push(set('persistent', num(v.persistent)));
+    if (changed(v, init, 'pmask')) out.push(set('pmask', v.pmask || null));
+    if (changed(v, init, 'load_monitor')) out.push(set('load_monitor', v.load_monitor));
+    if (changed(v, init, 'scheduler')) out.push(set('scheduler', v.scheduler));
+    if (changed(v, init, 'protocol')) out.push(set('protocol', v.protocol));
+    if (changed(v, init, 'timeout')) out.push(set('timeout', Number(v.timeout)));
+    if (changed(v, init, 'reentry')) out.push(set('reentry', Number(v.reentry)));
+    if (changed(v, init, 'quiesce_server')) out.push(set('quiesce_server', v.quiesce_server === '1'));
+    return out;
+  },
+};

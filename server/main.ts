@@ -1,0 +1,98 @@
+// piranha-gui: parses the command line, loads the access-control files, builds the app and listens.
+//   piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert F --tls-key F]
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { buildApp } from './app.ts';
+import { AllowlistWatcher } from './allowlist-watcher.ts';
+import { PasswordStore } from './password-file.ts';
+import { LoginThrottle } from './login-throttle.ts';
+
+export const DEFAULT_ROOT = '/etc/sysconfig/ha';
+export const DEFAULT_PORT = 3636;
+
+const argsSchema = z
+  .object({
+    root: z.string().min(1).default(DEFAULT_ROOT),
+    port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
+    host: z.string().min(1).default('0.0.0.0'),
+    'agent-socket': z.string().min(1).optional(),
+    'tls-cert': z.string().min(1).optional(),
+    'tls-key': z.string().min(1).optional(),
+  })
+  .refine((a) => Boolean(a['tls-cert']) === Boolean(a['tls-key']), 'give both --tls-cert and --tls-key, or neither');
+
+export type GuiArgs = z.infer<typeof argsSchema>;
+
+export function parseGuiArgs(argv: string[]): GuiArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'agent-socket': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return argsSchema.parse(values);
+}
+
+export interface RunningGui {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the console; resolves once it listens. */
+export async function startGui(args: GuiArgs, log: (line: string) => void = (l) => console.error(l)): Promise<RunningGui> {
+  const allowlist = new AllowlistWatcher({
+    files: [join(args.root, 'web', 'secure', '.htaccess'), join(args.root, 'web', '.htaccess')],
+    onChange: (c) => log(c.problem ? `piranha-gui: ${c.file}:${c.problem.line}: ${c.problem.message} (previous rules kept)` : `piranha-gui: ${c.file} ${c.state}`),
+  });
+  await allowlist.start();
+  const passwords = new PasswordStore({ file: join(args.root, 'conf', 'piranha.passwd') });
+  if (!passwords.exists()) log(`piranha-gui: no usable password in ${join(args.root, 'conf', 'piranha.passwd')}: set one with piranha-passwd --root ${args.root}`);
+  const https = args['tls-cert'] && args['tls-key'] ? { cert: await readFile(args['tls-cert']), key: await readFile(args['tls-key']) } : null;
+  const app = await buildApp({
+    root: args.root,
+    agentSocket: args['agent-socket'] ?? null,
+    allowlist,
+    passwords,
+    throttle: new LoginThrottle(),
+    https,
+    logger: process.stdout.isTTY ? { level: 'warn' } : { level: process.env.LOG_LEVEL ?? 'warn' },
+  });
+  const address = await app.listen({ port: args.port, host: args.host });
+  log(`piranha-gui: listening on ${address} (root ${args.root}${args['agent-socket'] ? `, agent ${args['agent-socket']}` : ', no agent'})`);
+  return {
+    url: address,
+    async close() {
+      await app.close();
+      allowlist.close();
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: GuiArgs;
+  try {
+    args = parseGuiArgs(argv);
+  } catch (err) {
+    const msg = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ') : (err as Error).message;
+    console.error(`piranha-gui: ${msg}`);
+    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE]');
+    return 2;
+  }
+  const gui = await startGui(args);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await gui.close();
+  return 0;
+}

@@ -1,0 +1,128 @@
+// VIRTUAL SERVERS table (ADD / DELETE / EDIT / (DE)ACTIVATE on the selected row) and the
+// VIRTUAL SERVER subsection form.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LvsConfig } from '../../lvs-cf/index.ts';
+import { formBase, modelOrBrokenPage, renderPage, sendHtml, sendPage, type AppContext } from '../context.ts';
+import { csrfToken } from '../security/csrf.ts';
+import { virtualForm } from '../forms/virtual.ts';
+import { validateForm, type Values } from '../forms/form.ts';
+import type { FieldErrors } from '../forms/fields.ts';
+import { baseVersion, requireModel, runSave } from '../save-flow.ts';
+import type { Snapshot } from '../config-store.ts';
+import { HttpError } from '../security/access.ts';
+import { freshName, listAction, nameNote, selectedRow, virtualIndex } from './params.ts';
+import { loadMonitorOptions, netmaskOptions, schedulerOptions } from './options.ts';
+
+const LIST = '/secure/virtual';
+
+function rows(model: LvsConfig) {
+  return model.virtuals.map((v, index) => ({
+    index,
+    name: v.name,
+    active: v.active,
+    vip: v.address ?? '',
+    netmask: v.vip_nmask ?? 'Unused',
+    port: v.fwmark ? `${v.port} (fwmark ${v.fwmark})` : String(v.port),
+    protocol: v.protocol,
+    device: v.device ?? '',
+  }));
+}
+
+export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
+  const showList = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, errors: FieldErrors, status: number, selected: number | null) =>
+    sendPage(ctx, req, reply, 'virtuals', { ...formBase(snap, ''), errors, rows: rows(model), selected },
+      { title: 'VIRTUAL SERVERS', tab: 'virtual', status, helpAnchor: 'virtual', serial: model.serial_no, flash: status === 200 ? undefined : null });
+
+  // The table of a large file is the console's heaviest page; its HTML depends only on the file's
+  // version, the credential (CSRF token) and the selected row, so it is kept for re-use until the
+  // file changes. Pages carrying a one-time flash message are never cached.
+  // Kept as bytes so a hit costs no UTF-8 encoding of a page that can be hundreds of KiB.
+  const cache = new Map<string, Buffer>();
+  app.get(LIST, async (req, reply) => {
+    const snap = await ctx.store.read();
+    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
+    if (!model) return reply;
+    const query = req.query as Record<string, string>;
+    const sel = Number(query.selected);
+    const selected = Number.isInteger(sel) ? sel : null;
+    if (query.flash !== undefined) return showList(req, reply, snap, model, {}, 200, selected);
+    const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}`;
+    let html = cache.get(key);
+    if (html === undefined) {
+      html = Buffer.from(renderPage(ctx, req, 'virtuals', { ...formBase(snap, ''), errors: {}, rows: rows(model), selected },
+        { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no, flash: null }));
+      for (const k of cache.keys()) if (!k.startsWith(snap.version)) cache.delete(k);
+      if (cache.size >= 16) cache.delete(cache.keys().next().value as string);
+      cache.set(key, html);
+    }
+    return sendHtml(reply, html);
+  });
+
+  app.post(LIST, async (req, reply) => {
+    const version = baseVersion(req.body);
+    const action = listAction(req.body);
+    const snap = await ctx.store.read();
+    const model = requireModel(snap);
+    const common = { ctx, req, reply, tab: 'virtual', reloadUrl: LIST };
+    if (action === 'add') {
+      const name = freshName('new_virtual', model.virtuals.map((v) => v.name));
+      return runSave({
+        ...common, action: `add virtual server ${name}`, successUrl: `/secure/virtual/${model.virtuals.length}/edit`,
+        notes: [`Added the virtual server ${name} (inactive). Fill in its fields and click ACCEPT.`],
+        build: (cur) => [{ op: 'addVirtual', name: freshName('new_virtual', requireModel(cur).virtuals.map((v) => v.name)) }],
+      });
+    }
+    const selected = selectedRow(req.body, model.virtuals.length);
+    if (selected === null) return showList(req, reply, { ...snap, version }, model, { selected: 'Select a virtual server first (the round button at the start of its row).' }, 422, null);
+    if (action === 'edit') return reply.redirect(`/secure/virtual/${selected}/edit`, 303);
+    const name = model.virtuals[selected].name;
+    if (action === 'delete') {
+      return runSave({ ...common, action: `delete virtual server ${name}`, successUrl: LIST, build: () => [{ op: 'removeVirtual', virtual: selected }] });
+    }
+    const now = !model.virtuals[selected].active;
+    return runSave({
+      ...common, action: `${now ? 'activate' : 'deactivate'} virtual server ${name}`, successUrl: `${LIST}?selected=${selected}`,
+      target: { scope: 'virtual', virtual: selected }, keyToField: {},
+      build: (cur) => [{ op: 'setActive', target: { scope: 'virtual', virtual: selected }, active: !requireModel(cur).virtuals[selected].active }],
+    });
+  });
+
+  const showEdit = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, n: number, values: Values, errors: FieldErrors, messages: string[], status: number) =>
+    sendPage(ctx, req, reply, 'virtual-edit', {
+      ...formBase(snap, `/secure/validate/virtual`), index: n, name: model.virtuals[n].name, values, errors, messages,
+      netmasks: netmaskOptions, schedulers: schedulerOptions, loadMonitors: loadMonitorOptions,
+    }, { title: `VIRTUAL SERVER ${model.virtuals[n].name}`, tab: 'virtual', status, helpAnchor: 'virtual', serial: model.serial_no, flash: status === 200 ? undefined : null });
+
+  app.get('/secure/virtual/:n/edit', async (req, reply) => {
+    const snap = await ctx.store.read();
+    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
+    if (!model) return reply;
+    const n = virtualIndex(req.params, model);
+    return showEdit(req, reply, snap, model, n, virtualForm.initial({ model, virtual: n }), {}, [], 200);
+  });
+
+  app.post('/secure/virtual/:n/edit', async (req, reply) => {
+    const version = baseVersion(req.body);
+    const snap = await ctx.store.read();
+    const model = requireModel(snap);
+    const n = virtualIndex(req.params, model);
+    const checked = validateForm(virtualForm, req.body);
+    if (!checked.ok) return showEdit(req, reply, { ...snap, version }, model, n, checked.raw, checked.errors, [], 422);
+    return runSave({
+      ctx, req, reply, tab: 'virtual', reloadUrl: `/secure/virtual/${n}/edit`, successUrl: `/secure/virtual/${n}/edit`,
+      action: `edit virtual server ${checked.values.name}`, submitted: checked.raw,
+      notes: nameNote(checked.raw.name, checked.values.name, 'virtual server'),
+      target: { scope: 'virtual', virtual: n }, keyToField: virtualForm.keyToField,
+      build: (cur) => {
+        const m = requireModel(cur);
+        const v = virtualIndex(req.params, m);
+        return virtualForm.edits(checked.values, virtualForm.initial({ model: m, virtual: v }), { model: m, virtual: v });
+      },
+      onInvalid: (errors, messages, cur) => {
+        const m = requireModel(cur);
+        if (n >= m.virtuals.length) throw new HttpError(404, 'There is no such virtual server.');
+        return showEdit(req, reply, cur, m, n, checked.raw, errors, messages, 422);
+      },
+    });
+  });
+}
