@@ -255,7 +255,7 @@ export class TreeEditor {
       if (v === null || v === undefined) continue;
       children.push(mkLine(`${indent.key}${k} = ${formatValue(level, k, v)}`, eol));
     }
-    return { type: 'block', level, header, close: mkLine(`${indent.close}}`, eol), children };
+    return { type: 'block', level, name, header, close: mkLine(`${indent.close}}`, eol), children };
   }
 
   addVirtual(name: string, fields: Record<string, EditValue> = {}): void {
@@ -316,6 +316,7 @@ export class TreeEditor {
     const tok = b.header.tokens[1];
     if (!tok) throw new EditError(`The ${what} header line is damaged; fix it by hand`, t, 'name');
     b.header = mkLine(b.header.text.slice(0, tok.col) + n + b.header.text.slice(tok.col + tok.text.length), b.header.eol);
+    b.name = n;
   }
 }
 

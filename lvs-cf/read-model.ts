@@ -87,6 +87,46 @@ const KEY_IDS: Record<Level, Record<string, number>> = {
   server: Object.fromEntries(Object.keys(keysFor('server')).map((k, i) => [k, i])),
 };
 
+/**
+ * The keywords of each level bucketed by length and first character, so a statement's keyword is
+ * found by comparing in place instead of cutting a string out of the line first.
+ */
+const KEYWORD_BUCKETS: Record<Level, Map<number, string[]>> = {
+  global: buckets('global'),
+  virtual: buckets('virtual'),
+  failover: buckets('failover'),
+  server: buckets('server'),
+};
+
+function buckets(level: Level): Map<number, string[]> {
+  const m = new Map<number, string[]>();
+  for (const k of Object.keys(keysFor(level))) {
+    const id = k.length * 256 + k.charCodeAt(0);
+    m.set(id, [...(m.get(id) ?? []), k]);
+  }
+  return m;
+}
+
+function findKeyword(level: Level, text: string, start: number, end: number): string | null {
+  const list = KEYWORD_BUCKETS[level].get((end - start) * 256 + text.charCodeAt(start));
+  if (list) for (let i = 0; i < list.length; i++) if (text.startsWith(list[i]!, start)) return list[i]!;
+  return null;
+}
+
+/** The value of text[start, end) when it is a plain decimal number (no sign, no leading zero), else -1. */
+function plainDecimal(text: string, start: number, end: number): number {
+  if (end - start > 9) return -1;
+  const first = text.charCodeAt(start);
+  if (first === 48) return end - start === 1 ? 0 : -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
 const SPACE = 32;
 const TAB = 9;
 const EQUALS = 61;
@@ -160,10 +200,15 @@ class ModelReader {
           const ve = i;
           while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
           if (i === len) {
-            const key = text.slice(n.keyStart, n.keyEnd);
-            const kind = keys[key];
-            if (kind !== undefined && kind.kind !== 'list' && kind.kind !== 'hostDevice') {
+            const key = findKeyword(level, text, n.keyStart, n.keyEnd);
+            const kind = key === null ? undefined : keys[key];
+            if (key !== null && kind !== undefined && kind.kind !== 'list' && kind.kind !== 'hostDevice') {
               this.key = key;
+              // Plain decimal numbers (most values of a large file) are read without cutting a string.
+              if (kind.kind === 'int' || kind.kind === 'bool' || kind.kind === 'port') {
+                const d = plainDecimal(text, vs, ve);
+                if (d >= 0 && (kind.kind !== 'bool' || d <= 1)) return kind.kind === 'bool' ? d === 1 : d;
+              }
               return readOne(kind, key, text.slice(vs, ve), vs, null, num, target, this.diagnostics);
             }
           }

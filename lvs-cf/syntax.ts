@@ -58,6 +58,8 @@ export type BlockLevel = 'virtual' | 'failover' | 'server';
 export interface BlockNode {
   type: 'block';
   level: BlockLevel;
+  /** The block's name: the word after `virtual`, `failover` or `server`. */
+  name: string;
   header: LineNode;
   /** null when the file ends before the block's `}` (the daemons accept that). */
   close: LineNode | null;
@@ -73,7 +75,7 @@ export interface SyntaxTree {
 }
 
 export function blockName(b: BlockNode): string {
-  return b.header.tokens[1]?.text ?? '';
+  return b.name;
 }
 
 function pos(num: number, t: Token | undefined, fallbackCol = 0): Pos {
@@ -186,6 +188,16 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
       ((level === 'global' && (isWord(line, p, q, 'virtual') || isWord(line, p, q, 'failover'))) ||
         ((level === 'virtual' || level === 'failover') && isWord(line, p, q, 'server')));
     if (opens) {
+      // The usual header, `virtual NAME {`, is read with one scan; anything else is tokenized.
+      const fast = plainHeader(line, q);
+      if (fast) {
+        const node = new LineNode('open', line, eol, num, p, q);
+        const block: BlockNode = { type: 'block', level: line.slice(p, q) as BlockLevel, name: fast, header: node, close: null, children: [] };
+        container.push(block);
+        stack.push(block);
+        container = block.children;
+        continue;
+      }
       const tk = tokenize(line);
       if (!tk.ok) {
         diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: tk.col + 1, length: tk.length }));
@@ -243,6 +255,24 @@ function closeBlock(node: LineNode, line: string, num: number, p: number, q: num
   );
 }
 
+/** The name of a header that is exactly `WORD NAME {` (plain words), else null. */
+function plainHeader(line: string, q: number): string | null {
+  const len = line.length;
+  let i = q;
+  let c = 0;
+  while (i < len && ((c = line.charCodeAt(i)) === SPACE || c === TAB)) i++;
+  const ns = i;
+  if (ns >= len || c === DQUOTE || c === SQUOTE) return null;
+  while (i < len && (c = line.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+  const ne = i;
+  while (i < len && ((c = line.charCodeAt(i)) === SPACE || c === TAB)) i++;
+  if (i >= len || line.charCodeAt(i) !== 123) return null;
+  i++;
+  if (i < len && (c = line.charCodeAt(i)) !== SPACE && c !== TAB) return null;
+  while (i < len && ((c = line.charCodeAt(i)) === SPACE || c === TAB)) i++;
+  return i === len ? line.slice(ns, ne) : null;
+}
+
 function openBlock(node: LineNode, num: number, diagnostics: Diagnostic[]): BlockNode {
   const tokens = node.tokens;
   const first = tokens[0]!;
@@ -263,7 +293,7 @@ function openBlock(node: LineNode, num: number, diagnostics: Diagnostic[]): Bloc
   } else if (brace.text !== '{') {
     diagnostics.push(syntaxError('MISSINGARGS', `expected \`{\` after the name, found "${brace.text}"`, pos(num, brace)));
   }
-  return { type: 'block', level: first.text as BlockLevel, header: node, close: null, children: [] };
+  return { type: 'block', level: first.text as BlockLevel, name: name?.text ?? '', header: node, close: null, children: [] };
 }
 
 /**
@@ -293,17 +323,19 @@ function checkLineEndings(stats: EolStats, diagnostics: Diagnostic[]): void {
 
 /** Prints the tree: the exact input for an unedited tree. */
 export function printTree(tree: SyntaxTree): string {
-  const out: string[] = [];
-  const walk = (nodes: Node[]) => {
-    for (const n of nodes) {
-      if (n.type === 'line') out.push(n.text, n.eol);
-      else {
-        out.push(n.header.text, n.header.eol);
-        walk(n.children);
-        if (n.close) out.push(n.close.text, n.close.eol);
-      }
+  return printNodes(tree.children, '');
+}
+
+function printNodes(nodes: Node[], acc: string): string {
+  // String concatenation builds a rope that is flattened once: cheaper than an array of pieces.
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.type === 'line') acc += n.text + n.eol;
+    else {
+      acc += n.header.text + n.header.eol;
+      acc = printNodes(n.children, acc);
+      if (n.close) acc += n.close.text + n.close.eol;
     }
-  };
-  walk(tree.children);
-  return out.join('');
+  }
+  return acc;
 }
