@@ -1,0 +1,183 @@
+// One health check of one real server, stateless: works out which kind of check lvs.cf asks for
+// (nanny's rules), runs it, and returns a transcript a console can show.
+import { performance } from 'node:perf_hooks';
+import { unescape, printable } from './escape.ts';
+import { BadRegexError, makeExpectation, type Expectation } from './expect.ts';
+import { tcpProbe, type TcpProbe } from './tcp.ts';
+import { udpProbe, type UdpProbe } from './udp.ts';
+import { programArgv, programProbe, type ProgramProbe } from './program.ts';
+import { EMPTY, type ProbeResult } from './outcome.ts';
+
+export { unescape } from './escape.ts';
+
+export interface CheckSpec {
+  /** Unique id of the real server, e.g. `${virtualName}/${serverName}`. */
+  key: string;
+  address: string;
+  port: number;
+  /** nanny's default HTTP check applies when the VIRTUAL port is 80 and send/expect/program are empty. */
+  virtualPort: number;
+  protocol: 'tcp' | 'udp';
+  /** As in the lvs.cf model: quotes stripped, escapes NOT yet interpreted; '' means none. */
+  send: string | null;
+  expect: string | null;
+  useRegex: boolean;
+  /** e.g. "/usr/local/bin/check %h %p": needs an absolute path; %h/%p whole tokens are replaced. */
+  sendProgram: string | null;
+  /** Connect/read timeout AND the interval between checks. */
+  timeoutSec: number;
+}
+
+export interface CheckOutcome {
+  ok: boolean;
+  /** What was sent (escaped for display) or the command line that ran. */
+  sent: string;
+  /** What came back, printable, at most 1 KiB of it. */
+  received: string;
+  error: string | null;
+  durationMs: number;
+  description: string;
+}
+
+/** nanny.c: with no send, expect or program on a virtual port 80, it checks HTTP. */
+export const DEFAULT_HTTP_SEND = 'GET / HTTP/1.0\r\n\r\n';
+export const DEFAULT_HTTP_EXPECT = 'HTTP';
+
+/** Zero, negative or non-numbers would spin or crash (nanny: SIGFPE); validation reports them elsewhere. */
+export function effectiveTimeoutSec(t: number): number {
+  return Number.isFinite(t) && t > 0 ? t : 1;
+}
+
+function given(s: string | null): s is string {
+  return s !== null && s !== '';
+}
+
+/** The default HTTP check is for TCP only: nanny never meant to send an HTTP request in a datagram. */
+function usesDefaultHttp(spec: CheckSpec): boolean {
+  return (
+    spec.protocol === 'tcp' &&
+    spec.virtualPort === 80 &&
+    !given(spec.send) &&
+    !given(spec.expect) &&
+    !given(spec.sendProgram)
+  );
+}
+
+export function describeCheck(spec: CheckSpec): string {
+  if (given(spec.sendProgram)) return `program ${spec.sendProgram.trim()}`;
+  if (usesDefaultHttp(spec)) return 'HTTP GET / (default)';
+  const regex = spec.useRegex && given(spec.expect) && spec.expect !== '*' ? ' (regex)' : '';
+  if (spec.protocol === 'udp') {
+    return given(spec.send) || given(spec.expect) ? `udp send/expect${regex}` : 'udp any reply';
+  }
+  return given(spec.send) || given(spec.expect) ? `send/expect${regex}` : 'connect tcp';
+}
+
+/** Whether two specs check the same thing the same way (the key and reentry do not matter). */
+export function sameCheck(a: CheckSpec, b: CheckSpec): boolean {
+  return (
+    a.address === b.address &&
+    a.port === b.port &&
+    a.virtualPort === b.virtualPort &&
+    a.protocol === b.protocol &&
+    a.send === b.send &&
+    a.expect === b.expect &&
+    a.useRegex === b.useRegex &&
+    a.sendProgram === b.sendProgram &&
+    a.timeoutSec === b.timeoutSec
+  );
+}
+
+/** Everything about a check that does not change from one run to the next. */
+type Plan = { description: string; sent: string } & (
+  | { kind: 'program'; probe: ProgramProbe }
+  | { kind: 'tcp'; probe: TcpProbe }
+  | { kind: 'udp'; probe: UdpProbe }
+  /** A check that cannot run (a regex that does not compile): fails with this message. */
+  | { kind: 'invalid'; error: string }
+);
+
+function makePlan(spec: CheckSpec): Plan {
+  const description = describeCheck(spec);
+  const timeoutSec = effectiveTimeoutSec(spec.timeoutSec);
+  const { address, port } = spec;
+  if (given(spec.sendProgram)) {
+    // The manual: with a sending program the send field is ignored.
+    const expect = given(spec.expect) ? unescape(spec.expect) : null;
+    const sent = programArgv(spec.sendProgram, address, port).join(' ');
+    const probe: ProgramProbe = { command: spec.sendProgram, address, port, expect, useRegex: spec.useRegex, timeoutSec };
+    return { kind: 'program', description, sent, probe };
+  }
+  const http = usesDefaultHttp(spec);
+  const sendText = http ? DEFAULT_HTTP_SEND : given(spec.send) ? unescape(spec.send) : null;
+  const expectText = http ? DEFAULT_HTTP_EXPECT : given(spec.expect) ? unescape(spec.expect) : null;
+  const send = sendText === null ? null : Buffer.from(sendText, 'utf8');
+  const sent = send ? printable(send) : '';
+  let expectation: Expectation | null = null;
+  if (expectText !== null) {
+    try {
+      expectation = makeExpectation(expectText, spec.useRegex && !http, timeoutSec);
+    } catch (e) {
+      if (e instanceof BadRegexError) return { kind: 'invalid', description, sent, error: e.message };
+      throw e;
+    }
+  }
+  const readCap = expectText === null ? 0 : Buffer.byteLength(expectText, 'utf8');
+  if (spec.protocol === 'udp') {
+    return { kind: 'udp', description, sent, probe: { address, port, send: send ?? EMPTY, expectation, timeoutSec, readCap } };
+  }
+  return { kind: 'tcp', description, sent, probe: { address, port, send, expectation, timeoutSec, readCap } };
+}
+
+/**
+ * Plans cached per spec object: the pool runs the same spec every second, and unescaping,
+ * encoding and compiling it each time was a visible share of the benchmark's CPU. A spec object
+ * changed in place is noticed (the snapshot no longer matches) and planned again.
+ */
+const plans = new WeakMap<CheckSpec, { snapshot: CheckSpec; plan: Plan }>();
+
+function planFor(spec: CheckSpec): Plan {
+  const cached = plans.get(spec);
+  if (cached && sameCheck(cached.snapshot, spec)) return cached.plan;
+  const plan = makePlan(spec);
+  plans.set(spec, { snapshot: { ...spec }, plan });
+  return plan;
+}
+
+function probe(plan: Plan, signal?: AbortSignal): Promise<ProbeResult> {
+  switch (plan.kind) {
+    case 'program':
+      return programProbe(plan.probe, signal);
+    case 'udp':
+      return udpProbe(plan.probe, signal);
+    case 'tcp':
+      return tcpProbe(plan.probe, signal);
+    case 'invalid':
+      return Promise.resolve({ ok: false, received: EMPTY, error: plan.error });
+  }
+}
+
+export async function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckOutcome> {
+  const started = performance.now();
+  let plan: Plan;
+  let result: ProbeResult;
+  try {
+    plan = planFor(spec);
+  } catch (e) {
+    return { ok: false, sent: '', received: '', error: (e as Error).message, durationMs: 0, description: describeCheck(spec) };
+  }
+  try {
+    result = await probe(plan, signal);
+  } catch (e) {
+    // A probe that throws (e.g. an invalid port rejected by net.connect) is a failed check, not a crash.
+    result = { ok: false, received: EMPTY, error: (e as Error).message };
+  }
+  return {
+    ok: result.ok,
+    sent: plan.sent,
+    received: result.received.length === 0 ? '' : printable(result.received),
+    error: result.ok ? null : result.error ?? 'check failed',
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    description: plan.description,
+  };
+}

@@ -1,0 +1,299 @@
+// All the health checks of the agent in one process (nanny ran one process per real server).
+// Each real server has its own schedule: a first check after a random jitter, then one check every
+// `timeout` seconds, never overlapping itself. Results drive nanny's state machine, fixed where it
+// was broken: a failure takes a server out at once, and a failed server returns only after
+// `reentry` seconds of continuous success.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { runCheck, describeCheck, effectiveTimeoutSec, sameCheck, type CheckOutcome, type CheckSpec } from './check.ts';
+
+export type PoolSpec = CheckSpec & { reentrySec: number };
+
+export interface RealState {
+  key: string;
+  state: 'pending' | 'up' | 'down';
+  /** When `state` last changed (ms since the epoch). */
+  since: number;
+  lastResult: 'ok' | 'fail' | null;
+  lastCheck: number | null;
+  lastError: string | null;
+  /** Start of the current up period, null unless up. */
+  upSince: number | null;
+  /** True when the current up period followed a failure: the director applies nanny's weight ramp only then. */
+  reentered: boolean;
+  /** True once this server has been up since its checker started (quiesce only applies to such a server). */
+  wasUp: boolean;
+}
+
+/** The timer functions the pool uses; tests inject a fake clock's. */
+export interface PoolTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface PoolOptions {
+  now?: () => number;
+  run?: typeof runCheck;
+  /** Spread each server's first check over its first interval (default true). */
+  jitter?: boolean;
+  timers?: PoolTimers;
+  /** Source of the jitter, in [0, 1). */
+  random?: () => number;
+  /**
+   * Most scheduled checks running at once; a check due beyond that waits for a free slot (it runs
+   * late rather than failing). Default: the process's open-file limit minus room for the agent's
+   * own files, so running out of descriptors (EMFILE) never marks healthy servers down.
+   */
+  maxInFlight?: number;
+}
+
+/** File descriptors left for the agent's own use (sockets to the console, lvs.cf, logs, programs). */
+const FD_RESERVE = 128;
+
+/** The soft RLIMIT_NOFILE of this process, from /proc/self/limits; null where unreadable. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function defaultMaxInFlight(): number {
+  const limit = openFileLimit();
+  return limit === null ? 4096 : Math.max(16, limit - FD_RESERVE);
+}
+
+interface Entry {
+  spec: PoolSpec;
+  state: RealState;
+  timer: unknown;
+  /** Bumped when the schedule restarts, so the answer of a superseded check is ignored. */
+  generation: number;
+  /** While down: when the current run of successes began (null after a failure). */
+  successSince: number | null;
+  /**
+   * Cancels the check in flight when this schedule ends (removal, changed spec, stop()), so no
+   * socket or send_program outlives it. One per schedule, not per check: creating an
+   * AbortController for every check showed in the benchmark's profile, while adding and removing
+   * the single listener of a check costs about a microsecond. (One signal shared by all checks
+   * would not do: removing a listener from a signal with thousands of them is linear.)
+   */
+  abort: AbortController | null;
+}
+
+const realTimers: PoolTimers = {
+  set(fn, ms) {
+    const t = setTimeout(fn, ms);
+    // The pool alone must not keep a process alive; the agent's socket server does that.
+    t.unref();
+    return t;
+  },
+  clear(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+function failedOutcome(spec: CheckSpec, err: unknown): CheckOutcome {
+  return {
+    ok: false,
+    sent: '',
+    received: '',
+    error: `check crashed: ${(err as Error)?.message ?? String(err)}`,
+    durationMs: 0,
+    description: describeCheck(spec),
+  };
+}
+
+export class CheckerPool extends EventEmitter {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private readonly run: typeof runCheck;
+  private readonly jitter: boolean;
+  private readonly timers: PoolTimers;
+  private readonly random: () => number;
+  private readonly maxInFlight: number;
+  private running = 0;
+  /** Checks due while maxInFlight were running, oldest first. */
+  private waiting: { entry: Entry; generation: number }[] = [];
+  private waitingHead = 0;
+
+  constructor(opts: PoolOptions = {}) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.run = opts.run ?? runCheck;
+    this.jitter = opts.jitter ?? true;
+    this.timers = opts.timers ?? realTimers;
+    this.random = opts.random ?? Math.random;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? defaultMaxInFlight());
+  }
+
+  /** Adds new keys, removes missing ones, keeps the state of the others; a changed check restarts its schedule. */
+  update(specs: PoolSpec[]): void {
+    const wanted = new Map<string, PoolSpec>();
+    for (const s of specs) wanted.set(s.key, s);
+    for (const [key, entry] of this.entries) {
+      if (!wanted.has(key)) {
+        this.cancel(entry);
+        this.entries.delete(key);
+      }
+    }
+    for (const [key, spec] of wanted) {
+      const entry = this.entries.get(key);
+      if (!entry) {
+        const t = this.now();
+        const fresh: Entry = {
+          spec,
+          state: { key, state: 'pending', since: t, lastResult: null, lastCheck: null, lastError: null, upSince: null, reentered: false, wasUp: false },
+          timer: null,
+          generation: 0,
+          successSince: null,
+          abort: null,
+        };
+        this.entries.set(key, fresh);
+        this.start(fresh);
+      } else if (sameCheck(entry.spec, spec)) {
+        entry.spec = spec;
+      } else {
+        this.cancel(entry);
+        entry.spec = spec;
+        this.start(entry);
+      }
+    }
+  }
+
+  states(): RealState[] {
+    return Array.from(this.entries.values(), (e) => ({ ...e.state }));
+  }
+
+  /**
+   * Runs one check of `key` now and returns its transcript. The schedule is left alone; the result
+   * is recorded like any other, since it is as real an observation as a scheduled one.
+   */
+  async checkNow(key: string): Promise<CheckOutcome> {
+    const entry = this.entries.get(key);
+    if (!entry) throw new Error(`no health check for ${key}`);
+    const generation = entry.generation;
+    let outcome: CheckOutcome;
+    try {
+      outcome = await this.run(entry.spec);
+    } catch (err) {
+      outcome = failedOutcome(entry.spec, err);
+    }
+    if (this.entries.get(key) === entry && entry.generation === generation) this.record(entry, outcome.ok, outcome.error);
+    return outcome;
+  }
+
+  stop(): void {
+    for (const entry of this.entries.values()) this.cancel(entry);
+    this.entries.clear();
+    this.waiting = [];
+    this.waitingHead = 0;
+  }
+
+  private intervalMs(spec: CheckSpec): number {
+    return effectiveTimeoutSec(spec.timeoutSec) * 1000;
+  }
+
+  private start(entry: Entry): void {
+    entry.abort = new AbortController();
+    const delay = this.jitter ? Math.floor(this.random() * this.intervalMs(entry.spec)) : 0;
+    this.schedule(entry, delay);
+  }
+
+  private schedule(entry: Entry, delay: number): void {
+    const generation = entry.generation;
+    entry.timer = this.timers.set(() => this.fire(entry, generation), delay);
+  }
+
+  private cancel(entry: Entry): void {
+    entry.generation++;
+    if (entry.timer !== null) this.timers.clear(entry.timer);
+    entry.timer = null;
+    entry.abort?.abort();
+    entry.abort = null;
+  }
+
+  private fire(entry: Entry, generation: number): void {
+    if (entry.generation !== generation) return;
+    entry.timer = null;
+    if (this.running >= this.maxInFlight) {
+      this.waiting.push({ entry, generation });
+      return;
+    }
+    this.launch(entry, generation);
+  }
+
+  /** Starts the oldest waiting checks that are still current, while slots are free. */
+  private drain(): void {
+    while (this.running < this.maxInFlight && this.waitingHead < this.waiting.length) {
+      const { entry, generation } = this.waiting[this.waitingHead++];
+      if (entry.generation === generation) this.launch(entry, generation);
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    }
+  }
+
+  private launch(entry: Entry, generation: number): void {
+    this.running++;
+    const started = this.now();
+    let pending: Promise<CheckOutcome>;
+    try {
+      pending = this.run(entry.spec, entry.abort?.signal);
+    } catch (err) {
+      pending = Promise.resolve(failedOutcome(entry.spec, err));
+    }
+    pending
+      .catch((err: unknown) => failedOutcome(entry.spec, err))
+      .then((outcome) => {
+        this.running--;
+        this.drain();
+        if (entry.generation !== generation) return;
+        // Fixed rate from the start of the check; a slow check is followed at once by the next.
+        const elapsed = this.now() - started;
+        this.schedule(entry, Math.max(0, this.intervalMs(entry.spec) - elapsed));
+        this.record(entry, outcome.ok, outcome.error);
+      });
+  }
+
+  private record(entry: Entry, ok: boolean, error: string | null): void {
+    const t = this.now();
+    const s = entry.state;
+    s.lastCheck = t;
+    s.lastResult = ok ? 'ok' : 'fail';
+    s.lastError = ok ? null : error ?? 'check failed';
+    let next: RealState['state'] = s.state;
+    let reentered = false;
+    if (!ok) {
+      entry.successSince = null;
+      next = 'down';
+    } else if (s.state === 'pending') {
+      // nanny's success count starts at the threshold: the first success adds the server at once.
+      next = 'up';
+    } else if (s.state === 'down') {
+      entry.successSince ??= t;
+      const reentry = entry.spec.reentrySec;
+      const reentryMs = Number.isFinite(reentry) && reentry > 0 ? reentry * 1000 : 0;
+      if (t - entry.successSince >= reentryMs) {
+        next = 'up';
+        reentered = true;
+      }
+    }
+    if (next === s.state) return;
+    s.state = next;
+    s.since = t;
+    if (next === 'up') {
+      s.upSince = t;
+      s.reentered = reentered;
+      s.wasUp = true;
+      entry.successSince = null;
+    } else {
+      s.upSince = null;
+      s.reentered = false;
+    }
+    this.emit('change', { ...s });
+  }
+}
