@@ -32,6 +32,8 @@ import {
   type Table,
 } from './director.ts';
 import { loadConfig } from './config.ts';
+import type { Redundancy } from './ha/controller.ts';
+import type { HaStatus } from './ha/index.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
 import type { Logger } from './log.ts';
 
@@ -66,6 +68,12 @@ export class Agent {
   private role: Role = 'standalone';
   private since: Date;
   private model: LvsConfig | null = null;
+  /** The text of lvs.cf the model came from: what a configuration sync sends to the partner. */
+  private text: string | null = null;
+  /** Set when this agent is one router of a pair; the role machine then decides when it serves. */
+  private redundancy: Redundancy | null = null;
+  /** Conditions shown in status.problems under their key (e.g. `redundancy`), set by main. */
+  private readonly notes = new Map<string, string>();
   private configNote: string | null = null;
   private lastReloadError: string | null = null;
   private plan: Plan = { services: [], targets: [], problems: [] };
@@ -97,8 +105,11 @@ export class Agent {
     this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
   }
 
-  /** Loads lvs.cf (refusing an invalid one), prepares the dataplane, and starts directing. */
-  async init(): Promise<void> {
+  /**
+   * Loads lvs.cf (refusing an invalid one), prepares the dataplane, and starts directing unless
+   * `direct` is false (a router of a pair starts standby: redundancy decides when it serves).
+   */
+  async init(opts: { direct?: boolean } = {}): Promise<void> {
     const loaded = await loadConfig(this.configPath);
     if (loaded.kind === 'invalid') throw new StartupError(loaded.message);
     if (loaded.kind === 'missing') {
@@ -106,7 +117,7 @@ export class Agent {
       this.log.log(this.configNote);
     } else {
       for (const w of loaded.warnings) this.log.log(w);
-      this.useModel(loaded.model);
+      this.useModel(loaded.model, loaded.text);
     }
     try {
       await this.dp.start();
@@ -114,7 +125,64 @@ export class Agent {
       throw new StartupError(`the ${this.dp.kind} dataplane cannot start: ${(err as Error).message}`);
     }
     this.log.log(`using the ${this.dp.kind} dataplane; configuration ${this.describeConfig()}`);
+    if (opts.direct !== false) await this.startDirecting();
+  }
+
+  /** The configuration in use (null without lvs.cf). */
+  currentModel(): LvsConfig | null {
+    return this.model;
+  }
+
+  /**
+   * Makes this agent one router of a pair: status/haStatus report it, reloads are forwarded to it.
+   * A standby router keeps checking its real servers (as keepalived's backup does; nanny ran only
+   * on the active one): at a failover it knows at once which servers are up, so it serves within
+   * deadtime instead of after a first round of checks, and its console shows their health.
+   */
+  attachRedundancy(redundancy: Redundancy): void {
+    this.redundancy = redundancy;
+    if (!this.running) this.pool.update(this.plan.targets.map((t) => t.spec));
+  }
+
+  /** While a member of a pair, checks run on standby too (see attachRedundancy). */
+  private checkingOnStandby(): boolean {
+    return this.redundancy?.joined === true && !this.closed;
+  }
+
+  /** A condition shown in status.problems (null clears it). */
+  setNote(key: string, message: string | null): void {
+    if ((this.notes.get(key) ?? null) === message) return;
+    if (message === null) this.notes.delete(key);
+    else {
+      this.notes.set(key, message);
+      this.log.log(message);
+    }
+    this.emitState();
+  }
+
+  /** The redundancy module's status changed: tell subscribers. */
+  notifyHa(status: HaStatus): void {
+    this.emit({ event: 'ha', data: status });
+  }
+
+  /** Redundancy activated this router: serve the configuration in use (VIPs are already up). */
+  async activate(): Promise<void> {
+    if (this.running || this.closed) return;
     await this.startDirecting();
+  }
+
+  /** Redundancy deactivated this router: remove our services (the VIPs go after this). */
+  async deactivate(): Promise<void> {
+    if (!this.running) return;
+    await this.stopDirecting();
+  }
+
+  /** The partner pushed lvs.cf (validated and written): load it without pushing it back. */
+  reloadFromPartner(): Promise<LvsConfig | null> {
+    return this.serialized(async () => {
+      await this.reloadFile();
+      return this.model;
+    });
   }
 
   onEvent(listener: (e: AgentEvent) => void): () => void {
@@ -133,10 +201,11 @@ export class Agent {
       start: () => this.serialized(() => this.start()),
       stop: () => this.serialized(() => this.stop()),
       checkNow: async (p) => this.checkNow(p.virtual, p.server),
+      haStatus: async () => this.redundancy?.status() ?? null,
     };
   }
 
-  /** Set by the redundancy module when it is wired in; until then the agent is standalone. */
+  /** Set by the redundancy module (active/standby); an agent without a pair stays standalone. */
   setRole(role: Role): void {
     if (role === this.role) return;
     this.log.log(`role ${this.role} -> ${role}`);
@@ -148,6 +217,7 @@ export class Agent {
   async status(): Promise<StatusResult> {
     const problems: Problem[] = [];
     if (this.configNote) problems.push({ service: 'lvs.cf', message: this.configNote });
+    for (const [service, message] of this.notes) problems.push({ service, message });
     problems.push(...this.plan.problems);
     for (const [service, message] of this.applyFailures) problems.push({ service, message });
     if (this.running) problems.push(...(await this.dataplaneProblems()));
@@ -181,8 +251,17 @@ export class Agent {
     return { checkers: out };
   }
 
-  /** Re-reads lvs.cf. An invalid file changes nothing: the old table keeps running. */
+  /**
+   * Re-reads lvs.cf. An invalid file changes nothing: the old table keeps running. In a pair the
+   * redundancy module takes the new file too, and the active router pushes it to its partner.
+   */
   async reload(): Promise<ReloadResult> {
+    const result = await this.reloadFile();
+    if (this.redundancy && this.model && this.text !== null) await this.redundancy.configChanged(this.model, this.text);
+    return result;
+  }
+
+  private async reloadFile(): Promise<ReloadResult> {
     const loaded = await loadConfig(this.configPath);
     if (loaded.kind === 'invalid') {
       this.lastReloadError = loaded.message;
@@ -195,16 +274,18 @@ export class Agent {
     this.dpProblems = null;
     if (loaded.kind === 'missing') {
       this.configNote = `no configuration at ${this.configPath}; running with an empty one until it is created and reloaded`;
-      this.useModel(null);
+      this.useModel(null, null);
     } else {
       this.configNote = null;
       for (const w of loaded.warnings) this.log.log(w);
-      this.useModel(loaded.model);
+      this.useModel(loaded.model, loaded.text);
     }
     let operations = 0;
     if (this.running) {
       this.pool.update(this.plan.targets.map((t) => t.spec));
       operations = await this.reconcile();
+    } else if (this.checkingOnStandby()) {
+      this.pool.update(this.plan.targets.map((t) => t.spec));
     }
     const result: ReloadResult = { serial: this.model ? this.model.serial_no : null, operations };
     this.log.log(`reloaded ${this.describeConfig()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
@@ -213,8 +294,12 @@ export class Agent {
     return result;
   }
 
-  /** Re-reads lvs.cf and serves it; a no-op when already running. */
+  /**
+   * Re-reads lvs.cf and serves it; a no-op when already running. In a pair it rejoins the pair
+   * instead (after a STOP): the role machine then decides whether this router serves.
+   */
   async start(): Promise<StatusResult> {
+    if (this.redundancy?.joined) return this.status();
     if (this.running) return this.status();
     const loaded = await loadConfig(this.configPath);
     if (loaded.kind === 'invalid') {
@@ -224,22 +309,45 @@ export class Agent {
     }
     this.lastReloadError = null;
     this.configNote = loaded.kind === 'missing' ? `no configuration at ${this.configPath}; running with an empty one until it is created and reloaded` : null;
-    this.useModel(loaded.kind === 'ok' ? loaded.model : null);
+    this.useModel(loaded.kind === 'ok' ? loaded.model : null, loaded.kind === 'ok' ? loaded.text : null);
+    if (this.redundancy) {
+      if (!this.model) throw new RpcError('E_CONFIG_INVALID', `no configuration at ${this.configPath}: cannot rejoin the pair`);
+      try {
+        await this.redundancy.join(this.model);
+      } catch (err) {
+        throw new RpcError('E_INTERNAL', `cannot rejoin the pair: ${(err as Error).message}`);
+      }
+      if (!this.running) this.pool.update(this.plan.targets.map((t) => t.spec));
+      this.log.log(`rejoined the pair as the ${this.redundancy.node}`);
+      return this.status();
+    }
     await this.startDirecting();
     return this.status();
   }
 
-  /** Removes this agent's services from the dataplane and stops the checkers; the socket stays up. */
+  /**
+   * Removes this agent's services from the dataplane and stops the checkers; the socket stays up.
+   * In a pair it leaves the pair (as stopping pulse did): the partner is told to take over at once.
+   */
   async stop(): Promise<StatusResult> {
+    if (this.redundancy?.joined) {
+      await this.redundancy.leave();
+      this.pool.update([]);
+      this.log.log('left the pair: the partner serves until START');
+    }
     if (!this.running) return this.status();
+    await this.stopDirecting();
+    return this.status();
+  }
+
+  private async stopDirecting(): Promise<void> {
     this.running = false;
     this.since = new Date(this.now());
     this.clearTimers();
-    this.pool.update([]);
+    if (!this.checkingOnStandby()) this.pool.update([]);
     await this.reconcile();
     this.log.log('stopped: services removed from the dataplane');
     this.emitState();
-    return this.status();
   }
 
   async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
@@ -306,8 +414,9 @@ export class Agent {
     this.emitState();
   }
 
-  private useModel(model: LvsConfig | null): void {
+  private useModel(model: LvsConfig | null, text: string | null): void {
     this.model = model;
+    this.text = text;
     this.plan = model ? plan(model) : { services: [], targets: [], problems: [] };
     this.targetsByKey = new Map(this.plan.targets.map((t) => [t.key, t]));
     for (const p of this.plan.problems) this.log.log(p.message);

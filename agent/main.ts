@@ -1,31 +1,45 @@
 // piranha-agent's entry: parse the command line, claim the control socket (refusing to start if
-// another agent holds it), load lvs.cf and start directing; SIGHUP reloads, SIGTERM/SIGINT remove
-// our services and exit, leaving no socket file behind.
+// another agent holds it), load lvs.cf, then either start directing (standalone) or join the
+// router pair and let redundancy decide when to serve; SIGHUP reloads, SIGTERM/SIGINT leave the
+// pair (the partner takes over at once), remove our services and exit, leaving no socket file.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createDataplane } from './dataplane/index.ts';
 import { Agent, StartupError } from './agent.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
+import { Redundancy } from './ha/controller.ts';
+import { decideRedundancy } from './ha/mode.ts';
+import { localAddresses } from './ha/peers.ts';
+import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';
 
 export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_SOCKET = '/run/piranha/agent.sock';
 
 const USAGE = `usage: piranha-agent [--root DIR] [--socket PATH] [--dataplane userspace|ipvs]
+                     [--node primary|backup] [--heartbeat-key FILE]
 
-  --root DIR         folder holding lvs.cf (default ${DEFAULT_ROOT})
-  --socket PATH      control socket for the console (default ${DEFAULT_SOCKET})
-  --dataplane KIND   userspace (built-in forwarder, default) or ipvs (kernel, via ipvsadm)
+  --root DIR            folder holding lvs.cf (default ${DEFAULT_ROOT})
+  --socket PATH         control socket for the console (default ${DEFAULT_SOCKET})
+  --dataplane KIND      userspace (built-in forwarder, default) or ipvs (kernel, via ipvsadm)
+  --node ROLE           this router's role in the pair, instead of finding the primary/backup
+                        address of lvs.cf among this machine's addresses
+  --heartbeat-key FILE  shared key of the pair (default ROOT/${KEY_RELATIVE_PATH})
 
-Signals: HUP reloads lvs.cf; TERM and INT remove this agent's services and exit.
+With service = lvs, a primary address and a backup (backup_active = 1), the agent is one router
+of a pair: it starts standby and serves only while the redundancy module makes it active.
+
+Signals: HUP reloads lvs.cf; TERM and INT leave the pair, remove this agent's services and exit.
 `;
 
 const optionsSchema = z.object({
   root: z.string().min(1),
   socket: z.string().min(1).max(107, 'a unix socket path is limited to 107 bytes'),
   dataplane: z.enum(['userspace', 'ipvs'], { message: 'must be userspace or ipvs' }),
+  node: z.enum(['primary', 'backup'], { message: 'must be primary or backup' }).optional(),
+  'heartbeat-key': z.string().min(1).optional(),
 });
 export type AgentCliOptions = z.infer<typeof optionsSchema>;
 
@@ -48,6 +62,8 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
         root: { type: 'string' },
         socket: { type: 'string' },
         dataplane: { type: 'string' },
+        node: { type: 'string' },
+        'heartbeat-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -63,12 +79,16 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
     root: values.root ?? DEFAULT_ROOT,
     socket: values.socket ?? DEFAULT_SOCKET,
     dataplane: values.dataplane ?? 'userspace',
+    node: values.node,
+    'heartbeat-key': values['heartbeat-key'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, code: 2, text: `piranha-agent: --${String(issue.path[0])}: ${issue.message}\n${USAGE}` };
   }
-  return { ok: true, options: { ...parsed.data, root: resolve(parsed.data.root), socket: resolve(parsed.data.socket) } };
+  const root = resolve(parsed.data.root);
+  const heartbeatKey = resolve(parsed.data['heartbeat-key'] ?? join(root, KEY_RELATIVE_PATH));
+  return { ok: true, options: { ...parsed.data, root, socket: resolve(parsed.data.socket), 'heartbeat-key': heartbeatKey } };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -77,7 +97,8 @@ export async function main(argv: string[]): Promise<number> {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.text);
     return cli.code;
   }
-  const { root, socket, dataplane: kind } = cli.options;
+  const { root, socket, dataplane: kind, node: cliNode } = cli.options;
+  const keyFile = cli.options['heartbeat-key']!;
   const logger = new Logger();
   const version = agentVersion();
 
@@ -93,16 +114,53 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`piranha-agent: ${(err as Error).message}\n`);
     return 1;
   }
+  let redundancy: Redundancy | null = null;
   try {
-    await agent.init();
+    // Standby until we know whether this is a router of a pair: a pair's router must not serve
+    // before the role machine says so (both routers would answer on the VIPs).
+    await agent.init({ direct: false });
+    const mode = decideRedundancy(agent.currentModel(), cliNode, localAddresses());
+    if (mode.kind === 'error') throw new StartupError(mode.message);
+    if (mode.kind === 'standalone') {
+      agent.setNote('redundancy', mode.note);
+      await agent.activate();
+    } else {
+      agent.setRole('standby');
+      redundancy = new Redundancy({
+        root,
+        keyFile,
+        node: mode.node,
+        log: (msg) => logger.log(msg),
+        hooks: agent,
+        onStatus: (s) => agent.notifyHa(s),
+      });
+      agent.attachRedundancy(redundancy);
+      try {
+        await redundancy.join(agent.currentModel()!);
+      } catch (err) {
+        throw new StartupError(`redundancy cannot start: ${(err as Error).message}`);
+      }
+    }
   } catch (err) {
     const message = err instanceof StartupError ? err.message : `cannot start: ${(err as Error).stack ?? err}`;
     process.stderr.write(`piranha-agent: refusing to start:\n${message}\n`);
+    await redundancy?.leave().catch(() => {});
     await agent.shutdown().catch(() => {});
     await server.close();
     return 1;
   }
-  logger.log(`piranha-agent ${version} pid ${process.pid} listening on ${socket}`);
+  logger.log(`piranha-agent ${version} pid ${process.pid} listening on ${socket}${redundancy ? ` (${redundancy.node} of a pair, standby until redundancy decides)` : ''}`);
+
+  // The mode (pair or standalone) is chosen at startup; a reload that would change it is shown,
+  // not applied halfway: a router that starts serving or stops heartbeating mid-run could leave
+  // both routers active.
+  agent.onEvent((e) => {
+    if (e.event !== 'reload') return;
+    const now = decideRedundancy(agent.currentModel(), cliNode, localAddresses());
+    if (redundancy === null && now.kind === 'standalone') agent.setNote('redundancy', now.note);
+    const changed = (redundancy !== null) !== (now.kind === 'pair');
+    agent.setNote('restart', changed ? 'the redundancy settings of lvs.cf changed (primary, backup, backup_active or service): restart piranha-agent to apply them' : null);
+  });
 
   return new Promise<number>((done) => {
     let stopping = false;
@@ -117,6 +175,13 @@ export async function main(argv: string[]): Promise<number> {
       logger.log(`${signal}: stopping`);
       void (async () => {
         let code = 0;
+        try {
+          // Leaving first: the partner hears "stopping" and takes over without waiting deadtime.
+          await redundancy?.leave();
+        } catch (err) {
+          logger.log(`error while leaving the pair: ${(err as Error).message}`);
+          code = 1;
+        }
         try {
           await agent.shutdown();
         } catch (err) {

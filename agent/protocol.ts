@@ -2,6 +2,9 @@
 // Shared by the agent (server side) and the console (agent client). Documented in docs/agent-protocol.md.
 import { z } from 'zod';
 import type { ServiceStats } from './dataplane/types.ts';
+import type { HaStatus } from './ha/index.ts';
+
+export type { HaStatus } from './ha/index.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused with E_TOO_LARGE and the connection is closed. */
@@ -41,6 +44,7 @@ export type Role = 'active' | 'standby' | 'standalone';
 
 export interface StatusResult {
   running: boolean;
+  /** `standalone` without redundancy; `active`/`standby` as the pair's role machine decided. */
   role: Role;
   /** ISO time of the last change of `running` or `role`. */
   since: string;
@@ -103,7 +107,9 @@ export type AgentEvent =
   | { event: 'state'; data: StatusResult }
   | { event: 'checker'; data: CheckerInfo }
   | { event: 'reload'; data: ReloadResult }
-  | { event: 'log'; data: { time: string; message: string } };
+  | { event: 'log'; data: { time: string; message: string } }
+  /** Redundancy changed: a transition, the partner's state or serial, a sync, a problem. */
+  | { event: 'ha'; data: HaStatus };
 
 /** Method name → params and result types; the console's client is typed by this map. */
 export interface Methods {
@@ -116,6 +122,8 @@ export interface Methods {
   stop: { params: Record<string, never>; result: StatusResult };
   checkNow: { params: z.infer<typeof checkNowParamsSchema>; result: CheckNowResult };
   subscribe: { params: Record<string, never>; result: { subscribed: true } };
+  /** The pair's status; null when this agent runs standalone (no redundancy configured). */
+  haStatus: { params: Record<string, never>; result: HaStatus | null };
 }
 export type MethodName = keyof Methods;
 

@@ -24,6 +24,7 @@ function handlers(): Handlers {
     status: async () => status,
     table: async () => ({ services: [] }),
     checkers: async () => ({ checkers: [] }),
+    haStatus: async () => null,
     reload: async () => {
       throw new RpcError('E_CONFIG_INVALID', 'lvs.cf:3:1: error[E-X]: bad');
     },

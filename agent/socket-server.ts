@@ -44,6 +44,7 @@ const paramSchemas: Record<MethodName, z.ZodType> = {
   stop: noParams,
   checkNow: checkNowParamsSchema,
   subscribe: noParams,
+  haStatus: noParams,
 };
 
 /** A subscriber that lets this much output pile up unread is cut off rather than grow the agent's memory. */

@@ -24,6 +24,12 @@ export interface HaOptions {
   /** The partner pushed a new lvs.cf, already validated and written: reload it (then call updateConfig). */
   onConfigReceived(text: string): Promise<void>;
   log(msg: string): void;
+  /**
+   * Called with the new status whenever something a console shows changed: this router's state,
+   * the partner's state or serial, the failover history, sync, problems, held VIPs, link, warnings.
+   * Heartbeat arrival times and drop counters alone do not count (they change every second).
+   */
+  onStatus?(status: HaStatus): void;
   /** Allow configuration sync without a key (both routers must say so). Off by default. */
   allowUnauthenticatedSync?: boolean;
   /** For tests: what runs `ip`, `arping`, active_cmd and inactive_cmd. */
@@ -84,6 +90,8 @@ class HaRuntime implements Ha {
   private droppedBefore: Record<string, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
   private linkIsUp = true;
   private stopped = false;
+  /** What onStatus was last called with, minus the fields that change all the time. */
+  private lastFingerprint = '';
 
   constructor(
     private readonly opts: HaOptions,
@@ -116,7 +124,12 @@ class HaRuntime implements Ha {
             : '; backup_active = 0: this backup stays inactive'),
     );
     this.execute(this.machine.handle({ type: 'start', now: clock() }));
-    this.timers.push(setInterval(() => this.execute(this.machine.handle({ type: 'tick', now: clock() })), TICK_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.execute(this.machine.handle({ type: 'tick', now: clock() }));
+        this.notifyIfChanged();
+      }, TICK_MS),
+    );
     if (config.monitor_links) this.timers.push(setInterval(() => void this.pollLinks(), LINK_POLL_MS));
     this.scheduleSend();
   }
@@ -152,8 +165,11 @@ class HaRuntime implements Ha {
     };
   }
 
-  pushConfig(text: string): Promise<SyncAnswer> {
-    return this.sync.push(text, this.peers.partnerAddresses, this.config.heartbeat_port + 1);
+  async pushConfig(text: string): Promise<SyncAnswer> {
+    const targets = this.peers.channels.map((c) => ({ address: c.partner, local: c.local }));
+    const answer = await this.sync.push(text, targets, this.config.heartbeat_port + 1);
+    this.notifyIfChanged();
+    return answer;
   }
 
   async updateConfig(config: LvsConfig): Promise<void> {
@@ -189,9 +205,24 @@ class HaRuntime implements Ha {
     if (this.sendTimer) clearInterval(this.sendTimer);
     this.execute(this.machine.handle({ type: 'stop', now: clock() }));
     await this.queue;
+    this.notifyIfChanged();
     // The last word to the partner: take over now instead of after deadtime (pulse #134007).
     if (this.link && this.linkIsUp) await this.link.send('stopping', this.config.serial_no, this.config.keepalive * 1000);
     this.closeChannels();
+  }
+
+  /**
+   * Polled every tick (and after a push or stop): one onStatus call per visible change, however it
+   * came about (a transition, a heartbeat with a new partner state or serial, a received push).
+   */
+  private notifyIfChanged(): void {
+    if (!this.opts.onStatus) return;
+    const s = this.status();
+    const { partner, dropped: _dropped, ...rest } = s;
+    const fingerprint = JSON.stringify({ ...rest, partner: partner && { state: partner.state, serial: partner.serial, addresses: partner.addresses } });
+    if (fingerprint === this.lastFingerprint) return;
+    this.lastFingerprint = fingerprint;
+    this.opts.onStatus(s);
   }
 
   private async bindChannels(config: LvsConfig): Promise<void> {

@@ -111,15 +111,21 @@ export class ConfigSync {
     this.servers = [];
   }
 
-  /** Sends `text` to the partner, trying each address in turn; resolves with the partner's answer. */
-  async push(text: string, partnerAddresses: string[], port: number): Promise<SyncAnswer> {
+  /**
+   * Sends `text` to the partner, trying each address in turn; resolves with the partner's answer.
+   * A target given with `local` connects from that address: the partner accepts pushes only from
+   * our configured addresses, and the kernel's choice of source (127.0.0.1 on loopback, a VIP
+   * or another secondary address on a router) need not be one of them.
+   */
+  async push(text: string, partners: (string | { address: string; local: string })[], port: number): Promise<SyncAnswer> {
     const serial = parse(text).model?.serial_no ?? null;
     let answer: SyncAnswer = { ok: false, error: 'no partner address configured (backup_active = 0?)' };
     if (!this.opts.key && !this.opts.allowUnauthenticated) {
       answer = { ok: false, error: `no heartbeat key (${join(this.opts.root, 'conf/heartbeat.key')}): configuration sync is off; run piranha-heartbeat-key and copy the key to the partner` };
     } else {
-      for (const address of partnerAddresses) {
-        answer = await this.send(address, port, text).catch((err: Error) => ({ ok: false as const, error: `${address}:${port}: ${err.message}` }));
+      for (const target of partners) {
+        const { address, local } = typeof target === 'string' ? { address: target, local: undefined } : target;
+        answer = await this.send(address, port, text, local).catch((err: Error) => ({ ok: false as const, error: `${address}:${port}: ${err.message}` }));
         if (answer.ok) break;
       }
     }
@@ -134,11 +140,11 @@ export class ConfigSync {
     return answer;
   }
 
-  private send(address: string, port: number, text: string): Promise<SyncAnswer> {
+  private send(address: string, port: number, text: string, localAddress?: string): Promise<SyncAnswer> {
     const base = { node: this.opts.node, time: this.now(), nonce: randomBytes(16).toString('hex'), text };
     const request: SyncRequest = { v: SYNC_VERSION, ...base, mac: this.opts.key ? mac(this.opts.key, base) : null };
     return new Promise((resolve, reject) => {
-      const sock = connect({ host: address, port });
+      const sock = connect({ host: address, port, localAddress });
       sock.setTimeout(CONNECT_TIMEOUT_MS, () => sock.destroy(new Error('timed out')));
       let buf = '';
       sock.setEncoding('utf8');

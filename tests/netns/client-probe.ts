@@ -1,6 +1,7 @@
-// Runs in the client namespace: connects to HOST:PORT every 50 ms and prints one JSON line
-// {"t": epoch ms, "who": "<answer>" | null} each time the answer changes (null: no answer within
-// 250 ms). The failover test reads these lines to see when, and by whom, the VIP is served.
+// Runs in the client namespace: sends an HTTP request to HOST:PORT every 50 ms and prints one JSON
+// line {"t": epoch ms, "who": "<body>" | null} each time the answer changes (null: no answer
+// within 250 ms). The real servers answer `NAME via ROUTER-ADDRESS`, so the tests read from these
+// lines when, and through which router, the VIP is served.
 import { connect } from 'node:net';
 
 const [host, portText] = process.argv.slice(2);
@@ -20,8 +21,12 @@ function ask(): Promise<string | null> {
     };
     s.setTimeout(250, () => done(null));
     s.setEncoding('utf8');
+    s.on('connect', () => s.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
     s.on('data', (d: string) => (data += d));
-    s.on('end', () => done(data.trim() || null));
+    s.on('end', () => {
+      const body = data.split('\r\n\r\n')[1];
+      done(data.startsWith('HTTP/1.1 200') && body ? body.trim() : null);
+    });
     s.on('error', () => done(null));
   });
 }

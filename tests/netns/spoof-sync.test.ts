@@ -18,9 +18,10 @@ let pair: Pair;
 before(async () => {
   if (skip) return;
   bench = new Bench(43);
-  bench.setup(['r1', 'r2', 'client', 'attacker']);
+  bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2', 'attacker']);
   pair = new Pair(bench);
   for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: 1, deadtime: 3, port: PORT }));
+  await pair.startRealServers();
   await pair.start('r1');
   await pair.start('r2');
 });
@@ -102,14 +103,22 @@ test('a save on the primary reaches the backup and is applied there', { skip: sk
      server rs2 {
          address = ${bench.ip('rs2')}
          active = 1
+         port = 80
          weight = 1
      }
 }
 `,
   });
+  // The console's save: lvs.cf written on the primary, then `reload` over the agent's socket.
   pair.writeConfig('r1', newText);
-  const answer = (await pair.request('r1', { cmd: 'push' })) as { ok: boolean; serial: number; error?: string };
-  assert.deepEqual(answer, { ok: true, serial: 2, unchanged: false }, pair.tail());
+  const reloaded = await pair.reload('r1');
+  assert.equal(reloaded.serial, 2);
+  // The active agent pushes in the background; its haStatus shows the partner's answer.
+  const sent = await waitFor('the primary to report the push', 10_000, async () => {
+    const sync = (await pair.status('r1')).sync;
+    return sync.lastSync?.direction === 'sent' && sync.lastSync.serial === 2 ? sync : sync.lastError ? sync : null;
+  });
+  assert.equal(sent.lastError, null, `the push failed: ${JSON.stringify(sent.lastError)}\n${pair.tail()}`);
 
   // The backup's file is the pushed text, byte for byte; the replaced one is kept in history/.
   assert.equal(readFileSync(join(pair.root('r2'), 'lvs.cf'), 'utf8'), newText);
@@ -123,10 +132,22 @@ test('a save on the primary reaches the backup and is applied there', { skip: sk
   const b = await pair.status('r2');
   assert.equal(b.sync.localSerial, 2);
   assert.equal(b.sync.lastSync?.direction, 'received');
-  assert.ok(bench.hasAddress('r1', second));
+  assert.equal((await pair.agentStatus('r2')).serial, 2, 'the backup agent reloaded the pushed file');
+  // The standby checks the new virtual server's real server too, ready for a failover.
+  await waitFor('the backup to check api/rs2', 15_000, async () =>
+    (await pair.checkers('r2')).checkers.some((c) => c.virtual === 'api' && c.server === 'rs2' && c.state === 'up'),
+  );
+  await waitFor('the primary to hold the new VIP', 5000, () => bench.hasAddress('r1', second));
   await waitFor('both serials to agree', 5000, async () => {
     const [p, q] = await Promise.all([pair.status('r1'), pair.status('r2')]);
     return p.sync.inSync === true && q.sync.inSync === true && p.partner?.serial === 2;
   });
-  assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && l.includes('applied serial 2')));
+  assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && /lvs\.cf \(serial 2\) received from/.test(l)));
+  assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && l.includes('reloaded serial 2')));
+  // And the primary serves the new virtual server through its dataplane.
+  const ask = `require('http').get('http://${second}:8080/', (r) => { let d = ''; r.on('data', (c) => (d += c)); r.on('end', () => console.log(d.trim())); }).on('error', () => {})`;
+  const answer = await waitFor('the new VIP to answer through the primary', 15_000, () =>
+    bench.sh('client', [process.execPath, '-e', ask], { allowFail: true }).trim(),
+  );
+  assert.equal(answer, `rs2 via ${bench.ip('r1')}`);
 });

@@ -1,0 +1,276 @@
+// Redundancy wired into the real agent, on loopback (no root, no namespaces): two agent processes
+// on one machine are the two routers, each on its own 127.0.0.x address, heartbeating over UDP.
+// The VIP is a fresh 127.x address (every 127/8 address is local, so the userspace dataplane can
+// bind it) on a device that does not exist here: `ip addr add` fails — it must be reported in
+// haStatus.problems and must not stop the router from serving. (Real VIP takeover, gratuitous ARP
+// and the client's view are tested in tests/netns/, as root.)
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
+import type { AgentEvent, HaStatus } from './protocol.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const f of cleanup.reverse()) await f().catch(() => {});
+});
+
+const KEEPALIVE = 1;
+const DEADTIME = 2;
+const NO_DEVICE = 'pirtest0:1';
+
+/** A UDP port free on both addresses whose TCP port + 1 (configuration sync) is free too. */
+async function heartbeatPort(a: string, b: string): Promise<number> {
+  const fits = async (port: number) => {
+    for (const host of [a, b]) {
+      const u = createSocket('udp4');
+      await new Promise<void>((r, j) => {
+        u.once('error', j);
+        u.bind(port, host, () => r());
+      });
+      await new Promise<void>((r) => u.close(() => r()));
+      const t = createServer();
+      await new Promise<void>((r, j) => {
+        t.once('error', j);
+        t.listen(port + 1, host, () => r());
+      });
+      await new Promise<void>((r) => t.close(() => r()));
+    }
+  };
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    try {
+      await fits(port);
+      return port;
+    } catch (err) {
+      if (attempt > 50) throw err;
+    }
+  }
+}
+
+function pairCf(o: { serial: number; primary: string; backup: string; port: number; vip: string; vport: number; reals: { name: string; address: string; port: number }[] }): string {
+  const base = lvsCf({
+    serial: o.serial,
+    virtuals: [{ name: 'web', vip: o.vip, port: o.vport, timeout: 1, reentry: 1, servers: o.reals }],
+  });
+  return base
+    .replace('primary = 127.0.0.1', `primary = ${o.primary}`)
+    .replace('backup_active = 0', `backup_active = 1\nbackup = ${o.backup}\nmonitor_links = 0`)
+    .replace('heartbeat_port = 539', `heartbeat_port = ${o.port}`)
+    .replace('keepalive = 6', `keepalive = ${KEEPALIVE}`)
+    .replace('deadtime = 18', `deadtime = ${DEADTIME}`)
+    .replace(`address = ${o.vip} lo`, `address = ${o.vip} ${NO_DEVICE}`);
+}
+
+async function haStatus(agent: SpawnedAgent): Promise<HaStatus | null> {
+  const c = await agent.client();
+  try {
+    return await c.call('haStatus', {});
+  } finally {
+    c.close();
+  }
+}
+
+test('standalone: haStatus is null and the agent serves at once', async () => {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  const host = loopback();
+  const backend = await startTcpBackend('solo', host);
+  cleanup.push(() => backend.close());
+  const vip = loopback();
+  const vport = await freePort(vip);
+  // test-support's lvs.cf has primary = 127.0.0.1 and backup_active = 0: a lone router, no pair.
+  await writeLvsCf(t.root, lvsCf({ virtuals: [{ name: 'web', vip, port: vport, servers: [{ name: 's', address: host, port: backend.port }] }] }));
+  const agent = await spawnAgent({ root: t.root, socket: t.socket });
+  cleanup.push(() => agent.stop());
+  assert.equal(await haStatus(agent), null);
+  const c = await agent.client();
+  const st = await c.call('status', {});
+  c.close();
+  assert.equal(st.role, 'standalone');
+  assert.equal(st.running, true);
+  assert.deepEqual(st.problems, []);
+  assert.equal(await waitFor(() => tcpAsk(vip, vport).catch(() => null), { message: 'the VIP to answer' }), 'solo');
+});
+
+test('primary set to an address of another machine, no --node: standalone, said in status.problems', async () => {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  // 127.x addresses other than 127.0.0.1 are on no interface's address list: "another machine",
+  // and were anything sent to them by mistake it would stay on loopback.
+  const [other1, other2] = [loopback(), loopback()];
+  const text = lvsCf({ virtuals: [] }).replace('primary = 127.0.0.1', `primary = ${other1}`).replace('backup_active = 0', `backup_active = 1\nbackup = ${other2}`);
+  await writeLvsCf(t.root, text);
+  const agent = await spawnAgent({ root: t.root, socket: t.socket });
+  cleanup.push(() => agent.stop());
+  assert.equal(await haStatus(agent), null);
+  const c = await agent.client();
+  const st = await c.call('status', {});
+  c.close();
+  assert.equal(st.role, 'standalone');
+  assert.equal(st.running, true);
+  assert.deepEqual(st.problems, [
+    { service: 'redundancy', message: `this machine is neither the primary (${other1}) nor the backup (${other2}): running standalone` },
+  ]);
+});
+
+test('--node without a pair in lvs.cf, and a bad key file: refusing to start, exit 1', async () => {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  await writeLvsCf(t.root, lvsCf({ virtuals: [] }).replace('primary = 127.0.0.1\n', ''));
+  const a = await spawnAgent({ root: t.root, socket: t.socket, args: ['--node', 'backup'], waitReady: false });
+  assert.equal((await a.exited).code, 1);
+  assert.match(a.stderr(), /--node backup was given but lvs\.cf sets no primary address/);
+
+  const b = loopback();
+  await writeLvsCf(t.root, pairCf({ serial: 1, primary: '127.0.0.1', backup: b, port: await heartbeatPort('127.0.0.1', b), vip: loopback(), vport: 80, reals: [] }));
+  await mkdir(join(t.root, 'conf'), { recursive: true });
+  await writeFile(join(t.root, 'conf/heartbeat.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o644 });
+  const c = await spawnAgent({ root: t.root, socket: t.socket, waitReady: false });
+  assert.equal((await c.exited).code, 1);
+  assert.match(c.stderr(), /redundancy cannot start: .*heartbeat\.key is readable by group or others/);
+});
+
+test('a pair on loopback: roles, the ha event, failover when the active agent is killed, no preemption, sync, clean handover', async () => {
+  const primaryAddr = '127.0.0.1';
+  const backupAddr = loopback();
+  const port = await heartbeatPort(primaryAddr, backupAddr);
+  const vip = loopback();
+  const vport = await freePort(vip);
+  const rsHost = loopback();
+  const rs1 = await startTcpBackend('rs1', rsHost);
+  const rs2 = await startTcpBackend('rs2', rsHost);
+  cleanup.push(() => rs1.close(), () => rs2.close());
+  const key = `${randomBytes(32).toString('hex')}\n`;
+  const text1 = pairCf({
+    serial: 1,
+    primary: primaryAddr,
+    backup: backupAddr,
+    port,
+    vip,
+    vport,
+    reals: [{ name: 'rs1', address: rsHost, port: rs1.port }],
+  });
+  const roots = { p: await tempRoot('piranha-ha-p-'), b: await tempRoot('piranha-ha-b-') };
+  for (const r of Object.values(roots)) {
+    cleanup.push(r.remove);
+    await writeLvsCf(r.root, text1);
+    await mkdir(join(r.root, 'conf'), { recursive: true });
+    await writeFile(join(r.root, 'conf/heartbeat.key'), key, { mode: 0o600 });
+  }
+  // The primary finds its role from its address (127.0.0.1 is on lo); the backup's 127.x address is
+  // not listed on any interface, so it is told.
+  const startPrimary = () => spawnAgent({ root: roots.p.root, socket: roots.p.socket });
+  const startBackup = () => spawnAgent({ root: roots.b.root, socket: roots.b.socket, args: ['--node', 'backup'] });
+  let primary = await startPrimary();
+  cleanup.push(() => primary.stop('SIGKILL'));
+  const backup = await startBackup();
+  cleanup.push(() => backup.stop('SIGKILL'));
+
+  const events: AgentEvent[] = [];
+  const watcher = await backup.client();
+  cleanup.push(async () => watcher.close());
+  await watcher.subscribe((e) => events.push(e));
+
+  const settled = async (active: SpawnedAgent, standby: SpawnedAgent) =>
+    waitFor(
+      async () => {
+        const [a, s] = await Promise.all([haStatus(active), haStatus(standby)]);
+        return a?.state === 'active' && s?.state === 'standby' && s.partner?.state === 'active' && a.partner?.state === 'standby';
+      },
+      { timeoutMs: 20_000, message: 'the pair to settle' },
+    );
+  const statusOf = async (a: SpawnedAgent) => {
+    const c = await a.client();
+    try {
+      return await c.call('status', {});
+    } finally {
+      c.close();
+    }
+  };
+
+  // 1. The primary activates, the backup stays standby; the VIP is served through the primary.
+  await settled(primary, backup);
+  const p1 = (await haStatus(primary))!;
+  assert.equal(p1.role, 'primary');
+  assert.equal(p1.keyConfigured, true);
+  assert.deepEqual(p1.warnings, []);
+  assert.ok(
+    p1.problems.some((x) => x.message.includes(vip) && /virtual server web/.test(x.message)),
+    `the failed ip addr add is reported:\n${JSON.stringify(p1.problems)}`,
+  );
+  const [ps, bs] = await Promise.all([statusOf(primary), statusOf(backup)]);
+  assert.equal(ps.role, 'active');
+  assert.equal(ps.running, true);
+  assert.equal(bs.role, 'standby');
+  assert.equal(bs.running, false);
+  assert.equal(await waitFor(() => tcpAsk(vip, vport).catch(() => null), { message: 'the VIP to answer through the primary' }), 'rs1');
+  // The standby checks the real servers too, so it can serve the moment it takes over.
+  await waitFor(
+    async () => {
+      const c = await backup.client();
+      try {
+        return (await c.call('checkers', {})).checkers.some((x) => x.server === 'rs1' && x.state === 'up');
+      } finally {
+        c.close();
+      }
+    },
+    { message: "the standby's checker of rs1 to be up" },
+  );
+
+  // 2. Kill the active agent: the backup takes over and serves the VIP.
+  const killedAt = Date.now();
+  await primary.stop('SIGKILL');
+  await waitFor(async () => (await haStatus(backup))?.state === 'active', { timeoutMs: 15_000, message: 'the backup to activate' });
+  const tookMs = Date.now() - killedAt;
+  assert.equal(await waitFor(() => tcpAsk(vip, vport).catch(() => null), { message: 'the VIP to answer through the backup' }), 'rs1');
+  const b2 = (await haStatus(backup))!;
+  assert.match(b2.history.at(-1)!.reason, /partner dead/);
+  assert.equal((await statusOf(backup)).role, 'active');
+  assert.ok(
+    events.some((e) => e.event === 'ha' && e.data.state === 'active'),
+    'subscribers got an ha event for the transition',
+  );
+  assert.ok(events.some((e) => e.event === 'state' && e.data.role === 'active'));
+  console.log(`loopback failover: backup active ${tookMs} ms after the kill (deadtime ${DEADTIME} s)`);
+
+  // 3. The primary returns and stays standby: no preemption.
+  primary = await startPrimary();
+  await settled(backup, primary);
+  assert.equal((await statusOf(primary)).running, false);
+
+  // 4. A save on the active router (the backup now) reaches the primary and is applied there.
+  const text2 = pairCf({
+    serial: 2,
+    primary: primaryAddr,
+    backup: backupAddr,
+    port,
+    vip,
+    vport,
+    reals: [{ name: 'rs2', address: rsHost, port: rs2.port }],
+  });
+  await writeLvsCf(roots.b.root, text2);
+  const rc = await backup.client();
+  const reloaded = await rc.call('reload', {});
+  rc.close();
+  assert.equal(reloaded.serial, 2);
+  await waitFor(async () => (await statusOf(primary)).serial === 2, { message: 'the primary to run serial 2' }).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- backup log:\n${backup.stderr()}\n--- primary log:\n${primary.stderr()}`);
+  });
+  assert.equal(await readFile(join(roots.p.root, 'lvs.cf'), 'utf8'), text2);
+  const synced = (await haStatus(backup))!.sync;
+  assert.equal(synced.lastSync?.direction, 'sent');
+  assert.equal(synced.lastSync?.serial, 2);
+  await waitFor(() => tcpAsk(vip, vport).then((who) => who === 'rs2').catch(() => false), { message: 'the new real server to serve the VIP' });
+
+  // 5. SIGTERM on the active router: it says "stopping" and the primary takes over without waiting.
+  const { code } = await backup.stop('SIGTERM');
+  assert.equal(code, 0);
+  await waitFor(async () => (await haStatus(primary))?.state === 'active', { timeoutMs: 10_000, message: 'the primary to take over' });
+  assert.match((await haStatus(primary))!.history.at(-1)!.reason, /partner stopping/);
+  assert.equal(await waitFor(() => tcpAsk(vip, vport).catch(() => null), { message: 'the VIP to answer through the primary again' }), 'rs2');
+});
