@@ -4,7 +4,7 @@
 // console keeps working. Concurrent page views share one in-flight snapshot request (single flight),
 // which keeps the panel cheap under load while every view still shows live data.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckerInfo, CheckNowResult, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
+import type { CheckerInfo, CheckNowResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
 import type { ServiceStats } from '../agent/dataplane/types.ts';
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
@@ -13,12 +13,18 @@ export interface AgentSnapshot {
   status: StatusResult;
   services: ServiceStats[];
   checkers: CheckerInfo[];
+  /**
+   * Redundancy, asked alongside: its own answer, so an agent that cannot tell (an older one without
+   * haStatus) still gives CONTROL/MONITORING its tables, with the reason in place of the summary.
+   */
+  ha: AgentAnswer<HaStatus | null>;
 }
 
 export class AgentLink {
   private client: AgentClient | null = null;
   private connecting: Promise<AgentClient> | null = null;
   private inflight: Promise<AgentAnswer<AgentSnapshot>> | null = null;
+  private haInflight: Promise<AgentAnswer<HaStatus | null>> | null = null;
 
   constructor(readonly socketPath: string | null, private readonly timeoutMs = 5000) {}
 
@@ -29,6 +35,16 @@ export class AgentLink {
       });
     }
     return this.inflight;
+  }
+
+  /** The pair's status (null: this router runs standalone), single flight like snapshot(). */
+  haStatus(): Promise<AgentAnswer<HaStatus | null>> {
+    if (!this.haInflight) {
+      this.haInflight = this.ask('haStatus', {}).finally(() => {
+        this.haInflight = null;
+      });
+    }
+    return this.haInflight;
   }
 
   reload(): Promise<AgentAnswer<ReloadResult>> {
@@ -50,15 +66,16 @@ export class AgentLink {
   }
 
   private async fetchSnapshot(): Promise<AgentAnswer<AgentSnapshot>> {
-    const [status, table, checkers] = await Promise.all([
+    const [status, table, checkers, ha] = await Promise.all([
       this.ask('status', {}),
       this.ask('table', {}),
       this.ask('checkers', {}),
+      this.haStatus(),
     ]);
     if (!status.ok) return status;
     if (!table.ok) return table;
     if (!checkers.ok) return checkers;
-    return { ok: true, data: { status: status.data, services: table.data.services, checkers: checkers.data.checkers } };
+    return { ok: true, data: { status: status.data, services: table.data.services, checkers: checkers.data.checkers, ha } };
   }
 
   private async ask<M extends keyof Methods>(method: M, params: Methods[M]['params']): Promise<AgentAnswer<Methods[M]['result']>> {

@@ -50,6 +50,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? false,
     trustProxy: false, // the allowlist must see the socket peer, never a forwarded header
     bodyLimit: 256 * 1024,
+    // On close, drop every connection, not only idle ones: a browser's speculative pre-connection
+    // carries no request yet, and would otherwise hold close() until Node's request timeout.
+    forceCloseConnections: true,
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 

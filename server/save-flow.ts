@@ -42,7 +42,7 @@ export interface SaveFlow {
   successUrl: string;
   notes?: string[];
   /** Re-renders the form with errors (status 422). */
-  onInvalid?: (errors: FieldErrors, messages: string[], snap: Snapshot) => FastifyReply;
+  onInvalid?: (errors: FieldErrors, messages: string[], snap: Snapshot) => FastifyReply | Promise<FastifyReply>;
   target?: Target;
   keyToField?: Record<string, string>;
   submitted?: Values;

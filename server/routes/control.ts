@@ -7,6 +7,7 @@ import type { ServiceStats } from '../../agent/dataplane/types.ts';
 import { sendFragment, sendPage, type AppContext } from '../context.ts';
 import type { Flash } from '../flash.ts';
 import { clientIp, HttpError } from '../security/access.ts';
+import { haSummary } from '../ha-view.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -53,6 +54,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       agent,
       socket: ctx.agent.socketPath ?? '(none)',
       routes: agent.ok ? routes(agent.data.services) : [],
+      haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };

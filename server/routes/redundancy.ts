@@ -1,20 +1,22 @@
-// REDUNDANCY: ENABLE / DISABLE / RESET buttons and, when the backup is enabled, its form.
+// REDUNDANCY: the "Router status" section (what the agent's redundancy is doing, polled by htmx),
+// ENABLE / DISABLE / RESET buttons and, when the backup is enabled, its form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { formBase, modelOrBrokenPage, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelOrBrokenPage, sendFragment, sendPage, type AppContext } from '../context.ts';
 import { redundancyActionEdits, redundancyForm } from '../forms/redundancy.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
 import { baseVersion, requireModel, runSave } from '../save-flow.ts';
 import type { Snapshot } from '../config-store.ts';
 import { HttpError } from '../security/access.ts';
+import { haStatusData } from '../ha-status.ts';
 
 const URL = '/secure/redundancy';
 const ACTIONS = ['accept', 'enable', 'disable', 'reset'] as const;
 
 export function registerRedundancy(app: FastifyInstance, ctx: AppContext): void {
-  const show = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, values: Values, errors: FieldErrors, messages: string[], status: number, enabling = false) =>
-    sendPage(ctx, req, reply, 'redundancy', { ...formBase(snap, '/secure/validate/redundancy'), values, errors, messages, active: model.backup_active || enabling, enabling, showPrivate: Boolean(model.primary_private) },
+  const show = async (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, values: Values, errors: FieldErrors, messages: string[], status: number, enabling = false) =>
+    sendPage(ctx, req, reply, 'redundancy', { ...formBase(snap, '/secure/validate/redundancy'), values, errors, messages, active: model.backup_active || enabling, enabling, showPrivate: Boolean(model.primary_private), haStatus: await haStatusData(ctx, model.backup_active) },
       { title: 'REDUNDANCY', tab: 'redundancy', status, helpAnchor: 'redundancy', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
   app.get(URL, async (req, reply) => {
@@ -25,6 +27,12 @@ export function registerRedundancy(app: FastifyInstance, ctx: AppContext): void 
     const values = redundancyForm.initial(model);
     if (enabling && values.backup === '0.0.0.0') values.backup = '';
     return show(req, reply, snap, model, values, {}, [], 200, enabling);
+  });
+
+  // The "Router status" section alone, for htmx polling. It does not need a readable lvs.cf.
+  app.get(`${URL}/status`, async (req, reply) => {
+    const model = (await ctx.store.read()).parsed.model;
+    return sendFragment(ctx, req, reply, 'partials/ha-status', await haStatusData(ctx, Boolean(model?.backup_active)));
   });
 
   app.post(URL, async (req, reply) => {
