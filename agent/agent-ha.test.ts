@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
-import { freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
+import { freePort, heartbeatPort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
 import type { AgentEvent, HaStatus } from './protocol.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -22,35 +20,6 @@ after(async () => {
 const KEEPALIVE = 1;
 const DEADTIME = 2;
 const NO_DEVICE = 'pirtest0:1';
-
-/** A UDP port free on both addresses whose TCP port + 1 (configuration sync) is free too. */
-async function heartbeatPort(a: string, b: string): Promise<number> {
-  const fits = async (port: number) => {
-    for (const host of [a, b]) {
-      const u = createSocket('udp4');
-      await new Promise<void>((r, j) => {
-        u.once('error', j);
-        u.bind(port, host, () => r());
-      });
-      await new Promise<void>((r) => u.close(() => r()));
-      const t = createServer();
-      await new Promise<void>((r, j) => {
-        t.once('error', j);
-        t.listen(port + 1, host, () => r());
-      });
-      await new Promise<void>((r) => t.close(() => r()));
-    }
-  };
-  for (let attempt = 0; ; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
-    try {
-      await fits(port);
-      return port;
-    } catch (err) {
-      if (attempt > 50) throw err;
-    }
-  }
-}
 
 function pairCf(o: { serial: number; primary: string; backup: string; port: number; vip: string; vport: number; reals: { name: string; address: string; port: number }[] }): string {
   const base = lvsCf({

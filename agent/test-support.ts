@@ -464,3 +464,32 @@ export function lvsCf(opts: { serial?: number; network?: 'nat' | 'direct' | 'tun
   }
   return out.join('\n') + '\n';
 }
+
+/** A UDP port free on both addresses whose TCP port + 1 (configuration sync) is free too. */
+export async function heartbeatPort(a: string, b: string): Promise<number> {
+  const fits = async (port: number) => {
+    for (const host of [a, b]) {
+      const u = createSocket('udp4');
+      await new Promise<void>((r, j) => {
+        u.once('error', j);
+        u.bind(port, host, () => r());
+      });
+      await new Promise<void>((r) => u.close(() => r()));
+      const s = createServer();
+      await new Promise<void>((r, j) => {
+        s.once('error', j);
+        s.listen(port + 1, host, () => r());
+      });
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  };
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    try {
+      await fits(port);
+      return port;
+    } catch (err) {
+      if (attempt > 50) throw err;
+    }
+  }
+}

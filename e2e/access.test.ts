@@ -1,27 +1,20 @@
 // Browser tests of the console's safety nets in Debian's Chromium: a stale edit between two browsers,
 // the unsaved-changes warning, a wrong password, and an address outside the allowlist.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launch } from './browser.ts';
+import { useBrowser } from './browser.ts';
 import { startConsole, PASSWORD } from './console-harness.ts';
 
-const missing = chromiumMissing();
-let browser: Browser;
-before(async () => {
-  if (!missing) browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const chrome = useBrowser();
+const missing = chrome.missing;
 
 const credentials = { username: 'piranha', password: PASSWORD };
 
 test('a stale edit from a second browser is refused with what changed', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole({ lvs: 'serial_no = 1\nprimary = 10.0.0.1\nnetwork = direct\n' });
   t.after(() => h.close());
-  const a = await browser.newContext({ httpCredentials: credentials });
-  const b = await browser.newContext({ httpCredentials: credentials, javaScriptEnabled: false });
+  const a = await chrome.browser.newContext({ httpCredentials: credentials });
+  const b = await chrome.browser.newContext({ httpCredentials: credentials, javaScriptEnabled: false });
   t.after(async () => { await a.close(); await b.close(); });
   const pa = await a.newPage();
   const pb = await b.newPage();
@@ -43,7 +36,7 @@ test('a stale edit from a second browser is refused with what changed', { skip: 
 test('a wrong password gets 401 and no console page', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole();
   t.after(() => h.close());
-  const context = await browser.newContext({ httpCredentials: { username: 'piranha', password: 'not the password' } });
+  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: 'not the password' } });
   t.after(() => context.close());
   const page = await context.newPage();
   const res = await page.goto(h.url + '/secure/control');
@@ -55,7 +48,7 @@ test('an address outside the allowlist gets 403 on every page, the welcome page 
   // The browser connects from 127.0.0.1; only 127.0.0.2 is allowed.
   const h = await startConsole({ htaccess: 'Order deny,allow\nDeny from all\nAllow from 127.0.0.2\n' });
   t.after(() => h.close());
-  const context = await browser.newContext({ httpCredentials: credentials });
+  const context = await chrome.browser.newContext({ httpCredentials: credentials });
   t.after(() => context.close());
   const page = await context.newPage();
   for (const path of ['/', '/help', '/secure/control']) {
@@ -68,7 +61,7 @@ test('an address outside the allowlist gets 403 on every page, the welcome page 
 test('leaving a panel with unsaved changes asks first (htmx navigation)', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole({ lvs: 'serial_no = 1\nprimary = 10.0.0.1\nnetwork = direct\n' });
   t.after(() => h.close());
-  const context = await browser.newContext({ httpCredentials: credentials });
+  const context = await chrome.browser.newContext({ httpCredentials: credentials });
   t.after(() => context.close());
   const page = await context.newPage();
   await page.goto(h.url + '/secure/global');

@@ -1,23 +1,16 @@
 // CONTROL/MONITORING in Chromium against a real agent process on loopback: daemon status, the
 // routing table, the checkers, "check now" with its transcript, auto update by htmx polling, and
 // STOP / START. Then the agent goes away and the panel says why while the console keeps working.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launch } from './browser.ts';
+import { useBrowser } from './browser.ts';
 import { startConsole, PASSWORD } from './console-harness.ts';
 import { freePort, loopback, spawnAgent, writeLvsCf } from '../agent/test-support.ts';
 
-const missing = chromiumMissing();
-let browser: Browser;
-before(async () => {
-  if (!missing) browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const chrome = useBrowser();
+const missing = chrome.missing;
 
 async function backend(host: string, port: number, reply: string): Promise<Server> {
   const server = createServer((sock) => {
@@ -40,7 +33,7 @@ test('CONTROL/MONITORING against the real agent', { skip: missing ?? false, time
   const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
   t.after(() => agent.stop());
 
-  const context = await browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
+  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
   t.after(() => context.close());
   const page = await context.newPage();
   await page.goto(h.url + '/secure/control');

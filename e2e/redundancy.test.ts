@@ -2,23 +2,16 @@
 // server/test/ha-pair.ts): this router's role and state, the partner, the no-key warning; htmx
 // refreshes the section, so the backup's death shows without a reload; CONTROL/MONITORING says which
 // router is active. With JavaScript off the same status is on the page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launch } from './browser.ts';
+import { useBrowser } from './browser.ts';
 import { startConsole, PASSWORD } from './console-harness.ts';
 import { loopback, spawnAgent, tempRoot, waitFor, writeLvsCf } from '../agent/test-support.ts';
 import { heartbeatPort, pairCf } from '../server/test/ha-pair.ts';
 
-const missing = chromiumMissing();
-let browser: Browser;
-before(async () => {
-  if (!missing) browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const chrome = useBrowser();
+const missing = chrome.missing;
 
 test('REDUNDANCY router status against a real pair, live by htmx, and without JavaScript', { skip: missing ?? false, timeout: 90_000 }, async (t) => {
   const backupAddr = loopback();
@@ -47,7 +40,7 @@ test('REDUNDANCY router status against a real pair, live by htmx, and without Ja
     { timeoutMs: 20_000, message: 'the primary to be active with its backup standby' },
   );
 
-  const context = await browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
+  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
   t.after(() => context.close());
   const page = await context.newPage();
   const errors: string[] = [];
@@ -75,7 +68,7 @@ test('REDUNDANCY router status against a real pair, live by htmx, and without Ja
   assert.deepEqual(errors, [], 'no CSP violation or script error');
 
   // Without JavaScript the status is part of the page.
-  const nojs = await browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: false });
+  const nojs = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: false });
   t.after(() => nojs.close());
   const plain = await nojs.newPage();
   await plain.goto(h.url + '/secure/redundancy');
