@@ -44,7 +44,8 @@ function run(phase) {
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`,
+        // No test may hang CI: the longest (20 failovers in namespaces) takes under 3 minutes.
+        '--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-timeout=600000',
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         '--test-reporter=tap', `--test-reporter-destination=${tap}`,
         ...phase.files,
