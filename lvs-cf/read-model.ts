@@ -184,37 +184,40 @@ class ModelReader {
    * with a single scan; anything else is tokenized the daemons' way and checked word by word.
    */
   private readStatement(n: LineNode, keys: Record<string, ValueKind>, level: Level, target: Target): Value | undefined {
-    const text = n.text;
-    const len = text.length;
     const num = n.num ?? 0;
     if (n.keyStart >= 0) {
-      let i = n.keyEnd;
+      // Scan the line where it sits in the file; only the value is cut out.
+      const src = n.src;
+      const base = n.start;
+      const len = n.end;
+      let i = base + n.keyEnd;
       let c = 0;
-      while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
-      if (c === EQUALS && i + 1 < len && ((c = text.charCodeAt(i + 1)) === SPACE || c === TAB)) {
+      while (i < len && ((c = src.charCodeAt(i)) === SPACE || c === TAB)) i++;
+      if (c === EQUALS && i + 1 < len && ((c = src.charCodeAt(i + 1)) === SPACE || c === TAB)) {
         i += 2;
-        while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+        while (i < len && ((c = src.charCodeAt(i)) === SPACE || c === TAB)) i++;
         const vs = i;
         if (vs < len && c !== DQUOTE && c !== SQUOTE) {
-          while (i < len && (c = text.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+          while (i < len && (c = src.charCodeAt(i)) !== SPACE && c !== TAB) i++;
           const ve = i;
-          while (i < len && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+          while (i < len && ((c = src.charCodeAt(i)) === SPACE || c === TAB)) i++;
           if (i === len) {
-            const key = findKeyword(level, text, n.keyStart, n.keyEnd);
+            const key = findKeyword(level, src, base + n.keyStart, base + n.keyEnd);
             const kind = key === null ? undefined : keys[key];
             if (key !== null && kind !== undefined && kind.kind !== 'list' && kind.kind !== 'hostDevice') {
               this.key = key;
               // Plain decimal numbers (most values of a large file) are read without cutting a string.
               if (kind.kind === 'int' || kind.kind === 'bool' || kind.kind === 'port') {
-                const d = plainDecimal(text, vs, ve);
+                const d = plainDecimal(src, vs, ve);
                 if (d >= 0 && (kind.kind !== 'bool' || d <= 1)) return kind.kind === 'bool' ? d === 1 : d;
               }
-              return readOne(kind, key, text.slice(vs, ve), vs, null, num, target, this.diagnostics);
+              return readOne(kind, key, src.slice(vs, ve), vs - base, null, num, target, this.diagnostics);
             }
           }
         }
       }
     }
+    const text = n.text;
     const tk = tokenize(text);
     if (!tk.ok) {
       this.diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: tk.col + 1, length: tk.length }, target));

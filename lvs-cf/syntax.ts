@@ -13,27 +13,43 @@ export type LineKind = 'blank' | 'comment' | 'stmt' | 'open' | 'close' | 'bad';
  */
 export class LineNode {
   declare kind: LineKind;
-  declare text: string;
   declare eol: Eol;
   /** 1-based line number in the text this node was parsed from; null for lines an edit created. */
   declare num: number | null;
-  /** For a statement whose first word starts the usual way (not with a quote): where that word is. */
+  /**
+   * The line is `src.slice(start, end)`: a parsed line points into the file it came from (so an
+   * untouched run of lines prints as one slice of it), a line an edit wrote is its own source.
+   */
+  declare src: string;
+  declare start: number;
+  declare end: number;
+  /** For a statement whose first word starts the usual way (not with a quote): where that word is, relative to the line. */
   declare keyStart: number;
   declare keyEnd: number;
+  private declare cachedText: string | null;
   private declare cached: Token[] | null;
 
-  constructor(kind: LineKind, text: string, eol: Eol, num: number | null, keyStart = -1, keyEnd = -1, tokens: Token[] | null = null) {
+  constructor(kind: LineKind, src: string, start: number, end: number, eol: Eol, num: number | null, keyStart = -1, keyEnd = -1, tokens: Token[] | null = null) {
     this.kind = kind;
-    this.text = text;
+    this.src = src;
+    this.start = start;
+    this.end = end;
     this.eol = eol;
     this.num = num;
     this.keyStart = keyStart;
     this.keyEnd = keyEnd;
+    this.cachedText = start === 0 && end === src.length ? src : null;
     this.cached = tokens;
   }
 
   get type(): 'line' {
     return 'line';
+  }
+
+  /** The line without its ending. */
+  get text(): string {
+    if (this.cachedText === null) this.cachedText = this.src.slice(this.start, this.end);
+    return this.cachedText;
   }
 
   /** The line's words as the daemons cut them; empty when its quoting is broken. */
@@ -49,7 +65,7 @@ export class LineNode {
   static fromText(text: string, eol: Eol): LineNode {
     const tk = tokenize(text);
     const kind: LineKind = !tk.ok ? 'bad' : tk.comment ? 'comment' : tk.tokens.length === 0 ? 'blank' : 'stmt';
-    return new LineNode(kind, text, eol, null, -1, -1, tk.ok ? tk.tokens : []);
+    return new LineNode(kind, text, 0, text.length, eol, null, -1, -1, tk.ok ? tk.tokens : []);
   }
 }
 
@@ -154,57 +170,57 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
       stats.firstLen = end - start;
       stats.firstEol = eol;
     } else if (stats.firstEol === '' && eol !== '') stats.firstEol = eol;
-    const line = text.slice(start, end);
+    const ls = start; // this line is text[ls, end)
     start = next;
     if (hasNul) {
-      const nul = line.indexOf('\0');
-      if (nul >= 0) diagnostics.push(diag('error', 'BINARY', 'NUL byte: this is not a text file', { line: num, column: nul + 1, length: 1 }));
+      const nul = text.indexOf('\0', ls);
+      if (nul >= 0 && nul < end) diagnostics.push(diag('error', 'BINARY', 'NUL byte: this is not a text file', { line: num, column: nul - ls + 1, length: 1 }));
     }
 
-    // Classify the line from its first word without cutting the others.
-    const len = line.length;
-    let p = 0;
+    // Classify the line from its first word without cutting it, or the others, out of the text.
+    let p = ls;
     let c = 0;
-    while (p < len && ((c = line.charCodeAt(p)) === SPACE || c === TAB)) p++;
-    if (p === len) {
-      container.push(new LineNode('blank', line, eol, num));
+    while (p < end && ((c = text.charCodeAt(p)) === SPACE || c === TAB)) p++;
+    if (p === end) {
+      container.push(new LineNode('blank', text, ls, end, eol, num));
       continue;
     }
     if (c === HASH) {
-      container.push(new LineNode('comment', line, eol, num));
+      container.push(new LineNode('comment', text, ls, end, eol, num));
       continue;
     }
     let q = p;
-    if (c !== DQUOTE && c !== SQUOTE) while (q < len && (c = line.charCodeAt(q)) !== SPACE && c !== TAB) q++;
+    if (c !== DQUOTE && c !== SQUOTE) while (q < end && (c = text.charCodeAt(q)) !== SPACE && c !== TAB) q++;
     const level = stack.length ? stack[stack.length - 1]!.level : 'global';
-    if (q - p === 1 && line.charCodeAt(p) === RBRACE) {
-      const node = new LineNode('close', line, eol, num);
-      closeBlock(node, line, num, p, q, stack, root, diagnostics);
+    if (q - p === 1 && text.charCodeAt(p) === RBRACE) {
+      const node = new LineNode('close', text, ls, end, eol, num);
+      closeBlock(node, num, p - ls, q - ls, stack, root, diagnostics);
       container = stack.length ? stack[stack.length - 1]!.children : root;
       continue;
     }
     const opens =
       q > p &&
-      ((level === 'global' && (isWord(line, p, q, 'virtual') || isWord(line, p, q, 'failover'))) ||
-        ((level === 'virtual' || level === 'failover') && isWord(line, p, q, 'server')));
+      ((level === 'global' && (isWord(text, p, q, 'virtual') || isWord(text, p, q, 'failover'))) ||
+        ((level === 'virtual' || level === 'failover') && isWord(text, p, q, 'server')));
     if (opens) {
       // The usual header, `virtual NAME {`, is read with one scan; anything else is tokenized.
-      const fast = plainHeader(line, q);
+      const fast = plainHeader(text, q, end);
       if (fast) {
-        const node = new LineNode('open', line, eol, num, p, q);
-        const block: BlockNode = { type: 'block', level: line.slice(p, q) as BlockLevel, name: fast, header: node, close: null, children: [] };
+        const node = new LineNode('open', text, ls, end, eol, num, p - ls, q - ls);
+        const block: BlockNode = { type: 'block', level: text.slice(p, q) as BlockLevel, name: fast, header: node, close: null, children: [] };
         container.push(block);
         stack.push(block);
         container = block.children;
         continue;
       }
+      const line = text.slice(ls, end);
       const tk = tokenize(line);
       if (!tk.ok) {
         diagnostics.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: tk.col + 1, length: tk.length }));
-        container.push(new LineNode('bad', line, eol, num));
+        container.push(new LineNode('bad', text, ls, end, eol, num));
         continue;
       }
-      const node = new LineNode('open', line, eol, num, p, q, tk.tokens);
+      const node = new LineNode('open', text, ls, end, eol, num, p - ls, q - ls, tk.tokens);
       const block = openBlock(node, num, diagnostics);
       container.push(block);
       stack.push(block);
@@ -213,7 +229,7 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
     }
     // A statement: read-model.ts reads (and checks) its words. A line that starts with a quote
     // has no plain first word: it takes the tokenizing path there.
-    container.push(q > p ? new LineNode('stmt', line, eol, num, p, q) : new LineNode('stmt', line, eol, num));
+    container.push(q > p ? new LineNode('stmt', text, ls, end, eol, num, p - ls, q - ls) : new LineNode('stmt', text, ls, end, eol, num));
   }
   for (const open of stack) {
     const num = open.header.num ?? 0;
@@ -229,7 +245,7 @@ export function buildTree(text: string): { tree: SyntaxTree; diagnostics: Diagno
   return { tree: { children: root, eol: stats.firstEol === '\r\n' ? '\r\n' : '\n' }, diagnostics };
 }
 
-function closeBlock(node: LineNode, line: string, num: number, p: number, q: number, stack: BlockNode[], root: Node[], diagnostics: Diagnostic[]): void {
+function closeBlock(node: LineNode, num: number, p: number, q: number, stack: BlockNode[], root: Node[], diagnostics: Diagnostic[]): void {
   const open = stack.pop();
   if (!open) {
     // At the top level the daemons look `}` up as a keyword: "unknown command".
@@ -238,6 +254,7 @@ function closeBlock(node: LineNode, line: string, num: number, p: number, q: num
     return;
   }
   open.close = node;
+  const line = node.text;
   let r = q;
   while (r < line.length && (line.charCodeAt(r) === SPACE || line.charCodeAt(r) === TAB)) r++;
   if (r >= line.length) return;
@@ -256,8 +273,7 @@ function closeBlock(node: LineNode, line: string, num: number, p: number, q: num
 }
 
 /** The name of a header that is exactly `WORD NAME {` (plain words), else null. */
-function plainHeader(line: string, q: number): string | null {
-  const len = line.length;
+function plainHeader(line: string, q: number, len: number): string | null {
   let i = q;
   let c = 0;
   while (i < len && ((c = line.charCodeAt(i)) === SPACE || c === TAB)) i++;
@@ -323,19 +339,58 @@ function checkLineEndings(stats: EolStats, diagnostics: Diagnostic[]): void {
 
 /** Prints the tree: the exact input for an unedited tree. */
 export function printTree(tree: SyntaxTree): string {
-  return printNodes(tree.children, '');
+  const p = new Printer();
+  p.nodes(tree.children);
+  return p.finish();
 }
 
-function printNodes(nodes: Node[], acc: string): string {
-  // String concatenation builds a rope that is flattened once: cheaper than an array of pieces.
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i]!;
-    if (n.type === 'line') acc += n.text + n.eol;
-    else {
-      acc += n.header.text + n.header.eol;
-      acc = printNodes(n.children, acc);
-      if (n.close) acc += n.close.text + n.close.eol;
+/**
+ * Concatenates lines, printing each run of untouched lines that sit next to each other in the
+ * parsed file as one slice of it: an unedited file prints as a single slice.
+ */
+class Printer {
+  private out = '';
+  private runSrc = '';
+  private runStart = 0;
+  private runEnd = -1;
+
+  nodes(nodes: Node[]): void {
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (n.type === 'line') this.line(n);
+      else {
+        this.line(n.header);
+        this.nodes(n.children);
+        if (n.close) this.line(n.close);
+      }
     }
   }
-  return acc;
+
+  private line(l: LineNode): void {
+    if (l.src === this.runSrc && l.start === this.runEnd) {
+      this.runEnd = l.end + l.eol.length;
+      return;
+    }
+    this.flush();
+    this.runSrc = l.src;
+    this.runStart = l.start;
+    this.runEnd = l.end + l.eol.length;
+    // A line an edit wrote is its own source without its ending: print it now.
+    if (l.end + l.eol.length > l.src.length) {
+      this.out += l.src.slice(l.start, l.end) + l.eol;
+      this.runEnd = -1;
+      this.runSrc = '';
+    }
+  }
+
+  private flush(): void {
+    if (this.runEnd >= 0 && this.runSrc !== '') this.out += this.runSrc.slice(this.runStart, this.runEnd);
+    this.runEnd = -1;
+    this.runSrc = '';
+  }
+
+  finish(): string {
+    this.flush();
+    return this.out;
+  }
 }
