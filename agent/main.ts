@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createDataplane } from './dataplane/index.ts';
+import { createDataplane, type DataplaneOptions } from './dataplane/index.ts';
+import { loadConfig } from './config.ts';
+import type { LvsConfig } from '../lvs-cf/index.ts';
 import { Agent, StartupError } from './agent.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
@@ -102,7 +104,10 @@ export async function main(argv: string[]): Promise<number> {
   const logger = new Logger();
   const version = agentVersion();
 
-  const dataplane = createDataplane(kind);
+  // lvsd applied lvs.cf's connection timeouts (ipvsadm --set) and ipvsadm path when it started;
+  // so does the agent. A missing or invalid file leaves the defaults (init() then reports it).
+  const loaded = await loadConfig(join(root, 'lvs.cf'));
+  const dataplane = createDataplane(kind, dataplaneOptions(loaded.kind === 'ok' ? loaded.model : null));
   const agent = new Agent({ root, dataplane, logger, version });
   const server = new SocketServer({ path: socket, version, handlers: agent.handlers() });
   agent.onEvent((e) => server.broadcast(e));
@@ -197,4 +202,19 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => onStop('SIGTERM'));
     process.once('SIGINT', () => onStop('SIGINT'));
   });
+}
+
+/** The dataplane settings lvs.cf holds: tcp_timeout, tcpfin_timeout, udp_timeout (0 = keep the default) and ipvsadm. */
+export function dataplaneOptions(model: LvsConfig | null): DataplaneOptions {
+  if (!model) return {};
+  const userspace: NonNullable<DataplaneOptions['userspace']> = {};
+  if (model.tcp_timeout > 0) userspace.tcpIdleTimeout = model.tcp_timeout;
+  if (model.udp_timeout > 0) userspace.udpTimeout = model.udp_timeout;
+  const ipvs: NonNullable<DataplaneOptions['ipvs']> = {};
+  if (model.tcp_timeout || model.tcpfin_timeout || model.udp_timeout) {
+    ipvs.timeouts = { tcp: model.tcp_timeout, tcpfin: model.tcpfin_timeout, udp: model.udp_timeout };
+  }
+  // '/sbin/ipvsadm' is the daemons' default: keep the dataplane's own search (it also tries /usr/sbin).
+  if (model.ipvsadm !== '/sbin/ipvsadm') ipvs.ipvsadm = model.ipvsadm;
+  return { userspace, ipvs };
 }
