@@ -110,19 +110,20 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
       if (!vs.send_program.startsWith('/')) err(t, 'send_program', 'V-PROGRAM', 'The sending program must start with an absolute path, e.g. /usr/local/bin/check %h');
       if (/[^\x20-\x7e]/.test(vs.send_program)) err(t, 'send_program', 'V-PROGRAM', 'The sending program may only contain printable ASCII characters');
     }
+    // Runs for every real server of a large file: nothing is allocated unless a check fails.
     const sNames = new Set<string>();
-    vs.servers.forEach((rs, si) => {
-      const st: Target = { scope: 'server', virtual: i, server: si };
-      const rl = `Real server "${rs.name}"`;
-      checkName(rs.name, (m) => err(st, '@header', 'V-NAME', `${rl}: the name ${m}`));
-      if (sNames.has(rs.name)) err(st, '@header', 'V-DUPNAME', `${label} has two real servers named "${rs.name}"`);
+    for (let si = 0; si < vs.servers.length; si++) {
+      const rs = vs.servers[si]!;
+      const nameProblem = nameError(rs.name);
+      if (nameProblem) err(serverTarget(i, si), '@header', 'V-NAME', `Real server "${rs.name}": the name ${nameProblem}`);
+      if (sNames.has(rs.name)) err(serverTarget(i, si), '@header', 'V-DUPNAME', `${label} has two real servers named "${rs.name}"`);
       sNames.add(rs.name);
-      if (rs.active && (rs.address === '0.0.0.0' || !rs.address)) err(st, 'address', 'V-ADDRESS', `${rl} is active but has no address`);
-      else checkAddress(st, 'address', rs.address, 'The real server address');
-      checkPort(st, 'port', rs.port, `${rl}: the port`);
-      if (rs.weight < 0) err(st, 'weight', 'V-WEIGHT', `${rl}: the weight cannot be negative`);
-      else if (rs.weight > 65535) err(st, 'weight', 'V-WEIGHT', `${rl}: the weight must be at most 65535`);
-    });
+      if (rs.active && (rs.address === '0.0.0.0' || !rs.address)) err(serverTarget(i, si), 'address', 'V-ADDRESS', `Real server "${rs.name}" is active but has no address`);
+      else if (!isStrictIPv4(rs.address) && !looksLikeHostname(rs.address)) err(serverTarget(i, si), 'address', 'V-ADDRESS', `The real server address "${rs.address}" is not a valid IPv4 address`);
+      if (!(rs.port >= 1 && rs.port <= 65535 && Number.isInteger(rs.port))) err(serverTarget(i, si), 'port', 'V-PORT', `Real server "${rs.name}": the port must be between 1 and 65535, not ${rs.port}`);
+      if (rs.weight < 0) err(serverTarget(i, si), 'weight', 'V-WEIGHT', `Real server "${rs.name}": the weight cannot be negative`);
+      else if (rs.weight > 65535) err(serverTarget(i, si), 'weight', 'V-WEIGHT', `Real server "${rs.name}": the weight must be at most 65535`);
+    }
   });
 
   // Manual §6.1: virtual servers grouped by one firewall mark form one IPVS service, so they must
@@ -144,10 +145,21 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
 }
 
 export function checkName(name: string, fail: (m: string) => void): void {
-  if (name.length === 0) fail('is empty');
-  else if (name.length > 64) fail('is longer than 64 characters');
-  else if (!/^[\x21-\x7e]+$/.test(name)) fail('may only contain printable ASCII characters without spaces');
-  else if (/["'{}#\\]/.test(name)) fail('may not contain quotes, braces, # or backslashes');
+  const problem = nameError(name);
+  if (problem) fail(problem);
+}
+
+function serverTarget(virtual: number, server: number): Target {
+  return { scope: 'server', virtual, server };
+}
+
+/** What is wrong with a virtual or real server name (completing "the name …"), or null. */
+export function nameError(name: string): string | null {
+  if (name.length === 0) return 'is empty';
+  if (name.length > 64) return 'is longer than 64 characters';
+  if (!/^[\x21-\x7e]+$/.test(name)) return 'may only contain printable ASCII characters without spaces';
+  if (/["'{}#\\]/.test(name)) return 'may not contain quotes, braces, # or backslashes';
+  return null;
 }
 
 export function checkDevice(dev: string, fail: (m: string) => void): void {
