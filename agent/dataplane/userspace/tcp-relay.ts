@@ -1,8 +1,13 @@
 // One client connection spliced to one real server. The event handlers are module-level functions
 // shared by every connection (the relay hangs off each socket under a symbol), so accepting a
-// connection allocates two sockets and one Relay, not a dozen closures; per chunk nothing is
-// allocated. Counting follows real.ts: active until the first FIN either way, then inactive until
-// both sockets are closed, then recorded as closed (TIME_WAIT-like).
+// connection allocates two sockets, one Relay and one bound read callback, not a dozen closures.
+// Counting follows real.ts: active until the first FIN either way, then inactive until both
+// sockets are closed, then recorded as closed (TIME_WAIT-like).
+//
+// The real server's replies are read with net.connect's `onread` option: the kernel copies them
+// into one buffer shared by all relays and the callback hands them on directly, which skips the
+// Readable stream (push, 'data' event, a nextTick per chunk) and Node's 64 KiB allocation per read.
+// The client side cannot use `onread` (net.Server does not offer it), so it uses 'data' events.
 import net from 'node:net';
 import type { PersistenceTable, Template } from './persistence.ts';
 import type { Real } from './real.ts';
@@ -10,12 +15,19 @@ import type { Real } from './real.ts';
 const RELAY = Symbol('relay');
 type RelaySocket = net.Socket & { [RELAY]: Relay };
 
+/**
+ * The read buffer of every upstream socket. Read callbacks run one at a time on this thread and
+ * copy out what they forward before returning, so one buffer serves all connections.
+ */
+const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 export class Relay {
   /** Seconds since the last byte either way (reset per chunk, counted by the listener's sweep). */
   idle = 0;
-  connected = false;
   private halfClosed = false;
   private closed = 0;
+  /** Whether the 'drain' handlers are attached: only once a write has had to wait. */
+  private drainHooked = false;
   readonly upstream: net.Socket;
 
   constructor(
@@ -26,21 +38,55 @@ export class Relay {
     private readonly onDone: (r: Relay) => void,
   ) {
     real.activeConns++;
-    const upstream = net.connect({ host: real.address, port: real.port, noDelay: true, allowHalfOpen: true });
+    const upstream = net.connect({
+      host: real.address,
+      port: real.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      onread: { buffer: UPSTREAM_READ_BUFFER, callback: this.onUpstreamRead.bind(this) },
+    });
     this.upstream = upstream;
     (client as RelaySocket)[RELAY] = this;
     (upstream as RelaySocket)[RELAY] = this;
-    upstream.on('connect', onUpstreamConnect);
     client.on('data', onClientData);
-    upstream.on('data', onUpstreamData);
-    upstream.on('drain', onUpstreamDrain);
-    client.on('drain', onClientDrain);
     client.on('end', onClientEnd);
     upstream.on('end', onUpstreamEnd);
     client.on('error', onClientError);
     upstream.on('error', onUpstreamError);
     client.on('close', onClose);
     upstream.on('close', onClose);
+  }
+
+  /**
+   * Whether the real server has accepted (until then, the connect timeout applies, not the idle
+   * one). Read from the socket rather than set by a 'connect' handler: one listener less per connection.
+   */
+  get connected(): boolean {
+    return !this.upstream.connecting;
+  }
+
+  /**
+   * A chunk from the real server, in the shared buffer: forwarded as a copy, since a write the
+   * kernel cannot take at once keeps its buffer until it is flushed. Returning false stops reading
+   * from the real server until the client has drained.
+   */
+  private onUpstreamRead(n: number, buf: Buffer): boolean {
+    this.idle = 0;
+    this.real.packetsOut++;
+    this.real.bytesOut += n;
+    const chunk = Buffer.allocUnsafe(n);
+    buf.copy(chunk, 0, 0, n);
+    if (this.client.write(chunk)) return true;
+    this.hookDrain();
+    return false;
+  }
+
+  /** Backpressure: the first time a write has to wait, start listening for the drains. */
+  hookDrain(): void {
+    if (this.drainHooked) return;
+    this.drainHooked = true;
+    this.upstream.on('drain', onUpstreamDrain);
+    this.client.on('drain', onClientDrain);
   }
 
   /** The first FIN (either way) moves the connection from active to inactive, as IPVS does on leaving ESTABLISHED. */
@@ -83,26 +129,15 @@ export class Relay {
   }
 }
 
-function onUpstreamConnect(this: RelaySocket): void {
-  const r = this[RELAY];
-  r.connected = true;
-  r.idle = 0;
-}
-
 function onClientData(this: RelaySocket, chunk: Buffer): void {
   const r = this[RELAY];
   r.idle = 0;
   r.real.packetsIn++;
   r.real.bytesIn += chunk.length;
-  if (!r.upstream.write(chunk)) this.pause();
-}
-
-function onUpstreamData(this: RelaySocket, chunk: Buffer): void {
-  const r = this[RELAY];
-  r.idle = 0;
-  r.real.packetsOut++;
-  r.real.bytesOut += chunk.length;
-  if (!r.client.write(chunk)) this.pause();
+  if (!r.upstream.write(chunk)) {
+    r.hookDrain();
+    this.pause();
+  }
 }
 
 function onUpstreamDrain(this: RelaySocket): void {
@@ -116,21 +151,33 @@ function onClientDrain(this: RelaySocket): void {
 function onClientEnd(this: RelaySocket): void {
   const r = this[RELAY];
   r.fin();
-  r.upstream.end();
+  finish(r.upstream);
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
   const r = this[RELAY];
   r.fin();
-  r.client.end();
+  finish(r.client);
+}
+
+/**
+ * Passes a FIN on. When the socket has already had its own FIN and has nothing left to write,
+ * closing it sends the FIN just the same, without a shutdown() call and the stream's end sequence
+ * first (the common case when the second side of a connection closes).
+ */
+function finish(sock: net.Socket): void {
+  if (sock.readableEnded && sock.writableLength === 0) sock.destroy();
+  else sock.end();
 }
 
 function onClientError(this: RelaySocket): void {
   this[RELAY].cut();
 }
 
-function onUpstreamError(this: RelaySocket): void {
-  this[RELAY].expire();
+function onUpstreamError(this: RelaySocket, err: NodeJS.ErrnoException): void {
+  // Refused or unreachable: the client sees a reset, as it would connecting directly.
+  if (err.syscall === 'connect') this[RELAY].refuse();
+  else this[RELAY].cut();
 }
 
 function onClose(this: RelaySocket, hadError: boolean): void {
