@@ -276,20 +276,7 @@ export async function startTcpBackend(name: string, host: string, port = 0): Pro
     sock.on('error', () => {});
     sock.end(`${name}\n`);
   });
-  await new Promise<void>((r, j) => {
-    server.once('error', j);
-    server.listen(port, host, () => r());
-  });
-  const backend: Backend = {
-    name,
-    host,
-    port: (server.address() as { port: number }).port,
-    hits: 0,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-      }),
-  };
+  const backend = await listenBackend(server, name, host, port);
   return backend;
 }
 
@@ -300,11 +287,17 @@ export async function startHttpBackend(name: string, host: string, port = 0): Pr
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
     res.end(name);
   });
+  const backend = await listenBackend(server, name, host, port, () => server.closeAllConnections());
+  return backend;
+}
+
+/** Listens a TCP or HTTP backend on host:port and describes it; `dropConnections` runs on close. */
+async function listenBackend(server: Server | HttpServer, name: string, host: string, port: number, dropConnections?: () => void): Promise<Backend> {
   await new Promise<void>((r, j) => {
     server.once('error', j);
     server.listen(port, host, () => r());
   });
-  const backend: Backend = {
+  return {
     name,
     host,
     port: (server.address() as { port: number }).port,
@@ -312,10 +305,9 @@ export async function startHttpBackend(name: string, host: string, port = 0): Pr
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
-        server.closeAllConnections();
+        dropConnections?.();
       }),
   };
-  return backend;
 }
 
 /** A UDP server that answers every datagram with `NAME`. */

@@ -242,14 +242,14 @@ test('input errors: missing, directory, unreadable, binary, invalid UTF-8, empty
     // Root reads a mode-000 file anyway, so that row only means something for other users.
     ['locked.cf', isRoot ? null : /locked\.cf: permission denied/],
   ];
-  const todo = rows.filter(([, re]) => re !== null);
+  const failing = rows.filter(([, re]) => re !== null);
   // check reports each unreadable file and goes on with the next.
-  const r = await run('check', ...todo.map(([f]) => at(f)), at('valid.cf'), at('empty.cf'));
+  const r = await run('check', ...failing.map(([f]) => at(f)), at('valid.cf'), at('empty.cf'));
   assert.equal(r.code, 1);
-  for (const [f, re] of todo) assert.match(r.stderr, re!, f);
-  assert.equal(r.stderr.trim().split('\n').length, todo.length);
+  for (const [f, re] of failing) assert.match(r.stderr, re!, f);
+  assert.equal(r.stderr.trim().split('\n').length, failing.length);
   assert.equal(r.stdout, `${at('empty.cf')}:0:0: error[STAT]: Empty configuration: the file is empty\n`);
-  for (const [f, re] of todo) {
+  for (const [f, re] of failing) {
     const one = await runHere('fmt', at(f));
     assert.equal(one.code, 1, f);
     assert.match(one.stderr, re!, f);
