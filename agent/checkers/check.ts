@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { unescape, printable } from './escape.ts';
 import { BadRegexError, makeExpectation, type Expectation } from './expect.ts';
-import { tcpProbe, type TcpProbe } from './tcp.ts';
+import { startTcpProbe, tcpProbe, type RunningProbe, type TcpProbe } from './tcp.ts';
 import { udpProbe, type UdpProbe } from './udp.ts';
 import { programArgv, programProbe, type ProgramProbe } from './program.ts';
 import { EMPTY, type ProbeResult } from './outcome.ts';
@@ -154,6 +154,47 @@ function probe(plan: Plan, signal?: AbortSignal): Promise<ProbeResult> {
       return tcpProbe(plan.probe, signal);
     case 'invalid':
       return Promise.resolve({ ok: false, received: EMPTY, error: plan.error });
+  }
+}
+
+/** What a scheduled check reports: the verdict and, when down, why. */
+export type CheckDone = (ok: boolean, error: string | null) => void;
+
+/** Starts a scheduled check (see startCheck). */
+export type StartCheck = (spec: CheckSpec, done: CheckDone) => RunningProbe;
+
+function failedBeforeStart(done: CheckDone, error: string): RunningProbe {
+  process.nextTick(done, false, error);
+  return { cancel() {} };
+}
+
+/**
+ * Starts one check for the pool's schedule: `done` is called once, always on a later turn, with
+ * the verdict only. No transcript is built (runCheck is for that): at ten thousand checks a second
+ * the printable copy of every answer and the promises around it were a large share of the CPU.
+ */
+export function startCheck(spec: CheckSpec, done: CheckDone): RunningProbe {
+  let plan: Plan;
+  try {
+    plan = planFor(spec);
+  } catch (e) {
+    return failedBeforeStart(done, (e as Error).message);
+  }
+  switch (plan.kind) {
+    case 'tcp':
+      return startTcpProbe(plan.probe, (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed'));
+    case 'invalid':
+      return failedBeforeStart(done, plan.error);
+    case 'udp':
+    case 'program': {
+      // One datagram or one program run per check: a promise and a controller are cheap next to that.
+      const ac = new AbortController();
+      probe(plan, ac.signal).then(
+        (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed'),
+        (e: unknown) => done(false, (e as Error)?.message ?? String(e)),
+      );
+      return { cancel: () => ac.abort() };
+    }
   }
 }
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { CheckerPool, defaultMaxInFlight, type PoolSpec, type PoolTimers, type RealState } from './pool.ts';
-import type { CheckOutcome, CheckSpec } from './check.ts';
+import type { CheckOutcome, CheckSpec, StartCheck } from './check.ts';
+import type { RunningProbe } from './tcp.ts';
 
 /** A clock whose timers run only when the test advances it. */
 class FakeClock implements PoolTimers {
@@ -50,6 +51,18 @@ function outcome(ok: boolean, error: string | null = ok ? null : 'connect ECONNR
   return { ok, sent: '', received: '', error, durationMs: 1, description: 'connect tcp' };
 }
 
+/**
+ * A scripted check written as a promise, as the pool's start(): the verdict goes to `done`, and the
+ * pool's cancel() aborts the signal the script was given.
+ */
+function scripted(run: (s: CheckSpec, signal?: AbortSignal) => Promise<CheckOutcome>): StartCheck {
+  return (s, done) => {
+    const ac = new AbortController();
+    run(s, ac.signal).then((o) => done(o.ok, o.error));
+    return { cancel: () => ac.abort() };
+  };
+}
+
 function spec(key: string, over: Partial<PoolSpec> = {}): PoolSpec {
   return {
     key,
@@ -75,7 +88,7 @@ function rig(health: (key: string, t: number) => boolean, opts: { jitter?: boole
     calls.push({ key: s.key, at: clock.t });
     return outcome(health(s.key, clock.t));
   };
-  const pool = new CheckerPool({ now: clock.now, run, timers: clock, jitter: opts.jitter ?? false, random: opts.random });
+  const pool = new CheckerPool({ now: clock.now, start: scripted(run), timers: clock, jitter: opts.jitter ?? false, random: opts.random });
   const changes: RealState[] = [];
   pool.on('change', (s: RealState) => changes.push(s));
   const state = (key: string) => pool.states().find((s) => s.key === key)!;
@@ -175,13 +188,13 @@ describe('schedule', () => {
 
   test('first checks are jittered within [0, interval)', async () => {
     const clock = new FakeClock();
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run: async () => outcome(true) });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(async () => outcome(true)) });
     pool.update(Array.from({ length: 200 }, (_, i) => spec(`v/${i}`, { timeoutSec: 5 })));
     assert.equal(clock.delays.length, 200);
     assert.ok(clock.delays.every((d) => d >= 0 && d < 5_000), 'every first delay within the interval');
     assert.ok(new Set(clock.delays).size > 100, 'the delays are spread, not all equal');
     const edge = new FakeClock();
-    const p2 = new CheckerPool({ now: edge.now, timers: edge, run: async () => outcome(true), random: () => 0.9999999 });
+    const p2 = new CheckerPool({ now: edge.now, timers: edge, start: scripted(async () => outcome(true)), random: () => 0.9999999 });
     p2.update([spec('x/1', { timeoutSec: 3 })]);
     assert.ok(edge.delays[0] < 3_000);
     pool.stop();
@@ -200,7 +213,7 @@ describe('schedule', () => {
       // Finishes 2.5 intervals later, in fake time.
       return new Promise((res) => clock.set(() => { running--; res(outcome(true)); }, 2_500));
     };
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run, jitter: false });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(run), jitter: false });
     pool.update([spec('a/1')]);
     await clock.advance(10_000);
     assert.equal(maxRunning, 1);
@@ -219,7 +232,7 @@ describe('schedule', () => {
       perKey.set(s.key, (perKey.get(s.key) ?? 0) + 1);
       return new Promise((res) => clock.set(() => { running--; res(outcome(true)); }, 100));
     };
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run, jitter: false, maxInFlight: 2 });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(run), jitter: false, maxInFlight: 2 });
     pool.update(['a', 'b', 'c', 'd', 'e'].map((k) => spec(`${k}/1`)));
     await clock.advance(900);
     assert.equal(maxRunning, 2);
@@ -233,14 +246,14 @@ describe('schedule', () => {
     assert.equal(defaultMaxInFlight(), Math.max(16, soft - 128));
   });
 
-  test('a run() that throws or rejects counts as a failure and the schedule goes on', async () => {
+  test('a start() that throws counts as a failure and the schedule goes on', async () => {
     const clock = new FakeClock();
     let n = 0;
-    const run = async (): Promise<CheckOutcome> => {
+    const start = (): RunningProbe => {
       n++;
       throw new Error('boom');
     };
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run, jitter: false });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start, jitter: false });
     pool.update([spec('a/1')]);
     await clock.advance(3_000);
     assert.equal(n, 4);
@@ -257,7 +270,7 @@ describe('schedule', () => {
       signals.set(s.key, signal!);
       return new Promise((res) => signal!.addEventListener('abort', () => res(outcome(false, 'check cancelled')), { once: true }));
     };
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run, jitter: false });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(run), jitter: false });
     pool.update([spec('a/1'), spec('b/1')]);
     await clock.advance(0);
     assert.equal(signals.get('a/1')?.aborted, false);
@@ -309,7 +322,7 @@ describe('update', () => {
       if (s.port === 81) return new Promise((res) => clock.set(() => res(outcome(true)), 500));
       return Promise.resolve(outcome(s.port !== 82));
     };
-    const pool = new CheckerPool({ now: clock.now, timers: clock, run, jitter: false });
+    const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(run), jitter: false });
     pool.update([spec('a/1', { port: 80 })]);
     await clock.advance(1_200); // up after the check at 0; check at 1 s
     assert.equal(pool.states()[0].state, 'up');

@@ -5,7 +5,17 @@
 // `reentry` seconds of continuous success.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { runCheck, describeCheck, effectiveTimeoutSec, sameCheck, type CheckOutcome, type CheckSpec } from './check.ts';
+import {
+  runCheck,
+  startCheck,
+  describeCheck,
+  effectiveTimeoutSec,
+  sameCheck,
+  type CheckOutcome,
+  type CheckSpec,
+  type StartCheck,
+} from './check.ts';
+import type { RunningProbe } from './tcp.ts';
 
 export type PoolSpec = CheckSpec & { reentrySec: number };
 
@@ -33,6 +43,9 @@ export interface PoolTimers {
 
 export interface PoolOptions {
   now?: () => number;
+  /** Starts a scheduled check (tests inject a scripted one). */
+  start?: StartCheck;
+  /** Runs a "check now" with its transcript. */
   run?: typeof runCheck;
   /** Spread each server's first check over its first interval (default true). */
   jitter?: boolean;
@@ -73,15 +86,13 @@ interface Entry {
   generation: number;
   /** While down: when the current run of successes began (null after a failure). */
   successSince: number | null;
-  /**
-   * Cancels the check in flight when this schedule ends (removal, changed spec, stop()), so no
-   * socket or send_program outlives it. One per schedule, not per check: creating an
-   * AbortController for every check showed in the benchmark's profile, while adding and removing
-   * the single listener of a check costs about a microsecond. (One signal shared by all checks
-   * would not do: removing a listener from a signal with thousands of them is linear.)
-   */
-  abort: AbortController | null;
+  /** The next check fell due while this one was still running (or waiting for a slot): start it when this one ends. */
+  overdue: boolean;
+  /** The check in flight, cancelled when this schedule ends (removal, changed spec, stop()), so no socket or send_program outlives it. */
+  inFlight: RunningProbe | null;
 }
+
+const PLACEHOLDER: RunningProbe = { cancel() {} };
 
 const realTimers: PoolTimers = {
   set(fn, ms) {
@@ -95,12 +106,16 @@ const realTimers: PoolTimers = {
   },
 };
 
+function crashMessage(err: unknown): string {
+  return `check crashed: ${(err as Error)?.message ?? String(err)}`;
+}
+
 function failedOutcome(spec: CheckSpec, err: unknown): CheckOutcome {
   return {
     ok: false,
     sent: '',
     received: '',
-    error: `check crashed: ${(err as Error)?.message ?? String(err)}`,
+    error: crashMessage(err),
     durationMs: 0,
     description: describeCheck(spec),
   };
@@ -109,6 +124,7 @@ function failedOutcome(spec: CheckSpec, err: unknown): CheckOutcome {
 export class CheckerPool extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
+  private readonly start: StartCheck;
   private readonly run: typeof runCheck;
   private readonly jitter: boolean;
   private readonly timers: PoolTimers;
@@ -122,6 +138,7 @@ export class CheckerPool extends EventEmitter {
   constructor(opts: PoolOptions = {}) {
     super();
     this.now = opts.now ?? Date.now;
+    this.start = opts.start ?? startCheck;
     this.run = opts.run ?? runCheck;
     this.jitter = opts.jitter ?? true;
     this.timers = opts.timers ?? realTimers;
@@ -149,16 +166,17 @@ export class CheckerPool extends EventEmitter {
           timer: null,
           generation: 0,
           successSince: null,
-          abort: null,
+          overdue: false,
+          inFlight: null,
         };
         this.entries.set(key, fresh);
-        this.start(fresh);
+        this.begin(fresh);
       } else if (sameCheck(entry.spec, spec)) {
         entry.spec = spec;
       } else {
         this.cancel(entry);
         entry.spec = spec;
-        this.start(entry);
+        this.begin(entry);
       }
     }
   }
@@ -196,8 +214,7 @@ export class CheckerPool extends EventEmitter {
     return effectiveTimeoutSec(spec.timeoutSec) * 1000;
   }
 
-  private start(entry: Entry): void {
-    entry.abort = new AbortController();
+  private begin(entry: Entry): void {
     const delay = this.jitter ? Math.floor(this.random() * this.intervalMs(entry.spec)) : 0;
     this.schedule(entry, delay);
   }
@@ -211,13 +228,20 @@ export class CheckerPool extends EventEmitter {
     entry.generation++;
     if (entry.timer !== null) this.timers.clear(entry.timer);
     entry.timer = null;
-    entry.abort?.abort();
-    entry.abort = null;
+    entry.overdue = false;
+    const inFlight = entry.inFlight;
+    entry.inFlight = null;
+    inFlight?.cancel();
   }
 
   private fire(entry: Entry, generation: number): void {
     if (entry.generation !== generation) return;
     entry.timer = null;
+    if (entry.inFlight !== null) {
+      // Never overlap: a slow check is followed at once by the next, when it ends.
+      entry.overdue = true;
+      return;
+    }
     if (this.running >= this.maxInFlight) {
       this.waiting.push({ entry, generation });
       return;
@@ -239,24 +263,32 @@ export class CheckerPool extends EventEmitter {
 
   private launch(entry: Entry, generation: number): void {
     this.running++;
-    const started = this.now();
-    let pending: Promise<CheckOutcome>;
+    // Fixed rate from the start of each check. The next one is timed now, with the same delay for
+    // every check of this interval: Node keeps one timer list per distinct delay, and delays of
+    // "interval minus how long this check took" made thousands of lists come and go each second.
+    this.schedule(entry, this.intervalMs(entry.spec));
+    // A placeholder until start() returns (its callback always runs on a later turn).
+    entry.inFlight = PLACEHOLDER;
     try {
-      pending = this.run(entry.spec, entry.abort?.signal);
+      // An inline callback, not a named closure: tsx names every named function it creates, and
+      // this one is created ten thousand times a second. start() calls it exactly once.
+      entry.inFlight = this.start(entry.spec, (ok, error) => this.finished(entry, generation, ok, error));
     } catch (err) {
-      pending = Promise.resolve(failedOutcome(entry.spec, err));
+      process.nextTick(() => this.finished(entry, generation, false, crashMessage(err)));
     }
-    pending
-      .catch((err: unknown) => failedOutcome(entry.spec, err))
-      .then((outcome) => {
-        this.running--;
-        this.drain();
-        if (entry.generation !== generation) return;
-        // Fixed rate from the start of the check; a slow check is followed at once by the next.
-        const elapsed = this.now() - started;
-        this.schedule(entry, Math.max(0, this.intervalMs(entry.spec) - elapsed));
-        this.record(entry, outcome.ok, outcome.error);
-      });
+  }
+
+  /** A check ended: free its slot, record the verdict, and start the next one if it is already due. */
+  private finished(entry: Entry, generation: number, ok: boolean, error: string | null): void {
+    this.running--;
+    this.drain();
+    if (entry.generation !== generation) return;
+    entry.inFlight = null;
+    this.record(entry, ok, error);
+    if (entry.overdue) {
+      entry.overdue = false;
+      this.fire(entry, generation);
+    }
   }
 
   private record(entry: Entry, ok: boolean, error: string | null): void {

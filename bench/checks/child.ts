@@ -3,7 +3,8 @@
 import { readdirSync } from 'node:fs';
 import { z } from 'zod';
 import { CheckerPool, type PoolSpec } from '../../agent/checkers/pool.ts';
-import { runCheck, type CheckOutcome, type CheckSpec } from '../../agent/checkers/check.ts';
+import { startCheck, type CheckDone, type CheckSpec } from '../../agent/checkers/check.ts';
+import type { RunningProbe } from '../../agent/checkers/tcp.ts';
 
 export const startSchema = z.object({
   type: z.literal('start'),
@@ -40,22 +41,20 @@ let lastError: string | null = null;
 let pool: CheckerPool | null = null;
 let sampler: NodeJS.Timeout | null = null;
 
-/** runCheck with counters around it: what the bench reports as checks per second. */
-async function countedRun(spec: CheckSpec, signal?: AbortSignal): Promise<CheckOutcome> {
+/** The pool's real startCheck with counters around it: what the bench reports as checks per second. */
+function countedStart(spec: CheckSpec, done: CheckDone): RunningProbe {
   inFlight++;
   if (inFlight > maxInFlight) maxInFlight = inFlight;
-  try {
-    const out = await runCheck(spec, signal);
+  return startCheck(spec, (good, error) => {
+    inFlight--;
     completed++;
-    if (out.ok) ok++;
+    if (good) ok++;
     else {
       failed++;
-      lastError = out.error;
+      lastError = error;
     }
-    return out;
-  } finally {
-    inFlight--;
-  }
+    done(good, error);
+  });
 }
 
 function sample(): Sample {
@@ -97,7 +96,7 @@ process.on('message', (raw) => {
         reentrySec: 10,
       });
     }
-    pool = new CheckerPool({ run: countedRun, jitter: msg.jitter });
+    pool = new CheckerPool({ start: countedStart, jitter: msg.jitter });
     pool.update(specs);
     process.send!({ type: 'started' });
     // Pushed, not polled: an overloaded checker answers late, and the parent's clock must not wait.

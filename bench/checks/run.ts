@@ -8,7 +8,6 @@
 // The listening servers live in this (parent) process on 127.0.0.61-65, 20 ports each, so their
 // CPU is not counted against the checker; --write puts the results table into README.md.
 // BENCH_CHILD_NODE_OPTIONS passes extra node flags to the measured process (profiling, heap limits).
-import net from 'node:net';
 import os from 'node:os';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Sample } from './child.ts';
+import { startServers } from './servers.ts';
+import { measureHaproxy, type Baseline } from './haproxy-baseline.ts';
+import net from 'node:net';
+import { once } from 'node:events';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ADDRESSES = ['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64', '127.0.0.65'];
@@ -29,6 +32,7 @@ const argsSchema = z.object({
   seconds: z.coerce.number().int().min(5),
   warmup: z.coerce.number().int().min(1),
   jitter: z.boolean(),
+  baseline: z.boolean(),
   write: z.boolean(),
   tag: z.string().regex(/^[a-z0-9-]+$/).optional(),
 });
@@ -40,37 +44,12 @@ function options() {
       seconds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '5' },
       'no-jitter': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
       tag: { type: 'string' },
     },
   });
-  return argsSchema.parse({ ...values, jitter: !values['no-jitter'] });
-}
-
-interface Servers {
-  targets: { address: string; port: number }[];
-  close(): void;
-}
-
-/** 100 tiny HTTP-ish servers: answer the first bytes received with a status line, then close. */
-async function startServers(): Promise<Servers> {
-  const servers: net.Server[] = [];
-  const targets: { address: string; port: number }[] = [];
-  for (const address of ADDRESSES) {
-    for (let i = 0; i < PORTS_PER_ADDRESS; i++) {
-      const server = net.createServer((sock) => {
-        sock.on('error', () => {});
-        sock.once('data', () => sock.end(REPLY));
-      });
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        server.listen({ port: 0, host: address, backlog: 4096 }, res);
-      });
-      servers.push(server);
-      targets.push({ address, port: (server.address() as net.AddressInfo).port });
-    }
-  }
-  return { targets, close: () => servers.forEach((s) => s.close()) };
+  return argsSchema.parse({ ...values, jitter: !values['no-jitter'], baseline: !values['no-baseline'] });
 }
 
 function request<T>(child: ChildProcess, msg: object, type: string): Promise<T> {
@@ -118,7 +97,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const opt = options();
-  const servers = await startServers();
+  const servers = startServers(ADDRESSES, PORTS_PER_ADDRESS, REPLY);
   // Extra node flags for the measured process only (e.g. --cpu-prof, V8 heap limits).
   const extra = (process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
   const child = fork(`${HERE}child.ts`, [], { execArgv: ['--import', 'tsx', ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -146,6 +125,22 @@ async function main(): Promise<void> {
   const limit = fdLimit(pid);
   const parentCpu = process.cpuUsage(parentCpu0);
   child.send({ type: 'stop' });
+  if (child.exitCode === null) await once(child, 'exit');
+  // The baseline runs after the checker, not beside it, so the two never compete for the cores.
+  let baseline: Baseline | null = null;
+  if (opt.baseline) {
+    baseline = await measureHaproxy({
+      targets: servers.targets,
+      count: opt.count,
+      send: SEND,
+      expect: EXPECT,
+      seconds: opt.seconds - opt.warmup,
+      warmup: opt.warmup,
+      answered: servers.answered,
+      ticksPerSecond: tick,
+      listen: `127.0.0.66:${await freePort('127.0.0.66')}`,
+    });
+  }
   servers.close();
 
   // CPU share per 1 s window after the warm-up (the first interval is when jitter spreads the starts).
@@ -188,11 +183,30 @@ async function main(): Promise<void> {
     `| peak resident memory (VmHWM) | ${mb(hwm)} MB | < 300 MB | ${goalMem} |`,
     `| most checks in flight at once / most open fds | ${maxInFlight} / ${maxFds} | below the fd limit | ${maxFds < parseInt(limit, 10) ? 'yes' : 'NO'} |`,
     `| CPU of the 100 listening servers (parent, whole run) | ${(((parentCpu.user + parentCpu.system) / 1e6 / opt.seconds) * 100).toFixed(1)} % of one core | not counted | — |`,
+    ...baselineRows(baseline, usPerCheck, opt.baseline),
   ].join('\n');
   if (last.lastError) process.stderr.write(`last check error: ${last.lastError}\n`);
   process.stdout.write(table + '\n');
   if (opt.write) writeResults(table, opt.tag ?? (opt.jitter ? 'results' : 'results-no-jitter'));
   process.exitCode = goalCpu === 'yes' && goalMem === 'yes' && goalRate === 'yes' ? 0 : 1;
+}
+
+/** A port nothing listens on, for the baseline's (unused) frontend. */
+async function freePort(host: string): Promise<number> {
+  const s = net.createServer().listen(0, host);
+  await once(s, 'listening');
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function baselineRows(b: Baseline | null, usPerCheck: number, wanted: boolean): string[] {
+  if (!wanted) return [];
+  if (b === null) return ['| HAProxy baseline | not run: /usr/sbin/haproxy is not installed | — | — |'];
+  return [
+    `| baseline: HAProxy 2.6's checker, same checks of the same servers, same run | ${b.usPerCheck.toFixed(0)} µs per check; ${(b.cpuShare * 100).toFixed(1)} % of one core at ${Math.round(b.checksPerSecond)} checks/s; ${mb(b.hwmBytes)} MB | — | — |`,
+    `| checker CPU per check / HAProxy's | **${(usPerCheck / b.usPerCheck).toFixed(2)}×** | — | — |`,
+  ];
 }
 
 /** Replaces the section between `<!-- tag -->` markers of README.md (default: one per jitter mode). */

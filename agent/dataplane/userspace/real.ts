@@ -22,7 +22,7 @@ export class Real implements Destination {
   /** Connections scheduled to this server since it was added. */
   connections = 0;
   /**
-   * "Packets" are the chunks a socket delivers ('data' events, or datagrams for UDP): a userspace
+   * "Packets" are the chunks a socket delivers (one read of a TCP handle, or a datagram for UDP): a userspace
    * proxy never sees IP packets, and a chunk is at least one segment, so these undercount under load.
    */
   packetsIn = 0;

@@ -1,8 +1,8 @@
-// The TCP side of a userspace service: accepts clients on VIP:PORT and hands each one to a Relay
-// (tcp-relay.ts) towards the real server its scheduler picks. Timeouts are checked by a
-// once-a-second sweep over the open connections instead of socket.setTimeout(), whose timer is
-// re-armed on every read and write.
-import net from 'node:net';
+// The TCP side of a userspace service: accepts clients on VIP:PORT on a raw libuv handle
+// (agent/net/raw-tcp.ts) and hands each one to a Relay (tcp-relay.ts) towards the real server its
+// scheduler picks. Timeouts are checked by a once-a-second sweep over the open connections instead
+// of a timer per connection, which would be re-armed on every read and write.
+import { createServer, errnoError, listen, peerAddress, type TcpHandle } from '../../net/raw-tcp.ts';
 import { bindProblem } from './bind-problem.ts';
 import { ipv4ToInt } from './ipv4.ts';
 import type { Service } from './service.ts';
@@ -16,8 +16,8 @@ export interface TcpTuning {
 }
 
 export class TcpListener {
-  private server: net.Server | null = null;
-  /** Open relays, so stop() can cut them. */
+  private server: TcpHandle | null = null;
+  /** Open relays, so the sweep can time them out and close(true) can cut them. */
   private readonly relays = new Set<Relay>();
 
   constructor(
@@ -33,22 +33,17 @@ export class TcpListener {
   /** Resolves once listening; rejects with the socket error (EADDRNOTAVAIL, EADDRINUSE, ...). */
   listen(): Promise<void> {
     const { address, port } = this.service.spec;
-    return new Promise((resolve, reject) => {
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (c) => this.accept(c));
-      const fail = (err: Error) => {
-        server.close();
-        reject(err);
-      };
-      server.once('error', fail);
-      server.listen({ host: address, port, backlog: 4096, exclusive: true }, () => {
-        server.off('error', fail);
-        server.on('error', (err: NodeJS.ErrnoException) =>
-          this.onRuntimeError(bindProblem(err, 'tcp', address, port)),
-        );
-        this.server = server;
-        resolve();
-      });
-    });
+    const server = createServer();
+    const err = listen(server, address, port, 4096);
+    if (err !== 0) {
+      server.close();
+      // 'listen' for bind errors too, as net reports them.
+      return Promise.reject(errnoError(err, 'listen', address, port));
+    }
+    server.owner = this;
+    server.onconnection = onConnection;
+    this.server = server;
+    return Promise.resolve();
   }
 
   /** Once a second: cut connections idle too long and connects that take too long. */
@@ -61,36 +56,45 @@ export class TcpListener {
     }
   }
 
-  /** Stops accepting; with `cut`, also ends every open connection at once. */
+  /**
+   * Stops accepting; with `cut`, also ends every open connection at once. Without, the open ones
+   * finish on their own and the sweep keeps timing them out (the dataplane keeps sweeping a
+   * deleted service's listener until its connections are gone).
+   */
   close(cut: boolean): Promise<void> {
     if (cut) {
-      for (const r of this.relays) {
-        r.cut();
-      }
+      for (const r of this.relays) r.cut();
     }
     const server = this.server;
     this.server = null;
     if (server === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      // server.close() waits for open connections; when they may stay, do not wait for them.
-      if (!cut) resolve();
-    });
+    return new Promise((resolve) => server.close(resolve));
   }
 
-  private accept(client: net.Socket): void {
+  accept(status: number, client: TcpHandle | undefined): void {
+    const { address, port } = this.service.spec;
+    if (status !== 0 || client === undefined) {
+      // EMFILE and the like: this client is lost, the listener stays.
+      this.onRuntimeError(bindProblem(errnoError(status, 'accept'), 'tcp', address, port));
+      return;
+    }
     const svc = this.service;
-    const a = svc.assign(svc.needsSource ? ipv4ToInt(client.remoteAddress) : 0, Date.now());
+    const a = svc.assign(svc.needsSource ? ipv4ToInt(peerAddress(client)) : 0, Date.now());
     if (a === null) {
       // No server can take it (none left, or all quiesced): refuse at once rather than let the
       // client wait for a timeout.
-      client.resetAndDestroy();
+      client.reset();
       return;
     }
+    client.setNoDelay(true);
     this.relays.add(new Relay(client, a.real, a.template, a.table, this.forget));
   }
 
   private readonly forget = (r: Relay): void => {
     this.relays.delete(r);
   };
+}
+
+function onConnection(this: TcpHandle, status: number, client?: TcpHandle): void {
+  (this.owner as TcpListener).accept(status, client);
 }

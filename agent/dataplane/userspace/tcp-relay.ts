@@ -1,113 +1,110 @@
-// One client connection spliced to one real server. The event handlers are module-level functions
-// shared by every connection (the relay hangs off each socket under a symbol), so accepting a
-// connection allocates two sockets, one Relay and one bound read callback, not a dozen closures.
-// Counting follows real.ts: active until the first FIN either way, then inactive until both
-// sockets are closed, then recorded as closed (TIME_WAIT-like).
+// One client connection spliced to one real server, on raw libuv TCP handles (agent/net/raw-tcp.ts):
+// a net.Socket per side cost about twice the CPU per request and per connection (bench/dataplane).
+// The callbacks are module-level functions shared by every connection, each finding its Relay on
+// `handle.owner`, so a connection allocates one handle, one Relay and one connect request, no closures.
 //
-// The real server's replies are read with net.connect's `onread` option: the kernel copies them
-// into one buffer shared by all relays and the callback hands them on directly, which skips the
-// Readable stream (push, 'data' event, a nextTick per chunk) and Node's 64 KiB allocation per read.
-// The client side cannot use `onread` (net.Server does not offer it), so it uses 'data' events.
-import net from 'node:net';
+// Counting follows real.ts: active until the first FIN either way, then inactive until both
+// handles are closed, then recorded as closed (TIME_WAIT-like).
+import {
+  connect, createSocket, readResult, shutdown, write, UV_EOF, WRITE_PENDING, type TcpHandle,
+} from '../../net/raw-tcp.ts';
 import type { PersistenceTable, Template } from './persistence.ts';
 import type { Real } from './real.ts';
 
-const RELAY = Symbol('relay');
-type RelaySocket = net.Socket & { [RELAY]: Relay };
-
 /**
- * The read buffer of every upstream socket. Read callbacks run one at a time on this thread and
- * copy out what they forward before returning, so one buffer serves all connections.
+ * The read buffer of every handle of every relay. Read callbacks run one at a time on this thread
+ * and copy out what they forward before returning, so one buffer serves all connections.
  */
-const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export class Relay {
   /** Seconds since the last byte either way (reset per chunk, counted by the listener's sweep). */
   idle = 0;
+  /** Whether the real server has accepted: until then the connect timeout applies, not the idle one. */
+  connected = false;
+  /** Both handles closed and the connection counted; callbacks still in flight then do nothing. */
+  closed = false;
+  /** A FIN has been seen, either way (the connection counts as inactive from then on). */
   private halfClosed = false;
-  private closed = 0;
-  /** Whether the 'drain' handlers are attached: only once a write has had to wait. */
-  private drainHooked = false;
-  readonly upstream: net.Socket;
+  /** The FIN each side sent has been read. */
+  private clientEnded = false;
+  private upstreamEnded = false;
+  readonly upstream: TcpHandle;
 
   constructor(
-    readonly client: net.Socket,
+    readonly client: TcpHandle,
     readonly real: Real,
     private readonly template: Template | null,
     private readonly table: PersistenceTable | null,
     private readonly onDone: (r: Relay) => void,
   ) {
     real.activeConns++;
-    const upstream = net.connect({
-      host: real.address,
-      port: real.port,
-      noDelay: true,
-      allowHalfOpen: true,
-      onread: { buffer: UPSTREAM_READ_BUFFER, callback: this.onUpstreamRead.bind(this) },
-    });
+    const upstream = createSocket();
     this.upstream = upstream;
-    (client as RelaySocket)[RELAY] = this;
-    (upstream as RelaySocket)[RELAY] = this;
-    client.on('data', onClientData);
-    client.on('end', onClientEnd);
-    upstream.on('end', onUpstreamEnd);
-    client.on('error', onClientError);
-    upstream.on('error', onUpstreamError);
-    client.on('close', onClose);
-    upstream.on('close', onClose);
+    client.owner = this;
+    upstream.owner = this;
+    client.onread = onClientRead;
+    upstream.onread = onUpstreamRead;
+    client.useUserBuffer(READ_BUFFER);
+    upstream.useUserBuffer(READ_BUFFER);
+    upstream.setNoDelay(true);
+    // The client is not read until the real server accepts: the kernel buffers its bytes meanwhile.
+    connect(upstream, real.address, real.port, onConnect);
   }
 
   /**
-   * Whether the real server has accepted (until then, the connect timeout applies, not the idle
-   * one). Read from the socket rather than set by a 'connect' handler: one listener less per connection.
+   * A chunk in the shared buffer, forwarded as a copy: a write the kernel cannot take at once keeps
+   * pointing at its bytes until it is flushed, and the next read anywhere overwrites the buffer.
+   * While such a write waits, `from` is not read (backpressure); onWriteDone reads it again.
    */
-  get connected(): boolean {
-    return !this.upstream.connecting;
-  }
-
-  /**
-   * A chunk from the real server, in the shared buffer: forwarded as a copy, since a write the
-   * kernel cannot take at once keeps its buffer until it is flushed. Returning false stops reading
-   * from the real server until the client has drained.
-   */
-  private onUpstreamRead(n: number, buf: Buffer): boolean {
+  forward(from: TcpHandle, to: TcpHandle, n: number): void {
     this.idle = 0;
-    this.real.packetsOut++;
-    this.real.bytesOut += n;
     const chunk = Buffer.allocUnsafe(n);
-    buf.copy(chunk, 0, 0, n);
-    if (this.client.write(chunk)) return true;
-    this.hookDrain();
-    return false;
+    READ_BUFFER.copy(chunk, 0, 0, n);
+    const status = write(to, chunk, onWriteDone);
+    if (status === WRITE_PENDING) from.readStop();
+    else if (status < 0) this.cut();
   }
 
-  /** Backpressure: the first time a write has to wait, start listening for the drains. */
-  hookDrain(): void {
-    if (this.drainHooked) return;
-    this.drainHooked = true;
-    this.upstream.on('drain', onUpstreamDrain);
-    this.client.on('drain', onClientDrain);
-  }
-
-  /** The first FIN (either way) moves the connection from active to inactive, as IPVS does on leaving ESTABLISHED. */
-  fin(): void {
+  /**
+   * `from` read a FIN (UV_EOF) or failed (a negative errno). A FIN is passed on to `to` once its
+   * pending writes are out; the second FIN ends the connection. An error ends it at once.
+   */
+  ended(from: TcpHandle, to: TcpHandle, status: number): void {
+    if (status !== UV_EOF) {
+      this.cut();
+      return;
+    }
     if (!this.halfClosed) {
+      // The first FIN, as IPVS leaving ESTABLISHED.
       this.halfClosed = true;
       this.real.activeConns--;
       this.real.inactiveConns++;
     }
+    if (from === this.client) this.clientEnded = true;
+    else this.upstreamEnded = true;
+    // Both FINs read: `to` sent its FIN earlier, and nothing is waiting to be written to it (`from`
+    // was being read, so no write towards `to` was pending). Closing sends `from` the FIN that
+    // the shutdown would have, without waiting for one more callback.
+    if (this.clientEnded && this.upstreamEnded) this.cut();
+    else if (shutdown(to, onShutdownDone) < 0) this.cut();
   }
 
-  /** Ends both sides at once. */
+  /** Ends both sides at once (a FIN, or a RST where unread data is left). */
   cut(): void {
-    this.client.destroy();
-    this.upstream.destroy();
+    if (this.closed) return;
+    this.client.close();
+    this.upstream.close();
+    this.finished();
   }
 
   /** The real server refused or never answered: reset the client, as it would see had it connected directly. */
   refuse(): void {
-    if (!this.client.destroyed) this.client.resetAndDestroy();
-    this.upstream.destroy();
+    if (this.closed) return;
+    // Never shut down (it is not read before the connect succeeds), so reset() can close it.
+    this.client.reset();
+    this.upstream.close();
+    this.finished();
   }
 
   /** A timeout: idle connection cut, or connect attempt abandoned. */
@@ -116,11 +113,8 @@ export class Relay {
     else this.refuse();
   }
 
-  closedOne(hadError: boolean, which: net.Socket): void {
-    // A socket closing cleanly has finished both directions, so its partner is finishing too;
-    // one closing on an error takes its partner down.
-    if (hadError) (which === this.client ? this.upstream : this.client).destroy();
-    if (++this.closed < 2) return;
+  private finished(): void {
+    this.closed = true;
     if (this.halfClosed) this.real.inactiveConns--;
     else this.real.activeConns--;
     this.real.recordClosed();
@@ -129,57 +123,54 @@ export class Relay {
   }
 }
 
-function onClientData(this: RelaySocket, chunk: Buffer): void {
-  const r = this[RELAY];
-  r.idle = 0;
-  r.real.packetsIn++;
-  r.real.bytesIn += chunk.length;
-  if (!r.upstream.write(chunk)) {
-    r.hookDrain();
-    this.pause();
+function onConnect(status: number, upstream: TcpHandle): void {
+  const r = upstream.owner as Relay;
+  if (r.closed) return; // ECANCELED: the relay was cut or expired while connecting
+  if (status !== 0) {
+    r.refuse();
+    return;
+  }
+  r.connected = true;
+  if (r.client.readStart() !== 0 || upstream.readStart() !== 0) r.cut();
+}
+
+// A read result of 0 is libuv's "nothing this time" (EAGAIN): neither data nor an end.
+
+function onClientRead(this: TcpHandle): void {
+  const r = this.owner as Relay;
+  if (r.closed) return;
+  const n = readResult();
+  if (n > 0) {
+    r.real.packetsIn++;
+    r.real.bytesIn += n;
+    r.forward(this, r.upstream, n);
+  } else if (n < 0) {
+    r.ended(this, r.upstream, n);
   }
 }
 
-function onUpstreamDrain(this: RelaySocket): void {
-  this[RELAY].client.resume();
+function onUpstreamRead(this: TcpHandle): void {
+  const r = this.owner as Relay;
+  if (r.closed) return;
+  const n = readResult();
+  if (n > 0) {
+    r.real.packetsOut++;
+    r.real.bytesOut += n;
+    r.forward(this, r.client, n);
+  } else if (n < 0) {
+    r.ended(this, r.client, n);
+  }
 }
 
-function onClientDrain(this: RelaySocket): void {
-  this[RELAY].upstream.resume();
+/** A write that had to wait is out: read again from the side that was stopped for it. */
+function onWriteDone(status: number, to: TcpHandle): void {
+  const r = to.owner as Relay;
+  if (r.closed) return; // ECANCELED by the close
+  if (status < 0) r.cut();
+  else if ((to === r.client ? r.upstream : r.client).readStart() !== 0) r.cut();
 }
 
-function onClientEnd(this: RelaySocket): void {
-  const r = this[RELAY];
-  r.fin();
-  finish(r.upstream);
-}
-
-function onUpstreamEnd(this: RelaySocket): void {
-  const r = this[RELAY];
-  r.fin();
-  finish(r.client);
-}
-
-/**
- * Passes a FIN on. When the socket has already had its own FIN and has nothing left to write,
- * closing it sends the FIN just the same, without a shutdown() call and the stream's end sequence
- * first (the common case when the second side of a connection closes).
- */
-function finish(sock: net.Socket): void {
-  if (sock.readableEnded && sock.writableLength === 0) sock.destroy();
-  else sock.end();
-}
-
-function onClientError(this: RelaySocket): void {
-  this[RELAY].cut();
-}
-
-function onUpstreamError(this: RelaySocket, err: NodeJS.ErrnoException): void {
-  // Refused or unreachable: the client sees a reset, as it would connecting directly.
-  if (err.syscall === 'connect') this[RELAY].refuse();
-  else this[RELAY].cut();
-}
-
-function onClose(this: RelaySocket, hadError: boolean): void {
-  this[RELAY].closedOne(hadError, this);
+function onShutdownDone(status: number, handle: TcpHandle): void {
+  const r = handle.owner as Relay;
+  if (!r.closed && status < 0) r.cut();
 }
