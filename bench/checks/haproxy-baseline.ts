@@ -14,15 +14,17 @@ const HAPROXY = '/usr/sbin/haproxy';
 export interface Baseline {
   checksPerSecond: number;
   usPerCheck: number;
+  userUsPerCheck: number;
   /** Share of one core over the measured window. */
   cpuShare: number;
   hwmBytes: number;
 }
 
-function cpuSeconds(pid: number, ticksPerSecond: number): number {
+/** [user, user + system] CPU seconds of a process. */
+function cpuSeconds(pid: number, ticksPerSecond: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+  return [Number(f[11]) / ticksPerSecond, (Number(f[11]) + Number(f[12])) / ticksPerSecond];
 }
 
 function vmHwm(pid: number): number {
@@ -95,11 +97,13 @@ export async function measureHaproxy(opts: {
     const a0 = opts.answered();
     await sleep(opts.seconds * 1000);
     const wall = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(proc.pid, opts.ticksPerSecond) - c0;
+    const c1 = cpuSeconds(proc.pid, opts.ticksPerSecond);
+    const cpu = c1[1] - c0[1];
     const checks = opts.answered() - a0;
     return {
       checksPerSecond: checks / wall,
       usPerCheck: (cpu * 1e6) / Math.max(1, checks),
+      userUsPerCheck: ((c1[0] - c0[0]) * 1e6) / Math.max(1, checks),
       cpuShare: cpu / wall,
       hwmBytes: vmHwm(proc.pid),
     };
