@@ -208,8 +208,7 @@ export function write(handle: TcpHandle, data: Uint8Array, done: WriteDone = ign
   req.handle = handle;
   req.done = done;
   const err = (handle as RawHandle).writeBuffer(req, data);
-  if (err !== 0) return err;
-  if (STATE[LAST_WRITE_ASYNC] !== 0) {
+  if (err === 0 && STATE[LAST_WRITE_ASYNC] !== 0) {
     // The request object now belongs to this write until its callback; the next write gets a new one.
     req.buffer = data; // keeps the bytes alive while libuv still points at them
     spareWriteReq = newWriteReq();
@@ -217,7 +216,10 @@ export function write(handle: TcpHandle, data: Uint8Array, done: WriteDone = ign
   }
   req.handle = undefined;
   req.done = undefined;
-  return WRITE_DONE;
+  if (err === 0) return WRITE_DONE;
+  // A write that failed may have been bound to Node's C++ side before failing: do not reuse it.
+  spareWriteReq = newWriteReq();
+  return err;
 }
 
 function newWriteReq(): Req {

@@ -17,8 +17,8 @@ import { z } from 'zod';
 import type { Sample } from './child.ts';
 import { startServers } from './servers.ts';
 import { measureHaproxy, type Baseline } from './haproxy-baseline.ts';
-import net from 'node:net';
 import { once } from 'node:events';
+import { freePort } from '../../agent/test-support.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ADDRESSES = ['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64', '127.0.0.65'];
@@ -193,14 +193,6 @@ async function main(): Promise<void> {
   process.exitCode = goalCpu === 'yes' && goalMem === 'yes' && goalRate === 'yes' ? 0 : 1;
 }
 
-/** A port nothing listens on, for the baseline's (unused) frontend. */
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer().listen(0, host);
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function baselineRows(b: Baseline | null, usPerCheck: number, wanted: boolean): string[] {
   if (!wanted) return [];

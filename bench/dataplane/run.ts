@@ -11,6 +11,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { freePort } from '../../agent/test-support.ts';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const WRK = '/usr/bin/wrk';
@@ -52,13 +53,6 @@ function cleanup(): void {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer().listen(0, host);
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Starts a child and waits for it to print "ready" (or for its port to accept, when given). */
 async function startChild(file: string, argv: string[], probe?: { host: string; port: number }): Promise<ChildProcess> {

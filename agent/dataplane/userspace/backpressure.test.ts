@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { UserspaceDataplane } from './dataplane.ts';
-import { freePort, tcpService, real, until } from './test-helpers.ts';
+import { startTcpService, until } from './test-helpers.ts';
 
 const VIP = '127.0.77.41';
 const BE = '127.0.78.41';
@@ -53,16 +52,7 @@ function echo(host: string, port: number, payload: Buffer, paused: boolean) {
 
 test('TCP: 8 MiB echoed to a paused client arrive intact while another connection keeps the relay busy; bytes counted', async () => {
   const bePort = await echoBackend(BE);
-  const dp = new UserspaceDataplane();
-  await dp.start();
-  cleanups.push(() => dp.stop());
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  const r = await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE, bePort) },
-  ]);
-  assert.deepEqual(r.failures, []);
+  const { dp, port } = await startTcpService(VIP, [{ host: BE, port: bePort }], cleanups);
 
   // Client A stops reading at once and sends everything: the echo fills the kernel buffers
   // towards it, the relay's writes to A have to wait, and the relay stops reading A's server.
@@ -84,15 +74,7 @@ test('TCP: 8 MiB echoed to a paused client arrive intact while another connectio
 
 test('TCP: many concurrent echo connections each get their own bytes back', async () => {
   const bePort = await echoBackend(BE);
-  const dp = new UserspaceDataplane();
-  await dp.start();
-  cleanups.push(() => dp.stop());
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE, bePort) },
-  ]);
+  const { port } = await startTcpService(VIP, [{ host: BE, port: bePort }], cleanups);
   // 40 connections at once, 256 KiB each, different bytes: a mix-up between relays sharing the
   // read buffer would show as a wrong checksum.
   const results = await Promise.all(

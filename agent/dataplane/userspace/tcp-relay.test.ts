@@ -7,8 +7,8 @@ import { readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { UserspaceDataplane, type UserspaceOptions } from './dataplane.ts';
-import { freePort, tcpBackend, whoAnswers, tcpService, real, pool, until } from './test-helpers.ts';
+import type { UserspaceOptions } from './dataplane.ts';
+import { freePort, tcpBackend, whoAnswers, pool, until, startTcpService } from './test-helpers.ts';
 
 const VIP = '127.0.83.1';
 const BE = '127.0.84.1';
@@ -19,19 +19,8 @@ after(async () => {
 });
 
 /** A dataplane with one TCP service on a fresh port of VIP towards these real servers. */
-async function service(reals: { host: string; port: number }[], opts: UserspaceOptions = {}) {
-  const dp = new UserspaceDataplane(opts);
-  await dp.start();
-  cleanups.push(() => dp.stop());
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  const r = await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    ...reals.map((x) => ({ op: 'addReal' as const, key, real: real(x.host, x.port) })),
-  ]);
-  assert.deepEqual(r.failures, []);
-  const stats = async () => (await dp.table())[0]!.reals[0]!;
-  return { dp, port, stats };
+function service(reals: { host: string; port: number }[], opts: UserspaceOptions = {}) {
+  return startTcpService(VIP, reals, cleanups, opts);
 }
 
 async function listen(server: net.Server, host: string): Promise<number> {

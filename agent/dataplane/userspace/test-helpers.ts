@@ -3,16 +3,10 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import type { ServiceSpec, RealSpec } from '../types.ts';
+import { freePort } from '../../test-support.ts';
+import { UserspaceDataplane, type UserspaceOptions } from './dataplane.ts';
 
-/** A free TCP port on `host` (bound then released; good enough on a test machine). */
-export async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, host);
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort };
 
 /**
  * A TCP backend: sends "NAME\n" as soon as a client connects, then echoes what it receives
@@ -180,4 +174,28 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A started dataplane with one TCP service on a fresh port of `vip` towards these real servers;
+ * `cleanups` gets the dataplane's stop. `stats()` is the first real server's counters.
+ */
+export async function startTcpService(
+  vip: string,
+  reals: { host: string; port: number }[],
+  cleanups: (() => Promise<void> | void)[],
+  opts: UserspaceOptions = {},
+) {
+  const dp = new UserspaceDataplane(opts);
+  await dp.start();
+  cleanups.push(() => dp.stop());
+  const port = await freePort(vip);
+  const key = `tcp|${vip}|${port}`;
+  const r = await dp.apply([
+    { op: 'addService', service: tcpService(vip, port) },
+    ...reals.map((x) => ({ op: 'addReal' as const, key, real: real(x.host, x.port) })),
+  ]);
+  if (r.failures.length > 0) throw new Error(`dataplane refused the service: ${JSON.stringify(r.failures)}`);
+  const stats = async () => (await dp.table())[0]!.reals[0]!;
+  return { dp, port, key, stats };
 }
