@@ -41,6 +41,24 @@ function readAll(handle: raw.TcpHandle, buf: Buffer): Promise<Buffer> {
   });
 }
 
+test('a Node without the bindings, or with a changed shape, gets an error naming what is missing', () => {
+  assert.throws(() => raw.loadBindings(() => undefined), (e: Error) => e instanceof raw.NodeBindingsError && /missing: tcp_wrap\.TCP,/.test(e.message));
+  assert.throws(
+    () => raw.loadBindings(() => {
+      throw new Error('No such module: tcp_wrap');
+    }),
+    /run the agent on Node 20/,
+  );
+  // The real bindings, with one method taken away.
+  const real = (name: string) => (process as unknown as { binding: (n: string) => unknown }).binding(name);
+  const tcp = real('tcp_wrap') as { TCP: { prototype: object } };
+  const Changed = class extends (tcp.TCP as unknown as new () => object) {};
+  Object.defineProperty(Changed.prototype, 'writeBuffer', { value: undefined });
+  const fake = (name: string) => (name === 'tcp_wrap' ? { ...tcp, TCP: Changed } : real(name));
+  assert.throws(() => raw.loadBindings(fake), /missing: TCP\.writeBuffer\(\)\)/);
+  assert.doesNotThrow(() => raw.loadBindings());
+});
+
 test('the bindings load and error codes have names', () => {
   assert.equal(raw.errorName(-111), 'ECONNREFUSED');
   assert.match(raw.errorMessage(-111), /refused/i);

@@ -71,33 +71,49 @@ interface StreamWrapBinding {
   kLastWriteWasAsync: number;
 }
 
-function loadBindings(): { tcp: TcpWrapBinding; stream: StreamWrapBinding } {
-  const binding = (process as unknown as { binding?: (name: string) => unknown }).binding;
+/** This Node lacks the bindings (or their shape changed): the agent cannot run its fast paths. */
+export class NodeBindingsError extends Error {
+  override name = 'NodeBindingsError';
+}
+
+const HANDLE_METHODS = [
+  'connect', 'connect6', 'bind', 'bind6', 'listen', 'writeBuffer', 'shutdown', 'readStart', 'readStop',
+  'useUserBuffer', 'setNoDelay', 'reset', 'close', 'getpeername', 'getsockname',
+];
+
+/**
+ * Fetches and checks the bindings through `binding` (process.binding; tests pass a fake). Throws
+ * NodeBindingsError naming what is missing.
+ */
+export function loadBindings(
+  binding: ((name: string) => unknown) | undefined = (process as unknown as { binding?: (name: string) => unknown }).binding,
+): { tcp: TcpWrapBinding; stream: StreamWrapBinding } {
   let tcp: TcpWrapBinding | undefined;
   let stream: StreamWrapBinding | undefined;
   try {
-    tcp = binding?.('tcp_wrap') as TcpWrapBinding;
-    stream = binding?.('stream_wrap') as StreamWrapBinding;
+    tcp = binding?.('tcp_wrap') as TcpWrapBinding | undefined;
+    stream = binding?.('stream_wrap') as StreamWrapBinding | undefined;
   } catch {
-    // Reported below with the version.
+    // Reported below.
   }
-  const proto = tcp?.TCP?.prototype as Partial<RawHandle> | undefined;
-  const ok =
-    tcp !== undefined &&
-    stream !== undefined &&
-    typeof tcp.TCPConnectWrap === 'function' &&
-    typeof tcp.constants?.SERVER === 'number' &&
-    typeof stream.WriteWrap === 'function' &&
-    typeof stream.ShutdownWrap === 'function' &&
-    stream.streamBaseState instanceof Int32Array &&
-    typeof stream.kReadBytesOrError === 'number' &&
-    typeof stream.kLastWriteWasAsync === 'number' &&
-    ['connect', 'connect6', 'writeBuffer', 'shutdown', 'readStart', 'readStop', 'useUserBuffer', 'reset', 'close', 'getpeername']
-      .every((m) => typeof (proto as Record<string, unknown> | undefined)?.[m] === 'function');
-  if (!ok) {
-    throw new Error(
-      `Node ${process.version} does not offer the TCP handle bindings the agent's fast path needs ` +
-        `(process.binding('tcp_wrap') / ('stream_wrap')); run the agent on Node 20 or 22`,
+  const proto = tcp?.TCP?.prototype as Record<string, unknown> | undefined;
+  const missing = [
+    ...(typeof tcp?.TCP === 'function' ? [] : ['tcp_wrap.TCP']),
+    ...(typeof tcp?.TCPConnectWrap === 'function' ? [] : ['tcp_wrap.TCPConnectWrap']),
+    ...(typeof tcp?.constants?.SERVER === 'number' ? [] : ['tcp_wrap.constants']),
+    ...(typeof stream?.WriteWrap === 'function' ? [] : ['stream_wrap.WriteWrap']),
+    ...(typeof stream?.ShutdownWrap === 'function' ? [] : ['stream_wrap.ShutdownWrap']),
+    ...(stream?.streamBaseState instanceof Int32Array ? [] : ['stream_wrap.streamBaseState']),
+    ...(typeof stream?.kReadBytesOrError === 'number' && typeof stream?.kLastWriteWasAsync === 'number'
+      ? []
+      : ['stream_wrap state indexes']),
+    ...HANDLE_METHODS.filter((m) => typeof proto?.[m] !== 'function').map((m) => `TCP.${m}()`),
+  ];
+  if (missing.length > 0) {
+    throw new NodeBindingsError(
+      `Node ${process.version} does not offer the TCP handle bindings the agent needs ` +
+        `(process.binding('tcp_wrap') / ('stream_wrap'); missing: ${missing.join(', ')}); ` +
+        `run the agent on Node 20, the version it is tested on`,
     );
   }
   return { tcp: tcp!, stream: stream! };
