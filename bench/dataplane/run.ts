@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { freePort } from '../../agent/test-support.ts';
 
 const HAPROXY = '/usr/sbin/haproxy';
+const NGINX = '/usr/sbin/nginx';
 const WRK = '/usr/bin/wrk';
 const BACKENDS = ['127.0.90.2', '127.0.90.3'];
 const USERSPACE_VIP = '127.0.90.10';
@@ -130,23 +131,48 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/**
+ * One backend as the anchor had it (docs anchors-bench.md §2): nginx with one worker, no access log,
+ * keep-alive without limit, answering every request with the same 100-byte text/plain body.
+ * Everything it writes goes under `scratch`.
+ */
+function nginxConfig(host: string, port: number, scratch: string): string {
+  return [
+    'worker_processes 1;',
+    `pid ${scratch}.pid;`,
+    `error_log ${scratch}.err;`,
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off;',
+    '  keepalive_requests 10000000;',
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${scratch}-${t};`),
+    `  server { listen ${host}:${port} backlog=4096; location / { default_type text/plain; return 200 "${'x'.repeat(99)}\\n"; } }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
-  for (const bin of [HAPROXY, WRK]) {
+  for (const bin of [HAPROXY, WRK, NGINX]) {
     try {
       await access(bin, constants.X_OK);
     } catch {
-      throw new Error(`${bin} is not installed (apt-get install haproxy wrk)`);
+      throw new Error(`${bin} is not installed (apt-get install haproxy wrk nginx-light)`);
     }
   }
   const port = await freePort(BACKENDS[0]!);
   const vport = await freePort(USERSPACE_VIP);
   const hport = await freePort(HAPROXY_VIP);
   const tsx = ['--import', 'tsx'];
-  await startChild(process.execPath, [...tsx, join(HERE, 'backend.ts'), ...BACKENDS.map((b) => `${b}:${port}`)]);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-dataplane-'));
+  for (const b of BACKENDS) {
+    const cfg = join(dir, `nginx-${b}.conf`);
+    await writeFile(cfg, nginxConfig(b, port, join(dir, b)));
+    await startChild(NGINX, ['-e', join(dir, `${b}.err`), '-c', cfg, '-g', 'daemon off;'], { host: b, port });
+  }
   const userspace = await startChild(process.execPath, [
     ...tsx, join(HERE, 'userspace-proc.ts'), `${USERSPACE_VIP}:${vport}`, ...BACKENDS.map((b) => `${b}:${port}`),
   ]);
-  const dir = await mkdtemp(join(tmpdir(), 'bench-dataplane-'));
   const cfg = join(dir, 'haproxy.cfg');
   // The anchor's configuration (docs anchors-bench.md §2), with our addresses.
   await writeFile(

@@ -87,7 +87,9 @@ export class Relay {
     // was being read, so no write towards `to` was pending). Closing sends `from` the FIN that
     // the shutdown would have, without waiting for one more callback.
     if (this.clientEnded && this.upstreamEnded) this.cut();
-    else if (shutdown(to, onShutdownDone) < 0) this.cut();
+    // No completion callback: a FIN that cannot be sent shows as an error on the next read or
+    // write of this connection, or it ends by the idle timeout.
+    else if (shutdown(to) < 0) this.cut();
   }
 
   /** Ends both sides at once (a FIN, or a RST where unread data is left). */
@@ -168,9 +170,4 @@ function onWriteDone(status: number, to: TcpHandle): void {
   if (r.closed) return; // ECANCELED by the close
   if (status < 0) r.cut();
   else if ((to === r.client ? r.upstream : r.client).readStart() !== 0) r.cut();
-}
-
-function onShutdownDone(status: number, handle: TcpHandle): void {
-  const r = handle.owner as Relay;
-  if (!r.closed && status < 0) r.cut();
 }
