@@ -19,6 +19,7 @@ const WRK = '/usr/bin/wrk';
 const BACKENDS = ['127.0.90.2', '127.0.90.3'];
 const USERSPACE_VIP = '127.0.90.10';
 const HAPROXY_VIP = '127.0.90.11';
+const FLOOR_VIP = '127.0.90.12';
 const HERE = new URL('.', import.meta.url).pathname;
 
 const args = parseArgs({
@@ -44,7 +45,9 @@ interface WrkResult {
   errors: number;
   cpu: number | null;
 }
-type Target = 'direct' | 'userspace' | 'haproxy';
+/** `node-floor`: floor-relay.ts, the least a Node relay on the same handles can cost (no bookkeeping). */
+type Target = 'direct' | 'userspace' | 'node-floor' | 'haproxy';
+const TARGETS: Target[] = ['direct', 'userspace', 'node-floor', 'haproxy'];
 type Mode = 'keep-alive' | 'close';
 
 const children: ChildProcess[] = [];
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
   const port = await freePort(BACKENDS[0]!);
   const vport = await freePort(USERSPACE_VIP);
   const hport = await freePort(HAPROXY_VIP);
+  const fport = await freePort(FLOOR_VIP);
   const tsx = ['--import', 'tsx'];
   const dir = await mkdtemp(join(tmpdir(), 'bench-dataplane-'));
   for (const b of BACKENDS) {
@@ -172,6 +176,9 @@ async function main(): Promise<void> {
   }
   const userspace = await startChild(process.execPath, [
     ...tsx, join(HERE, 'userspace-proc.ts'), `${USERSPACE_VIP}:${vport}`, ...BACKENDS.map((b) => `${b}:${port}`),
+  ]);
+  const floor = await startChild(process.execPath, [
+    ...tsx, join(HERE, 'floor-relay.ts'), `${FLOOR_VIP}:${fport}`, ...BACKENDS.map((b) => `${b}:${port}`),
   ]);
   const cfg = join(dir, 'haproxy.cfg');
   // The anchor's configuration (docs anchors-bench.md §2), with our addresses.
@@ -191,16 +198,22 @@ async function main(): Promise<void> {
   const urls: Record<Target, string> = {
     direct: `http://${BACKENDS[0]}:${port}/`,
     userspace: `http://${USERSPACE_VIP}:${vport}/`,
+    'node-floor': `http://${FLOOR_VIP}:${fport}/`,
     haproxy: `http://${HAPROXY_VIP}:${hport}/`,
   };
-  const pids: Record<Target, number | undefined> = { direct: undefined, userspace: userspace.pid, haproxy: haproxy.pid };
+  const pids: Record<Target, number | undefined> = {
+    direct: undefined,
+    userspace: userspace.pid,
+    'node-floor': floor.pid,
+    haproxy: haproxy.pid,
+  };
   const results: Record<Mode, Record<Target, WrkResult[]>> = {
-    'keep-alive': { direct: [], userspace: [], haproxy: [] },
-    close: { direct: [], userspace: [], haproxy: [] },
+    'keep-alive': { direct: [], userspace: [], 'node-floor': [], haproxy: [] },
+    close: { direct: [], userspace: [], 'node-floor': [], haproxy: [] },
   };
   for (let round = 1; round <= opts.rounds; round++) {
     for (const mode of ['keep-alive', 'close'] as Mode[]) {
-      for (const target of ['direct', 'userspace', 'haproxy'] as Target[]) {
+      for (const target of TARGETS) {
         const r = await wrk(urls[target], mode, pids[target]);
         results[mode][target].push(r);
         process.stderr.write(`round ${round} ${mode} ${target}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms errors ${r.errors}\n`);
@@ -213,7 +226,7 @@ async function main(): Promise<void> {
   for (const mode of ['keep-alive', 'close'] as Mode[]) {
     const direct50 = median(results[mode].direct.map((r) => r.p50));
     const hapRps = median(results[mode].haproxy.map((r) => r.rps));
-    for (const target of ['direct', 'userspace', 'haproxy'] as Target[]) {
+    for (const target of TARGETS) {
       const rs = results[mode][target];
       const rps = median(rs.map((r) => r.rps));
       const p50 = median(rs.map((r) => r.p50));
@@ -240,7 +253,7 @@ async function main(): Promise<void> {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const table = [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${cpus().length} vCPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${hv.trim()}; ` +
-      `wrk -t2 -c${opts.connections} -d${opts.duration}s, median of ${opts.rounds} rounds [min–max], interleaved direct → userspace → haproxy per round and mode. Load average at the end: ${load}.`,
+      `wrk -t2 -c${opts.connections} -d${opts.duration}s, median of ${opts.rounds} rounds [min–max], interleaved direct → userspace → node-floor → haproxy per round and mode; node-floor is floor-relay.ts. Load average at the end: ${load}.`,
     '',
     '| target | mode | req/s [min–max] | vs HAProxy | p50 ms | p99 ms | added p50 ms vs direct | proxy CPU % of 1 core | proxy CPU µs / request | socket errors + non-2xx |',
     '|---|---|---|---|---|---|---|---|---|---|',
