@@ -9,7 +9,7 @@
 // CPU is not counted against the checker; --write puts the results table into README.md.
 // BENCH_CHILD_NODE_OPTIONS passes extra node flags to the measured process (profiling, heap limits).
 import os from 'node:os';
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -126,9 +126,11 @@ async function main(): Promise<void> {
   const parentCpu = process.cpuUsage(parentCpu0);
   child.send({ type: 'stop' });
   if (child.exitCode === null) await once(child, 'exit');
-  // The baseline runs after the checker, not beside it, so the two never compete for the cores.
+  // The baselines run after the checker, one at a time, so nothing competes for the cores.
   let baseline: Baseline | null = null;
+  let floor: Floor | null = null;
   if (opt.baseline) {
+    floor = await measureFloor(opt.count, opt.warmup, opt.seconds - opt.warmup, servers.targets);
     baseline = await measureHaproxy({
       targets: servers.targets,
       count: opt.count,
@@ -185,6 +187,7 @@ async function main(): Promise<void> {
     `| peak resident memory (VmHWM) | ${mb(hwm)} MB | < 300 MB | ${goalMem} |`,
     `| most checks in flight at once / most open fds | ${maxInFlight} / ${maxFds} | below the fd limit | ${maxFds < parseInt(limit, 10) ? 'yes' : 'NO'} |`,
     `| CPU of the 100 listening servers (parent, whole run) | ${(((parentCpu.user + parentCpu.system) / 1e6 / opt.seconds) * 100).toFixed(1)} % of one core | not counted | — |`,
+    ...floorRows(floor, usPerCheck),
     ...baselineRows(baseline, usPerCheck, opt.baseline),
   ].join('\n');
   if (last.lastError) process.stderr.write(`last check error: ${last.lastError}\n`);
@@ -193,6 +196,35 @@ async function main(): Promise<void> {
   process.exitCode = goalCpu === 'yes' && goalMem === 'yes' && goalRate === 'yes' ? 0 : 1;
 }
 
+
+interface Floor {
+  checks: number;
+  failed: number;
+  userUs: number;
+  systemUs: number;
+  wallS: number;
+}
+
+/** Runs floor.ts (the bare exchange on the same handles) at `rate` checks/s and reads its result. */
+async function measureFloor(rate: number, warmup: number, seconds: number, targets: { address: string; port: number }[]): Promise<Floor> {
+  const argv = ['--import', 'tsx', `${HERE}floor.ts`, String(rate), String(warmup), String(seconds), SEND, EXPECT];
+  const child = spawn(process.execPath, [...argv, ...targets.map((t) => `${t.address}:${t.port}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`floor.ts exited with ${code}`);
+  return JSON.parse(out) as Floor;
+}
+
+function floorRows(f: Floor | null, usPerCheck: number): string[] {
+  if (f === null) return [];
+  const per = (us: number) => us / Math.max(1, f.checks);
+  const total = per(f.userUs + f.systemUs);
+  return [
+    `| node floor: the same exchange on the same raw handles, no checker around it (floor.ts), same run | ${total.toFixed(0)} µs per check (user ${per(f.userUs).toFixed(0)}, system ${per(f.systemUs).toFixed(0)}) at ${Math.round(f.checks / f.wallS)} checks/s, ${f.failed} failed | — | — |`,
+    `| checker CPU per check / node floor | ${(usPerCheck / total).toFixed(2)}× | — | — |`,
+  ];
+}
 
 function baselineRows(b: Baseline | null, usPerCheck: number, wanted: boolean): string[] {
   if (!wanted) return [];
