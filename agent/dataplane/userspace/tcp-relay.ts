@@ -43,8 +43,8 @@ export class Relay {
     this.upstream = upstream;
     client.owner = this;
     upstream.owner = this;
-    client.onread = onClientRead;
-    upstream.onread = onUpstreamRead;
+    client.onread = onRead;
+    upstream.onread = onRead;
     client.useUserBuffer(READ_BUFFER);
     upstream.useUserBuffer(READ_BUFFER);
     upstream.setNoDelay(true);
@@ -136,31 +136,27 @@ function onConnect(status: number, upstream: TcpHandle): void {
   if (r.client.readStart() !== 0 || upstream.readStart() !== 0) r.cut();
 }
 
-// A read result of 0 is libuv's "nothing this time" (EAGAIN): neither data nor an end.
-
-function onClientRead(this: TcpHandle): void {
+/**
+ * A read on either side: data is counted for its direction and forwarded, an end or error passed
+ * on. A read result of 0 is libuv's "nothing this time" (EAGAIN): neither data nor an end.
+ */
+function onRead(this: TcpHandle): void {
   const r = this.owner as Relay;
   if (r.closed) return;
   const n = readResult();
+  const fromClient = this === r.client;
+  const to = fromClient ? r.upstream : r.client;
   if (n > 0) {
-    r.real.packetsIn++;
-    r.real.bytesIn += n;
-    r.forward(this, r.upstream, n);
+    if (fromClient) {
+      r.real.packetsIn++;
+      r.real.bytesIn += n;
+    } else {
+      r.real.packetsOut++;
+      r.real.bytesOut += n;
+    }
+    r.forward(this, to, n);
   } else if (n < 0) {
-    r.ended(this, r.upstream, n);
-  }
-}
-
-function onUpstreamRead(this: TcpHandle): void {
-  const r = this.owner as Relay;
-  if (r.closed) return;
-  const n = readResult();
-  if (n > 0) {
-    r.real.packetsOut++;
-    r.real.bytesOut += n;
-    r.forward(this, r.client, n);
-  } else if (n < 0) {
-    r.ended(this, r.client, n);
+    r.ended(this, to, n);
   }
 }
 
