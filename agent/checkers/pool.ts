@@ -92,7 +92,8 @@ interface Entry {
   inFlight: RunningProbe | null;
 }
 
-const PLACEHOLDER: RunningProbe = { cancel() {} };
+/** Stands for a check while its start() is still running. */
+const STARTING: RunningProbe = { cancel() {} };
 
 const realTimers: PoolTimers = {
   set(fn, ms) {
@@ -267,8 +268,8 @@ export class CheckerPool extends EventEmitter {
     // every check of this interval: Node keeps one timer list per distinct delay, and delays of
     // "interval minus how long this check took" made thousands of lists come and go each second.
     this.schedule(entry, this.intervalMs(entry.spec));
-    // A placeholder until start() returns (its callback always runs on a later turn).
-    entry.inFlight = PLACEHOLDER;
+    // Marked as running before start() returns (its callback always runs on a later turn).
+    entry.inFlight = STARTING;
     try {
       // An inline callback, not a named closure: tsx names every named function it creates, and
       // this one is created ten thousand times a second. start() calls it exactly once.

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { UserspaceDataplane, FWMARK_PROBLEM } from './dataplane.ts';
 import {
   freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until,
+  addTcpService,
 } from './test-helpers.ts';
 
 const VIP = '127.0.77.1';
@@ -30,14 +31,7 @@ test('TCP: forwards both ways, passes half-close, and counts bytes, chunks and s
   const b = await tcpBackend('beta', BE2);
   cleanups.push(a.close, b.close);
   const dp = await dataplane();
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  const r = await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE1, a.port) },
-    { op: 'addReal', key, real: real(BE2, b.port) },
-  ]);
-  assert.deepEqual(r.failures, []);
+  const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: a.port }, { host: BE2, port: b.port }]);
 
   const c1 = new LineClient(VIP, port);
   assert.equal(await c1.next(), 'alpha', 'rr: first connection to the first real server');
@@ -66,13 +60,7 @@ test('TCP: forwards both ways, passes half-close, and counts bytes, chunks and s
 
 test('TCP: a refused real server resets the client; the service keeps serving', async () => {
   const dp = await dataplane();
-  const port = await freePort(VIP);
-  const dead = await freePort(BE1);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE1, dead) },
-  ]);
+  const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: await freePort(BE1) }]);
   const sock = net.connect({ host: VIP, port });
   const [err] = (await once(sock, 'error')) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNRESET');
@@ -188,12 +176,7 @@ test('stop() closes the listeners and cuts open connections', async () => {
   cleanups.push(a.close);
   const dp = new UserspaceDataplane();
   await dp.start();
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE1, a.port) },
-  ]);
+  const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: a.port }]);
   const c = new LineClient(VIP, port);
   assert.equal(await c.next(), 'delta');
   await dp.stop();
@@ -208,12 +191,7 @@ test('TCP: a connection idle for longer than tcpIdleTimeout is cut', async () =>
   const a = await tcpBackend('idle', BE1);
   cleanups.push(a.close);
   const dp = await dataplane({ tcpIdleTimeout: 1 });
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(BE1, a.port) },
-  ]);
+  const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: a.port }]);
   const c = new LineClient(VIP, port);
   assert.equal(await c.next(), 'idle');
   // Swept once a second: cut after 2-3 s of silence; generous bound.

@@ -6,7 +6,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { UserspaceDataplane } from './dataplane.ts';
-import { freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until } from './test-helpers.ts';
+import { freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until, addTcpService } from './test-helpers.ts';
 
 const VIP = '127.0.81.1';
 const H1 = '127.0.82.1';
@@ -26,12 +26,7 @@ after(async () => {
 test('deleteService: open connections finish, new ones are refused, stop() cuts the rest', async () => {
   const own = new UserspaceDataplane();
   await own.start();
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await own.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(H1, a.port) },
-  ]);
+  const { port, key } = await addTcpService(own, VIP, [{ host: H1, port: a.port }]);
   const open = new LineClient(VIP, port);
   assert.equal(await open.next(), 'a');
   const r = await own.apply([{ op: 'deleteService', key }]);
@@ -46,13 +41,7 @@ test('deleteService: open connections finish, new ones are refused, stop() cuts 
 });
 
 test('deleteReal: its open connection keeps flowing; the server can be added back', async () => {
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(H1, a.port) },
-    { op: 'addReal', key, real: real(H2, b.port) },
-  ]);
+  const { port, key } = await addTcpService(dp, VIP, [{ host: H1, port: a.port }, { host: H2, port: b.port }]);
   const open = new LineClient(VIP, port);
   assert.equal(await open.next(), 'a');
   await dp.apply([{ op: 'deleteReal', key, address: H1, port: a.port }]);
@@ -106,12 +95,7 @@ test('editService turning persistence off lets the scheduler spread clients agai
 });
 
 test('no real server left: TCP clients are reset at once, UDP datagrams dropped', async () => {
-  const port = await freePort(VIP);
-  const key = `tcp|${VIP}|${port}`;
-  await dp.apply([
-    { op: 'addService', service: tcpService(VIP, port) },
-    { op: 'addReal', key, real: real(H1, a.port, 0) },
-  ]);
+  const { port, key } = await addTcpService(dp, VIP, [{ host: H1, port: a.port, weight: 0 }]);
   const sock = net.connect({ host: VIP, port });
   const [err] = (await once(sock, 'error')) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNRESET', 'the only server is quiesced: nobody takes new connections');

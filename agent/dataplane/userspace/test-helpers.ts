@@ -177,6 +177,25 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
 }
 
 /**
+ * One TCP service on a fresh port of `vip` in `dp`, towards these real servers (weight 1 unless
+ * given). Throws when the dataplane refuses any of it.
+ */
+export async function addTcpService(
+  dp: UserspaceDataplane,
+  vip: string,
+  reals: { host: string; port: number; weight?: number }[],
+): Promise<{ port: number; key: string }> {
+  const port = await freePort(vip);
+  const key = `tcp|${vip}|${port}`;
+  const r = await dp.apply([
+    { op: 'addService', service: tcpService(vip, port) },
+    ...reals.map((x) => ({ op: 'addReal' as const, key, real: real(x.host, x.port, x.weight ?? 1) })),
+  ]);
+  if (r.failures.length > 0) throw new Error(`dataplane refused the service: ${JSON.stringify(r.failures)}`);
+  return { port, key };
+}
+
+/**
  * A started dataplane with one TCP service on a fresh port of `vip` towards these real servers;
  * `cleanups` gets the dataplane's stop. `stats()` is the first real server's counters.
  */
@@ -189,13 +208,7 @@ export async function startTcpService(
   const dp = new UserspaceDataplane(opts);
   await dp.start();
   cleanups.push(() => dp.stop());
-  const port = await freePort(vip);
-  const key = `tcp|${vip}|${port}`;
-  const r = await dp.apply([
-    { op: 'addService', service: tcpService(vip, port) },
-    ...reals.map((x) => ({ op: 'addReal' as const, key, real: real(x.host, x.port) })),
-  ]);
-  if (r.failures.length > 0) throw new Error(`dataplane refused the service: ${JSON.stringify(r.failures)}`);
+  const { port, key } = await addTcpService(dp, vip, reals);
   const stats = async () => (await dp.table())[0]!.reals[0]!;
   return { dp, port, key, stats };
 }
