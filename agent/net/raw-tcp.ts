@@ -113,7 +113,7 @@ export function loadBindings(
     throw new NodeBindingsError(
       `Node ${process.version} does not offer the TCP handle bindings the agent needs ` +
         `(process.binding('tcp_wrap') / ('stream_wrap'); missing: ${missing.join(', ')}); ` +
-        `run the agent on Node 20, the version it is tested on`,
+        `run the agent on Node 20, 22 or 24, the versions it is tested on`,
     );
   }
   return { tcp: tcp!, stream: stream! };
