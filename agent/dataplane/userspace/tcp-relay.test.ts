@@ -168,3 +168,33 @@ test('TCP: no file descriptor leaks, however 200 connections end', async () => {
   await until(() => openFds() <= before + 3, 5000, 'the fds to come back').catch(() => {});
   assert.ok(openFds() <= before + 3, `open fds: ${before} before, ${openFds()} after`);
 });
+
+test('TCP: connections cut while writes wait (client stopped reading, then reset) leave no fd and no count behind', async () => {
+  // An echo server that never stops reading: the relay's writes towards the paused client back up,
+  // the relay stops reading the real server, and then the client resets with writes still queued.
+  const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  const echoPort = await listen(echo, BE);
+  cleanups.push(() => new Promise<void>((r) => echo.close(() => r())));
+  const { port, stats } = await service([{ host: BE, port: echoPort }]);
+  const before = openFds();
+  await pool(20, 10, async () => {
+    const sock = net.connect({ host: VIP, port });
+    sock.on('error', () => {});
+    sock.pause();
+    await once(sock, 'connect');
+    // Far more than the socket buffers hold, so writes on the relay are left waiting.
+    sock.write(randomBytes(4 * 1024 * 1024));
+    await new Promise((r) => setTimeout(r, 100));
+    sock.resetAndDestroy();
+    await once(sock, 'close');
+  });
+  await until(async () => {
+    const s = await stats();
+    return s.activeConns === 0 && s.inactiveConns === 20;
+  }, 5000, 'every cut connection to be counted closed');
+  await until(() => openFds() <= before + 3, 5000, 'the fds to come back').catch(() => {});
+  assert.ok(openFds() <= before + 3, `open fds: ${before} before, ${openFds()} after`);
+});
