@@ -154,7 +154,7 @@ export class UserspaceDataplane implements Dataplane {
 
   private async bind(e: Entry): Promise<void> {
     const spec: ServiceSpec = e.service.spec;
-    const report = (message: string) => {
+    const report = (message: string | null) => {
       e.problem = message;
     };
     const listener: Listener =

@@ -2,8 +2,7 @@
 // (agent/net/raw-tcp.ts) and hands each one to a Relay (tcp-relay.ts) towards the real server its
 // scheduler picks. Timeouts are checked by a once-a-second sweep over the open connections instead
 // of a timer per connection, which would be re-armed on every read and write.
-import { createServer, errnoError, listen, peerAddress, type TcpHandle } from '../../net/raw-tcp.ts';
-import { bindProblem } from './bind-problem.ts';
+import { createServer, errnoError, errorMessage, errorName, listen, peerAddress, type TcpHandle } from '../../net/raw-tcp.ts';
 import { ipv4ToInt } from './ipv4.ts';
 import type { Service } from './service.ts';
 import { Relay } from './tcp-relay.ts';
@@ -19,11 +18,14 @@ export class TcpListener {
   private server: TcpHandle | null = null;
   /** Open relays, so the sweep can time them out and close(true) can cut them. */
   private readonly relays = new Set<Relay>();
+  /** The last accept failed: the problem shown beside the service is cleared by the next success. */
+  private acceptFailing = false;
 
+  /** `onProblem` gets a sentence for the console while accepting fails, and null once it works again. */
   constructor(
     private readonly service: Service,
     private readonly tuning: TcpTuning,
-    private readonly onRuntimeError: (message: string) => void,
+    private readonly onProblem: (message: string | null) => void,
   ) {}
 
   get connections(): number {
@@ -75,8 +77,13 @@ export class TcpListener {
     const { address, port } = this.service.spec;
     if (status !== 0 || client === undefined) {
       // EMFILE and the like: this client is lost, the listener stays.
-      this.onRuntimeError(bindProblem(errnoError(status, 'accept'), 'tcp', address, port));
+      this.acceptFailing = true;
+      this.onProblem(`cannot accept TCP clients on ${address}:${port}: ${errorName(status)} (${errorMessage(status)})`);
       return;
+    }
+    if (this.acceptFailing) {
+      this.acceptFailing = false;
+      this.onProblem(null);
     }
     const svc = this.service;
     const a = svc.assign(svc.needsSource ? ipv4ToInt(peerAddress(client)) : 0, Date.now());
