@@ -86,7 +86,7 @@ interface Entry {
   generation: number;
   /** While down: when the current run of successes began (null after a failure). */
   successSince: number | null;
-  /** The next check fell due while this one was still running (or waiting for a slot): start it when this one ends. */
+  /** The next check fell due while this one was still running: it starts as soon as this one ends. */
   overdue: boolean;
   /** The check in flight, cancelled when this schedule ends (removal, changed spec, stop()), so no socket or send_program outlives it. */
   inFlight: RunningProbe | null;
