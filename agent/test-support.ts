@@ -291,6 +291,19 @@ export async function startHttpBackend(name: string, host: string, port = 0): Pr
   return backend;
 }
 
+/**
+ * A TCP server that answers the first bytes of every connection with `reply` and closes: a real
+ * server for send/expect checks whose transcript the test asserts byte for byte.
+ */
+export async function startReplyServer(host: string, port: number, reply: string): Promise<Server> {
+  const server = createServer((sock) => {
+    sock.on('error', () => {});
+    sock.once('data', () => sock.end(reply));
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  return server;
+}
+
 /** Listens a TCP or HTTP backend on host:port and describes it; `dropConnections` runs on close. */
 async function listenBackend(server: Server | HttpServer, name: string, host: string, port: number, dropConnections?: () => void): Promise<Backend> {
   await new Promise<void>((r, j) => {

@@ -3,29 +3,19 @@
 // STOP / START. Then the agent goes away and the panel says why while the console keeps working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { useBrowser } from './browser.ts';
 import { startConsole, PASSWORD } from './console-harness.ts';
-import { freePort, loopback, spawnAgent, writeLvsCf } from '../agent/test-support.ts';
+import { freePort, loopback, spawnAgent, startReplyServer, writeLvsCf } from '../agent/test-support.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;
-
-async function backend(host: string, port: number, reply: string): Promise<Server> {
-  const server = createServer((sock) => {
-    sock.on('error', () => {});
-    sock.once('data', () => sock.end(reply));
-  });
-  await new Promise<void>((r) => server.listen(port, host, r));
-  return server;
-}
 
 test('CONTROL/MONITORING against the real agent', { skip: missing ?? false, timeout: 90_000 }, async (t) => {
   const [vip, r1, r2] = [loopback(), loopback(), loopback()];
   const vport = await freePort(vip);
   const rport = await freePort(r1);
-  const servers = [await backend(r1, rport, 'HTTP/1.0 200 OK\r\n\r\none'), await backend(r2, rport, 'HTTP/1.0 200 OK\r\n\r\ntwo')];
+  const servers = [await startReplyServer(r1, rport, 'HTTP/1.0 200 OK\r\n\r\none'), await startReplyServer(r2, rport, 'HTTP/1.0 200 OK\r\n\r\ntwo')];
   t.after(() => servers.forEach((s) => s.close()));
   const lvs = `serial_no = 5\nprimary = 127.0.0.1\nnetwork = direct\nvirtual web {\n     active = 1\n     address = ${vip} lo\n     port = ${vport}\n     send = "GET / HTTP/1.0\\r\\n\\r\\n"\n     expect = "HTTP"\n     scheduler = rr\n     protocol = tcp\n     timeout = 2\n     reentry = 2\n     server one {\n         address = ${r1}\n         active = 1\n         port = ${rport}\n         weight = 1\n     }\n     server two {\n         address = ${r2}\n         active = 1\n         port = ${rport}\n         weight = 1\n     }\n}\n`;
   const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs) });

@@ -3,10 +3,9 @@
 // and the reload after a save.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { makeConsole, follow } from '../test-helpers.ts';
-import { freePort, loopback, spawnAgent, waitFor } from '../../agent/test-support.ts';
+import { freePort, loopback, spawnAgent, startReplyServer, waitFor } from '../../agent/test-support.ts';
 import { SAMPLE } from './fixtures.ts';
 
 function text(html: string): string {
@@ -45,23 +44,14 @@ test('auto update: htmx polling with the rate, and a meta refresh inside <noscri
   assert.match(live.body, /^<section id="control-live"/);
 });
 
-async function backend(host: string, port: number, reply: string): Promise<Server> {
-  const server = createServer((sock) => {
-    sock.on('error', () => {});
-    sock.once('data', () => sock.end(reply));
-  });
-  await new Promise<void>((r) => server.listen(port, host, r));
-  return server;
-}
-
 test('against the real agent: status, routing table, checkers, check now, STOP/START/RELOAD, reload after save', async (t) => {
   const vip = loopback();
   const r1 = loopback();
   const r2 = loopback();
   const vport = await freePort(vip);
   const rport = await freePort(r1);
-  const b1 = await backend(r1, rport, 'HTTP/1.0 200 OK\r\n\r\nr1');
-  const b2 = await backend(r2, rport, 'HTTP/1.0 200 OK\r\n\r\nr2');
+  const b1 = await startReplyServer(r1, rport, 'HTTP/1.0 200 OK\r\n\r\nr1');
+  const b2 = await startReplyServer(r2, rport, 'HTTP/1.0 200 OK\r\n\r\nr2');
   t.after(() => { b1.close(); b2.close(); });
   const lvs = `serial_no = 3
 primary = 127.0.0.1
