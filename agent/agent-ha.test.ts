@@ -35,14 +35,18 @@ function pairCf(o: { serial: number; primary: string; backup: string; port: numb
     .replace(`address = ${o.vip} lo`, `address = ${o.vip} ${NO_DEVICE}`);
 }
 
-async function haStatus(agent: SpawnedAgent): Promise<HaStatus | null> {
+/** One call on a fresh connection to the agent. */
+async function callOnce<T>(agent: SpawnedAgent, call: (c: Awaited<ReturnType<SpawnedAgent['client']>>) => Promise<T>): Promise<T> {
   const c = await agent.client();
   try {
-    return await c.call('haStatus', {});
+    return await call(c);
   } finally {
     c.close();
   }
 }
+
+const haStatus = (agent: SpawnedAgent): Promise<HaStatus | null> => callOnce(agent, (c) => c.call('haStatus', {}));
+const status = (agent: SpawnedAgent) => callOnce(agent, (c) => c.call('status', {}));
 
 test('standalone: haStatus is null and the agent serves at once', async () => {
   const t = await tempRoot();
@@ -57,9 +61,7 @@ test('standalone: haStatus is null and the agent serves at once', async () => {
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
   assert.equal(await haStatus(agent), null);
-  const c = await agent.client();
-  const st = await c.call('status', {});
-  c.close();
+  const st = await status(agent);
   assert.equal(st.role, 'standalone');
   assert.equal(st.running, true);
   assert.deepEqual(st.problems, []);
@@ -77,9 +79,7 @@ test('primary set to an address of another machine, no --node: standalone, said 
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
   assert.equal(await haStatus(agent), null);
-  const c = await agent.client();
-  const st = await c.call('status', {});
-  c.close();
+  const st = await status(agent);
   assert.equal(st.role, 'standalone');
   assert.equal(st.running, true);
   assert.deepEqual(st.problems, [
