@@ -1,9 +1,8 @@
-// Node's libuv TCP handles, used directly, for the two hot paths of the agent: the userspace
-// dataplane's relay and the TCP health checks. A `net.Socket` is a Duplex stream with its own state
-// machines, async ids and event emitters around one of these handles; for a relay that only moves
-// bytes from one socket to the other, or a check that connects, writes one request and reads one
-// answer, that layer was most of the CPU (bench/dataplane and bench/checks READMEs carry the
-// profiles). Here the handle's callbacks are plain functions and reads land in a caller's buffer.
+// Node's libuv TCP handles, used directly, for the TCP health checks (the userspace dataplane's
+// relay, once on these too, is now C: native/relay.c). A `net.Socket` is a Duplex stream with its
+// own state machines, async ids and event emitters around one of these handles; for a check that
+// connects, writes one request and reads one answer, that layer was most of the CPU
+// (bench/checks/README.md carries the profiles). Here the handle's callbacks are plain functions and reads land in a caller's buffer.
 //
 // The bindings are `process.binding('tcp_wrap')` and `('stream_wrap')`: the same objects `net` is
 // built on, on Node's compatibility list for process.binding. They are not a documented API, so

@@ -1,7 +1,7 @@
-// The floor of a relay in Node, for bench/dataplane: the least a Node process can do per
-// connection on the same raw TCP handles as the userspace dataplane (agent/net/raw-tcp.ts), with
-// none of its bookkeeping: no scheduler (plain round robin), no counters, timeouts, persistence or
-// quiesce. What the dataplane costs beyond this is its own; what this costs beyond HAProxy is Node's.
+// The floor of a relay in JavaScript, for bench/dataplane: the least a Node process can do per
+// connection on libuv's raw TCP handles (agent/net/raw-tcp.ts, what the userspace dataplane's relay
+// ran on before it moved to C), with no scheduler (plain round robin), no counters, timeouts,
+// persistence or quiesce. It shows why the relay is native: this costs more than HAProxy.
 // Usage: node --import tsx bench/dataplane/floor-relay.ts VIP:PORT REAL:PORT [REAL:PORT...]; prints "ready".
 import * as raw from '../../agent/net/raw-tcp.ts';
 

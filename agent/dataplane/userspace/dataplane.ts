@@ -10,6 +10,7 @@ import { bindProblem, isRetryable } from './bind-problem.ts';
 import { checkOp } from './op-schema.ts';
 import { Service } from './service.ts';
 import { TcpListener } from './tcp-listener.ts';
+import { relay } from './native-relay.ts';
 import { UdpListener } from './udp-listener.ts';
 
 export const FWMARK_PROBLEM = 'firewall marks need the kernel dataplane (ipvs)';
@@ -53,6 +54,8 @@ export class UserspaceDataplane implements Dataplane {
   }
 
   async start(): Promise<void> {
+    // Loads the native TCP relay now, so that an agent without it refuses to start and says why.
+    relay();
     this.ensureTicker();
   }
 

@@ -8,8 +8,21 @@
 //              connections as InActConn).
 // Closed connections are counted in a ring of one-second buckets, so expiring them costs one
 // subtraction per real server per second instead of a timer per connection.
+//
+// The connection and traffic counters live in this server's slot of the counters shared with the
+// native TCP relay (native-relay.ts), which counts TCP connections and bytes without calling into
+// JavaScript; the UDP listener and the schedulers use the same fields through the accessors.
+import { lookup } from 'node:dns';
 import type { ForwardMethod, RealSpec, RealStats } from '../types.ts';
 import type { Destination } from '../schedulers/types.ts';
+import ipaddr from 'ipaddr.js';
+import { ipv4ToInt } from './ipv4.ts';
+import {
+  allocateSlot, F_ACTIVE, F_BYTES_IN, F_BYTES_OUT, F_INACTIVE, F_IP, F_PACKETS_IN, F_PACKETS_OUT, F_PORT,
+} from './native-relay.ts';
+
+/** How long a real server named by a host name that did not resolve waits before the next try. */
+const RESOLVE_RETRY_SECONDS = 10;
 
 export class Real implements Destination {
   address: string;
@@ -17,20 +30,16 @@ export class Real implements Destination {
   weight: number;
   method: ForwardMethod;
   available = true;
-  activeConns = 0;
-  inactiveConns = 0;
   /** Connections scheduled to this server since it was added. */
   connections = 0;
-  /**
-   * "Packets" are the chunks a socket delivers (one read of a TCP handle, or a datagram for UDP): a userspace
-   * proxy never sees IP packets, and a chunk is at least one segment, so these undercount under load.
-   */
-  packetsIn = 0;
-  packetsOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
+  /** This server's slot in the counters shared with the native relay, and where its fields start. */
+  readonly slot: number;
+  readonly base: number;
+  readonly counters: Float64Array;
   private readonly closedRing: Uint32Array;
   private ringPos = 0;
+  /** Seconds until a host name that did not resolve is looked up again (0: resolved or resolving). */
+  private resolveRetry = 0;
 
   constructor(spec: RealSpec, inactiveWindowSeconds: number) {
     this.address = spec.address;
@@ -38,7 +47,39 @@ export class Real implements Destination {
     this.weight = spec.weight;
     this.method = spec.method;
     this.closedRing = new Uint32Array(Math.max(1, inactiveWindowSeconds));
+    const { slot, counters } = allocateSlot(this);
+    this.slot = slot;
+    this.base = slot * 8;
+    this.counters = counters;
+    counters[this.base + F_PORT] = spec.port;
+    if (ipaddr.IPv4.isValidFourPartDecimal(spec.address)) counters[this.base + F_IP] = ipv4ToInt(spec.address);
+    else this.resolve();
   }
+
+  /** The relay connects to addresses, not names: a host name is looked up now and retried until it resolves. */
+  private resolve(): void {
+    lookup(this.address, { family: 4 }, (err, address) => {
+      if (err || !ipaddr.IPv4.isValidFourPartDecimal(address)) this.resolveRetry = RESOLVE_RETRY_SECONDS;
+      else this.counters[this.base + F_IP] = ipv4ToInt(address);
+    });
+  }
+
+  get activeConns(): number { return this.counters[this.base + F_ACTIVE]!; }
+  set activeConns(v: number) { this.counters[this.base + F_ACTIVE] = v; }
+  get inactiveConns(): number { return this.counters[this.base + F_INACTIVE]!; }
+  set inactiveConns(v: number) { this.counters[this.base + F_INACTIVE] = v; }
+  /**
+   * "Packets" are the chunks a socket delivers (one read of a TCP socket, or a datagram for UDP): a userspace
+   * proxy never sees IP packets, and a chunk is at least one segment, so these undercount under load.
+   */
+  get packetsIn(): number { return this.counters[this.base + F_PACKETS_IN]!; }
+  set packetsIn(v: number) { this.counters[this.base + F_PACKETS_IN] = v; }
+  get packetsOut(): number { return this.counters[this.base + F_PACKETS_OUT]!; }
+  set packetsOut(v: number) { this.counters[this.base + F_PACKETS_OUT] = v; }
+  get bytesIn(): number { return this.counters[this.base + F_BYTES_IN]!; }
+  set bytesIn(v: number) { this.counters[this.base + F_BYTES_IN] = v; }
+  get bytesOut(): number { return this.counters[this.base + F_BYTES_OUT]!; }
+  set bytesOut(v: number) { this.counters[this.base + F_BYTES_OUT] = v; }
 
   /** A TCP connection closed: it stays inactive for the window. */
   recordClosed(): void {
@@ -48,6 +89,7 @@ export class Real implements Destination {
 
   /** Called once a second: the oldest second of closed connections leaves the inactive count. */
   tick(): void {
+    if (this.resolveRetry > 0 && --this.resolveRetry === 0) this.resolve();
     this.ringPos = (this.ringPos + 1) % this.closedRing.length;
     this.inactiveConns -= this.closedRing[this.ringPos]!;
     this.closedRing[this.ringPos] = 0;

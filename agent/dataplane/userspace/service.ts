@@ -43,14 +43,6 @@ export class Service {
     }
   }
 
-  /**
-   * Whether scheduling looks at the client address (sh, or persistence). When it does not, the
-   * listeners skip reading it: one getpeername() call per connection saved.
-   */
-  get needsSource(): boolean {
-    return this.persistence !== null || this.spec.scheduler === 'sh';
-  }
-
   /** editService: scheduler and persistence change in place; open connections are untouched. */
   update(spec: ServiceSpec): void {
     const schedulerChanged = spec.scheduler !== this.spec.scheduler;

@@ -1,11 +1,11 @@
-// The TCP side of a userspace service: accepts clients on VIP:PORT on a raw libuv handle
-// (agent/net/raw-tcp.ts) and hands each one to a Relay (tcp-relay.ts) towards the real server its
-// scheduler picks. Timeouts are checked by a once-a-second sweep over the open connections instead
-// of a timer per connection, which would be re-armed on every read and write.
-import { createServer, errnoError, errorMessage, errorName, listen, peerAddress, type TcpHandle } from '../../net/raw-tcp.ts';
+// The TCP side of a userspace service: a listening socket on VIP:PORT in the native relay
+// (native/relay.c through native-relay.ts), which accepts each client, asks this listener's
+// service which real server takes it, and relays the bytes. Timeouts are applied by a
+// once-a-second sweep over the open connections instead of a timer per connection.
+import { errnoError, errorMessage, errorName } from '../../net/raw-tcp.ts';
 import { ipv4ToInt } from './ipv4.ts';
-import type { Service } from './service.ts';
-import { Relay } from './tcp-relay.ts';
+import { relay, routeListener, type RelayListener } from './native-relay.ts';
+import type { Assignment, Service } from './service.ts';
 
 export interface TcpTuning {
   /** Idle time after which a connection is cut (IPVS's established timeout is 15 minutes). */
@@ -14,12 +14,10 @@ export interface TcpTuning {
   connectTimeoutMs: number;
 }
 
-export class TcpListener {
-  private server: TcpHandle | null = null;
-  /** Open relays, so the sweep can time them out and close(true) can cut them. */
-  private readonly relays = new Set<Relay>();
-  /** The last accept failed: the problem shown beside the service is cleared by the next success. */
-  private acceptFailing = false;
+export class TcpListener implements RelayListener {
+  /** The relay's id for this listening socket; -1 before listen(). */
+  private id = -1;
+  private listening = false;
 
   /** `onProblem` gets a sentence for the console while accepting fails, and null once it works again. */
   constructor(
@@ -28,34 +26,29 @@ export class TcpListener {
     private readonly onProblem: (message: string | null) => void,
   ) {}
 
+  /** Open connections, counted until both sides are closed (also after close(false)). */
   get connections(): number {
-    return this.relays.size;
+    return this.id < 0 ? 0 : relay().addon.connections(this.id);
   }
 
   /** Resolves once listening; rejects with the socket error (EADDRNOTAVAIL, EADDRINUSE, ...). */
   listen(): Promise<void> {
     const { address, port } = this.service.spec;
-    const server = createServer();
-    const err = listen(server, address, port, 4096);
-    if (err !== 0) {
-      server.close();
-      // 'listen' for bind errors too, as net reports them.
-      return Promise.reject(errnoError(err, 'listen', address, port));
-    }
-    server.owner = this;
-    server.onconnection = onConnection;
-    this.server = server;
+    const id = relay().addon.listen(ipv4ToInt(address), port, 4096);
+    // 'listen' for bind errors too, as net reports them.
+    if (id < 0) return Promise.reject(errnoError(id, 'listen', address, port));
+    this.id = id;
+    this.listening = true;
+    routeListener(id, this);
     return Promise.resolve();
   }
 
   /** Once a second: cut connections idle too long and connects that take too long. */
   sweep(_now: number): void {
+    if (this.id < 0) return;
     const idleLimit = Math.ceil(this.tuning.idleTimeoutMs / 1000);
     const connectLimit = Math.ceil(this.tuning.connectTimeoutMs / 1000);
-    for (const r of this.relays) {
-      r.idle++;
-      if (r.connected ? r.idle > idleLimit : r.idle > connectLimit) r.expire();
-    }
+    relay().addon.sweep(this.id, idleLimit, connectLimit);
   }
 
   /**
@@ -64,44 +57,25 @@ export class TcpListener {
    * deleted service's listener until its connections are gone).
    */
   close(cut: boolean): Promise<void> {
-    if (cut) {
-      for (const r of this.relays) r.cut();
+    if (this.id < 0) return Promise.resolve();
+    if (this.listening) {
+      this.listening = false;
+      routeListener(this.id, undefined);
     }
-    const server = this.server;
-    this.server = null;
-    if (server === null) return Promise.resolve();
-    return new Promise((resolve) => server.close(resolve));
+    relay().addon.closeListener(this.id, cut);
+    return Promise.resolve();
   }
 
-  accept(status: number, client: TcpHandle | undefined): void {
+  place(peer: number): Assignment | null {
+    // No server can take it (none left, or all quiesced): the relay resets the client at once
+    // rather than let it wait for a timeout.
+    return this.service.assign(peer, Date.now());
+  }
+
+  acceptProblem(errno: number): void {
     const { address, port } = this.service.spec;
-    if (status !== 0 || client === undefined) {
-      // EMFILE and the like: this client is lost, the listener stays.
-      this.acceptFailing = true;
-      this.onProblem(`cannot accept TCP clients on ${address}:${port}: ${errorName(status)} (${errorMessage(status)})`);
-      return;
-    }
-    if (this.acceptFailing) {
-      this.acceptFailing = false;
-      this.onProblem(null);
-    }
-    const svc = this.service;
-    const a = svc.assign(svc.needsSource ? ipv4ToInt(peerAddress(client)) : 0, Date.now());
-    if (a === null) {
-      // No server can take it (none left, or all quiesced): refuse at once rather than let the
-      // client wait for a timeout.
-      client.reset();
-      return;
-    }
-    client.setNoDelay(true);
-    this.relays.add(new Relay(client, a.real, a.template, a.table, this.forget));
+    // EMFILE and the like: the client waits in the backlog and the relay tries again a second later.
+    if (errno === 0) this.onProblem(null);
+    else this.onProblem(`cannot accept TCP clients on ${address}:${port}: ${errorName(errno)} (${errorMessage(errno)})`);
   }
-
-  private readonly forget = (r: Relay): void => {
-    this.relays.delete(r);
-  };
-}
-
-function onConnection(this: TcpHandle, status: number, client?: TcpHandle): void {
-  (this.owner as TcpListener).accept(status, client);
 }

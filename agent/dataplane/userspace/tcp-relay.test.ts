@@ -1,4 +1,4 @@
-// The relay's connection endings on raw handles: half-close either way, a real server that never
+// The TCP relay's connection endings (native/relay.c): half-close either way, a real server that never
 // answers the connect, and no file descriptor left behind by any way a connection ends.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

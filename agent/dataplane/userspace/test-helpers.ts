@@ -45,22 +45,32 @@ export async function udpBackend(name: string, host: string): Promise<{ port: nu
   return { port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) };
 }
 
-/** Connects, reads the backend's greeting line, closes, and returns the backend's name. */
-export async function whoAnswers(host: string, port: number, localAddress?: string): Promise<string> {
+/**
+ * Connects, reads the backend's greeting line, closes, and returns the backend's name. With
+ * `untilClosed`, returns only once the connection has closed both ways, so that the dataplane no
+ * longer counts it as active when the next one is scheduled.
+ */
+export async function whoAnswers(host: string, port: number, localAddress?: string, untilClosed = false): Promise<string> {
   const sock = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
   sock.setEncoding('utf8');
   let buf = '';
+  let name: string | null = null;
   return await new Promise<string>((resolve, reject) => {
     sock.on('data', (d: string) => {
+      if (name !== null) return;
       buf += d;
       const nl = buf.indexOf('\n');
       if (nl >= 0) {
+        name = buf.slice(0, nl);
         sock.end();
-        resolve(buf.slice(0, nl));
+        if (!untilClosed) resolve(name);
       }
     });
     sock.on('error', reject);
-    sock.on('close', () => reject(new Error(`connection to ${host}:${port} closed before a greeting (got ${JSON.stringify(buf)})`)));
+    sock.on('close', () => {
+      if (name !== null) resolve(name);
+      else reject(new Error(`connection to ${host}:${port} closed before a greeting (got ${JSON.stringify(buf)})`));
+    });
   });
 }
 

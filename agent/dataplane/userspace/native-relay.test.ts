@@ -1,0 +1,31 @@
+// The native relay's loader: a missing build is one sentence saying how to build it, and a loaded
+// relay shares each real server's counters with JavaScript.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadRelayAddon, NativeRelayError, relay } from './native-relay.ts';
+import { Real } from './real.ts';
+
+test('a relay that is not built is reported with how to build it', () => {
+  assert.throws(
+    () => loadRelayAddon('../../../build/Release/no-such-relay.node'),
+    (e: unknown) =>
+      e instanceof NativeRelayError &&
+      /^its TCP relay \(native\/relay\.c\) is not built \(Cannot find module .*no-such-relay\.node'?\); `npm install` builds it with node-gyp/.test(e.message),
+  );
+});
+
+test('a real server reads and writes its counters in the slot the relay counts into', () => {
+  const { counters } = relay();
+  const r = new Real({ address: '127.0.0.9', port: 8080, weight: 1, method: 'm' }, 120);
+  r.activeConns = 3;
+  r.bytesOut += 100;
+  assert.equal(counters[r.base], 3);
+  assert.equal(counters[r.base + 5], 100);
+  // The address and port the relay connects to, as integers.
+  assert.equal(counters[r.base + 6], 0x7f000009);
+  assert.equal(counters[r.base + 7], 8080);
+  // A second server gets its own, zeroed slot.
+  const other = new Real({ address: '127.0.0.10', port: 80, weight: 1, method: 'm' }, 120);
+  assert.notEqual(other.slot, r.slot);
+  assert.equal(other.activeConns, 0);
+});

@@ -1,0 +1,612 @@
+// The userspace dataplane's TCP relay, in C: accepts clients on a VIP:PORT, asks JavaScript which
+// real server takes each one (the schedulers, persistence and quiesce stay in agent/dataplane),
+// connects to it and copies bytes both ways until both sides have closed.
+//
+// Why native: with a new connection per request, Node's own machinery per connection (two libuv
+// handles, a connect request, six calls into JavaScript, five epoll_ctl calls) cost more CPU than
+// HAProxy's whole connection; bench/dataplane/README.md has the figures. Here a connection is two
+// epoll registrations, one call into JavaScript to choose the real server and one when it ends.
+//
+// Everything runs on Node's main thread: one epoll set of our own, watched by a libuv poll handle,
+// so the callbacks into JavaScript need no locks and no thread hand-over.
+//
+// Counting follows agent/dataplane/userspace/real.ts: a connection is active until the first FIN
+// either way, inactive until both sides are closed, and then JavaScript records it as closed.
+// The counters live in a Float64Array shared with JavaScript, SLOT_FIELDS doubles per real server.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+// One real server's fields in the shared counters (agent/dataplane/userspace/native-relay.ts).
+enum { F_ACTIVE, F_INACTIVE, F_PACKETS_IN, F_PACKETS_OUT, F_BYTES_IN, F_BYTES_OUT, F_IP, F_PORT, SLOT_FIELDS };
+#define MAX_SLOTS (1 << 20)
+#define LISTENER_TAG (1ULL << 63)
+#define READ_SIZE (64 * 1024)
+#define ACCEPTS_PER_WAKEUP 64
+
+enum { C_FREE, C_CONNECTING, C_OPEN };
+enum { CLIENT = 0, UPSTREAM = 1 };
+
+/** Bytes read from one side that the other side's socket did not take yet. */
+typedef struct {
+  char *buf;
+  uint32_t off, len;
+} Pending;
+
+typedef struct {
+  int fd[2];
+  int listener;
+  int slot;
+  uint32_t idle;  // sweeps since the last byte either way
+  uint8_t state;
+  uint8_t half_closed;  // a FIN was read, either way
+  uint8_t ended[2];     // the FIN of that side was read
+  Pending pend[2];      // read from side i, waiting to be written to the other side
+  int prev, next;       // the listener's list of connections
+  int next_free;
+} Conn;
+
+typedef struct {
+  int fd;  // -1 once closed
+  int head;
+  int count;
+  uint8_t failing;  // the last accept failed: reported, cleared by the next success
+  uint8_t paused;   // out of the epoll set after EMFILE; the next sweep puts it back
+} Listener;
+
+static napi_env g_env;
+static napi_ref g_on_accept, g_on_closed, g_on_problem, g_resource;
+static napi_async_context g_async;
+static uv_poll_t g_poll;
+static int g_epfd = -1;
+static double *g_counters;
+static Conn *g_conns;
+static int g_conns_cap, g_free = -1, g_deferred = -1, g_in_batch;
+static Listener *g_listeners;
+static int g_listeners_len, g_listeners_cap;
+static char g_buf[READ_SIZE];
+/** Open listeners plus open connections: while any exist, the poll handle keeps the process alive, as net.Server would. */
+static int g_live;
+
+static void live(int delta) {
+  int before = g_live;
+  g_live += delta;
+  if (before == 0 && g_live > 0) uv_ref((uv_handle_t *)&g_poll);
+  else if (before > 0 && g_live == 0) uv_unref((uv_handle_t *)&g_poll);
+}
+
+// ---- calls into JavaScript ----
+
+static void rethrow_pending(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) return;
+  napi_value err;
+  napi_get_and_clear_last_exception(env, &err);
+  napi_fatal_exception(env, err);
+}
+
+/** Calls a callback with integer arguments; returns its result as an int32 (-1 when not a number). */
+static int call_js(napi_ref fn_ref, int argc, const double *args) {
+  napi_value fn, recv, argv[4], result;
+  napi_get_reference_value(g_env, fn_ref, &fn);
+  napi_get_undefined(g_env, &recv);
+  for (int i = 0; i < argc; i++) napi_create_double(g_env, args[i], &argv[i]);
+  if (napi_call_function(g_env, recv, fn, argc, argv, &result) != napi_ok) {
+    rethrow_pending(g_env);
+    return -1;
+  }
+  int32_t out = -1;
+  if (napi_get_value_int32(g_env, result, &out) != napi_ok) out = -1;
+  return out;
+}
+
+// ---- connections ----
+
+static int alloc_conn(void) {
+  if (g_free < 0) {
+    int cap = g_conns_cap ? g_conns_cap * 2 : 1024;
+    Conn *grown = realloc(g_conns, sizeof(Conn) * (size_t)cap);
+    if (grown == NULL) return -1;
+    g_conns = grown;
+    for (int i = cap - 1; i >= g_conns_cap; i--) {
+      g_conns[i].state = C_FREE;
+      g_conns[i].next_free = g_free;
+      g_free = i;
+    }
+    g_conns_cap = cap;
+  }
+  int id = g_free;
+  g_free = g_conns[id].next_free;
+  return id;
+}
+
+/**
+ * Both sockets are closed: uncount the connection and tell JavaScript. The slot is reused only
+ * after the current batch of epoll events, some of which may still name this connection.
+ */
+static void finish(int id) {
+  Conn *c = &g_conns[id];
+  double *k = g_counters + (size_t)c->slot * SLOT_FIELDS;
+  k[c->half_closed ? F_INACTIVE : F_ACTIVE] -= 1;
+  for (int s = 0; s < 2; s++) free(c->pend[s].buf);
+  Listener *l = &g_listeners[c->listener];
+  if (c->prev >= 0) g_conns[c->prev].next = c->next; else l->head = c->next;
+  if (c->next >= 0) g_conns[c->next].prev = c->prev;
+  l->count--;
+  live(-1);
+  c->state = C_FREE;
+  if (g_in_batch) {
+    c->next_free = g_deferred;
+    g_deferred = id;
+  } else {
+    c->next_free = g_free;
+    g_free = id;
+  }
+  double args[2] = {id, c->slot};
+  call_js(g_on_closed, 2, args);
+}
+
+/** Ends both sides at once: a FIN, or a RST where unread data is left. */
+static void cut(int id) {
+  Conn *c = &g_conns[id];
+  if (c->state == C_FREE) return;
+  close(c->fd[CLIENT]);
+  close(c->fd[UPSTREAM]);
+  finish(id);
+}
+
+/** The real server refused or never answered: reset the client, as it would see had it connected directly. */
+static void refuse(int id) {
+  Conn *c = &g_conns[id];
+  if (c->state == C_FREE) return;
+  struct linger lg = {1, 0};
+  setsockopt(c->fd[CLIENT], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(c->fd[CLIENT]);
+  close(c->fd[UPSTREAM]);
+  finish(id);
+}
+
+/** `from` sent its FIN: pass it on, or end the connection when both have. */
+static void ended(int id, int from) {
+  Conn *c = &g_conns[id];
+  c->ended[from] = 1;
+  if (!c->half_closed) {
+    // The first FIN, as IPVS leaving ESTABLISHED.
+    c->half_closed = 1;
+    double *k = g_counters + (size_t)c->slot * SLOT_FIELDS;
+    k[F_ACTIVE] -= 1;
+    k[F_INACTIVE] += 1;
+  }
+  // Both FINs read: the other side's FIN was passed on when it came, and nothing waits to be
+  // written either way (a side is read only once what it sent before is out).
+  if (c->ended[1 - from]) cut(id);
+  else if (shutdown(c->fd[1 - from], SHUT_WR) < 0) cut(id);
+}
+
+/**
+ * Moves bytes from side `from` to the other side: first what is still waiting, then fresh reads.
+ * Stops when `from` has nothing more (EAGAIN, or a short read when `drain` is off), or when the
+ * other side's socket is full: then `from` is not read again until EPOLLOUT on the other side
+ * (backpressure: the kernel's buffers fill up and TCP slows the sender down).
+ */
+static void pump(int id, int from, int drain) {
+  int to = 1 - from;
+  for (;;) {
+    Conn *c = &g_conns[id];
+    Pending *p = &c->pend[from];
+    if (p->len > 0) {
+      ssize_t w = send(c->fd[to], p->buf + p->off, p->len, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        cut(id);
+        return;
+      }
+      p->off += (uint32_t)w;
+      p->len -= (uint32_t)w;
+      if (p->len > 0) return;
+      free(p->buf);
+      p->buf = NULL;
+      p->off = 0;
+    }
+    if (c->ended[from]) return;
+    ssize_t n = recv(c->fd[from], g_buf, READ_SIZE, 0);
+    if (n > 0) {
+      c->idle = 0;
+      double *k = g_counters + (size_t)c->slot * SLOT_FIELDS;
+      k[from == CLIENT ? F_PACKETS_IN : F_PACKETS_OUT] += 1;
+      k[from == CLIENT ? F_BYTES_IN : F_BYTES_OUT] += (double)n;
+      ssize_t w = send(c->fd[to], g_buf, (size_t)n, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+          cut(id);
+          return;
+        }
+        w = 0;
+      }
+      if (w < n) {
+        p->buf = malloc((size_t)(n - w));
+        if (p->buf == NULL) {
+          cut(id);
+          return;
+        }
+        memcpy(p->buf, g_buf + w, (size_t)(n - w));
+        p->len = (uint32_t)(n - w);
+        return;
+      }
+      // A short read took everything there was; a later arrival raises a new epoll event.
+      if (n < READ_SIZE && !drain) return;
+      continue;
+    }
+    if (n == 0) {
+      ended(id, from);
+      return;
+    }
+    if (errno == EAGAIN) return;
+    if (errno == EINTR) continue;
+    cut(id);
+    return;
+  }
+}
+
+/** The real server accepted: from now on both sides are read. */
+static void opened(int id) {
+  g_conns[id].state = C_OPEN;
+  g_conns[id].idle = 0;
+  pump(id, CLIENT, 1);
+  if (g_conns[id].state == C_OPEN) pump(id, UPSTREAM, 1);
+}
+
+static void on_conn_event(int id, int side, uint32_t ev) {
+  Conn *c = &g_conns[id];
+  if (c->state == C_FREE) return;
+  if (c->state == C_CONNECTING) {
+    // The client is not read until the real server accepts: the kernel buffers its bytes meanwhile.
+    if (side != UPSTREAM || !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd[UPSTREAM], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err != 0 || (ev & EPOLLERR)) refuse(id);
+    else opened(id);
+    return;
+  }
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    pump(id, side, (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+  }
+  // This side can take bytes again: flush what waits for it, then read its peer again.
+  if ((ev & EPOLLOUT) && g_conns[id].state == C_OPEN && g_conns[id].pend[1 - side].len > 0) {
+    pump(id, 1 - side, 1);
+  }
+}
+
+static int watch(int fd, uint64_t data, uint32_t events) {
+  struct epoll_event e = {.events = events, .data.u64 = data};
+  return epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+/** A client accepted on listener `lid`: JavaScript picks the real server, or -1 to reset it. */
+static void on_client(int lid, int fd, uint32_t peer) {
+  int id = alloc_conn();
+  if (id < 0) {
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+    return;
+  }
+  double args[3] = {lid, peer, id};
+  int slot = call_js(g_on_accept, 3, args);
+  if (slot < 0 || slot >= MAX_SLOTS) {
+    // No server can take it (none left, all quiesced, or JavaScript failed): refuse at once
+    // rather than let the client wait for a timeout.
+    g_conns[id].next_free = g_free;
+    g_free = id;
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+    return;
+  }
+  Conn *c = &g_conns[id];
+  memset(c, 0, sizeof *c);
+  c->fd[CLIENT] = fd;
+  c->fd[UPSTREAM] = -1;
+  c->listener = lid;
+  c->slot = slot;
+  c->state = C_CONNECTING;
+  Listener *l = &g_listeners[lid];
+  c->prev = -1;
+  c->next = l->head;
+  if (l->head >= 0) g_conns[l->head].prev = id;
+  l->head = id;
+  l->count++;
+  live(+1);
+  double *k = g_counters + (size_t)slot * SLOT_FIELDS;
+  k[F_ACTIVE] += 1;
+
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int up = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (up < 0) {
+    refuse(id);  // closes fd[UPSTREAM] = -1: EBADF, harmless
+    return;
+  }
+  c->fd[UPSTREAM] = up;
+  setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  to.sin_addr.s_addr = htonl((uint32_t)k[F_IP]);
+  to.sin_port = htons((uint16_t)k[F_PORT]);
+  int r = connect(up, (struct sockaddr *)&to, sizeof to);
+  if (r < 0 && errno != EINPROGRESS) {
+    refuse(id);
+    return;
+  }
+  uint32_t events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  if (watch(fd, (uint64_t)id << 1 | CLIENT, events) < 0 || watch(up, (uint64_t)id << 1 | UPSTREAM, events) < 0) {
+    refuse(id);
+    return;
+  }
+  // The upstream's first EPOLLOUT (already due when the connect completed at once) opens it.
+}
+
+static void problem(int lid, int err) {
+  double args[2] = {lid, err};
+  call_js(g_on_problem, 2, args);
+}
+
+static void on_listener_event(int lid) {
+  for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+    Listener *l = &g_listeners[lid];
+    if (l->fd < 0) return;
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // EMFILE and the like: the client stays in the backlog. The listener leaves the epoll set
+      // (it would report the same waiting client again at once) until the next sweep.
+      int err = errno;
+      l->failing = 1;
+      l->paused = 1;
+      epoll_ctl(g_epfd, EPOLL_CTL_DEL, l->fd, NULL);
+      problem(lid, -err);
+      return;
+    }
+    if (l->failing) {
+      l->failing = 0;
+      problem(lid, 0);
+    }
+    on_client(lid, fd, peer.sin_family == AF_INET ? ntohl(peer.sin_addr.s_addr) : 0);
+  }
+}
+
+static void on_epoll(uv_poll_t *handle, int status, int events) {
+  (void)handle;
+  (void)status;
+  (void)events;
+  struct epoll_event ev[256];
+  napi_handle_scope hs;
+  napi_callback_scope cs;
+  napi_value resource;
+  napi_open_handle_scope(g_env, &hs);
+  napi_get_reference_value(g_env, g_resource, &resource);
+  // A callback scope, so that process.nextTick and promises queued by the callbacks run after the batch.
+  napi_open_callback_scope(g_env, resource, g_async, &cs);
+  int n = epoll_wait(g_epfd, ev, 256, 0);
+  g_in_batch = 1;
+  for (int i = 0; i < n; i++) {
+    uint64_t d = ev[i].data.u64;
+    if (d & LISTENER_TAG) on_listener_event((int)(d & 0x7fffffff));
+    else on_conn_event((int)(d >> 1), (int)(d & 1), ev[i].events);
+  }
+  g_in_batch = 0;
+  while (g_deferred >= 0) {
+    int id = g_deferred;
+    g_deferred = g_conns[id].next_free;
+    g_conns[id].next_free = g_free;
+    g_free = id;
+  }
+  napi_close_callback_scope(g_env, cs);
+  napi_close_handle_scope(g_env, hs);
+}
+
+// ---- listeners ----
+// Listener ids are never reused (a few bytes each), so a late call with an old id is harmless.
+
+static Listener *listener_arg(napi_env env, napi_value v, int *lid) {
+  int32_t id;
+  if (napi_get_value_int32(env, v, &id) != napi_ok || id < 0 || id >= g_listeners_len) {
+    napi_throw_range_error(env, NULL, "unknown listener id");
+    return NULL;
+  }
+  *lid = id;
+  return &g_listeners[id];
+}
+
+#define ARGS(n)                                                  \
+  size_t argc = n;                                               \
+  napi_value argv[n];                                            \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);          \
+  if (argc < n) {                                                \
+    napi_throw_type_error(env, NULL, "expected " #n " arguments"); \
+    return NULL;                                                 \
+  }
+
+static napi_value int_value(napi_env env, int v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+/** listen(ip: uint32, port, backlog) → listener id, or -errno. */
+static napi_value js_listen(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  uint32_t ip, port, backlog;
+  napi_get_value_uint32(env, argv[0], &ip);
+  napi_get_value_uint32(env, argv[1], &port);
+  napi_get_value_uint32(env, argv[2], &backlog);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return int_value(env, -errno);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(ip);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, (int)backlog) < 0) {
+    int err = errno;
+    close(fd);
+    return int_value(env, -err);
+  }
+  if (g_listeners_len == g_listeners_cap) {
+    int cap = g_listeners_cap ? g_listeners_cap * 2 : 64;
+    Listener *grown = realloc(g_listeners, sizeof(Listener) * (size_t)cap);
+    if (grown == NULL) {
+      close(fd);
+      return int_value(env, -ENOMEM);
+    }
+    g_listeners = grown;
+    g_listeners_cap = cap;
+  }
+  int lid = g_listeners_len++;
+  g_listeners[lid] = (Listener){.fd = fd, .head = -1};
+  if (watch(fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN) < 0) {
+    int err = errno;
+    close(fd);
+    g_listeners[lid].fd = -1;
+    return int_value(env, -err);
+  }
+  live(+1);
+  return int_value(env, lid);
+}
+
+/** localPort(id) → the port the listener is bound to (for port 0). */
+static napi_value js_local_port(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int lid;
+  Listener *l = listener_arg(env, argv[0], &lid);
+  if (l == NULL) return NULL;
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  if (l->fd < 0 || getsockname(l->fd, (struct sockaddr *)&a, &len) < 0) return int_value(env, -1);
+  return int_value(env, ntohs(a.sin_port));
+}
+
+/** closeListener(id, cut): stops accepting; with `cut`, also ends every open connection. */
+static napi_value js_close_listener(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int lid;
+  Listener *l = listener_arg(env, argv[0], &lid);
+  if (l == NULL) return NULL;
+  bool cut_all = false;
+  napi_get_value_bool(env, argv[1], &cut_all);
+  if (l->fd >= 0) {
+    close(l->fd);
+    g_listeners[lid].fd = -1;
+    live(-1);
+  }
+  if (cut_all) {
+    while (g_listeners[lid].head >= 0) cut(g_listeners[lid].head);
+  }
+  return NULL;
+}
+
+/** connections(id) → open connections of the listener (still counted after it is closed). */
+static napi_value js_connections(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int lid;
+  Listener *l = listener_arg(env, argv[0], &lid);
+  if (l == NULL) return NULL;
+  return int_value(env, l->count);
+}
+
+/**
+ * sweep(id, idleLimit, connectLimit), once a second: cuts connections idle for more than
+ * idleLimit sweeps, resets clients whose real server has not accepted within connectLimit, and
+ * puts a listener paused by EMFILE back into the epoll set.
+ */
+static napi_value js_sweep(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int lid;
+  Listener *l = listener_arg(env, argv[0], &lid);
+  if (l == NULL) return NULL;
+  uint32_t idle_limit, connect_limit;
+  napi_get_value_uint32(env, argv[1], &idle_limit);
+  napi_get_value_uint32(env, argv[2], &connect_limit);
+  if (l->paused && l->fd >= 0) {
+    l->paused = 0;
+    watch(l->fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN);
+  }
+  int id = l->head;
+  while (id >= 0) {
+    Conn *c = &g_conns[id];
+    int next = c->next;
+    c->idle++;
+    if (c->state == C_OPEN ? c->idle > idle_limit : c->idle > connect_limit) {
+      if (c->state == C_OPEN) cut(id);
+      else refuse(id);
+    }
+    id = next;
+  }
+  return NULL;
+}
+
+/** init(onAccept, onClosed, onProblem) → the shared counters (an ArrayBuffer). Once per process. */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  if (g_epfd >= 0) {
+    napi_throw_error(env, NULL, "the native relay is already initialised");
+    return NULL;
+  }
+  g_env = env;
+  napi_create_reference(env, argv[0], 1, &g_on_accept);
+  napi_create_reference(env, argv[1], 1, &g_on_closed);
+  napi_create_reference(env, argv[2], 1, &g_on_problem);
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &g_resource);
+  napi_create_string_utf8(env, "PiranhaRelay", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &g_async);
+  // Untouched pages of this calloc cost no memory: only real servers in use are ever written.
+  g_counters = calloc((size_t)MAX_SLOTS * SLOT_FIELDS, sizeof(double));
+  g_epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (g_counters == NULL || g_epfd < 0) {
+    napi_throw_error(env, NULL, "the native relay could not allocate its counters or epoll set");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &g_poll, g_epfd);
+  uv_poll_start(&g_poll, UV_READABLE, on_epoll);
+  // Referenced only while something is open (see live()).
+  uv_unref((uv_handle_t *)&g_poll);
+  napi_value buffer;
+  napi_create_external_arraybuffer(env, g_counters, (size_t)MAX_SLOTS * SLOT_FIELDS * sizeof(double), NULL, NULL, &buffer);
+  return buffer;
+}
+
+static napi_value module_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeListener", NULL, js_close_listener, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connections", NULL, js_connections, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_value slot_fields, max_slots;
+  napi_create_int32(env, SLOT_FIELDS, &slot_fields);
+  napi_create_int32(env, MAX_SLOTS, &max_slots);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_set_named_property(env, exports, "SLOT_FIELDS", slot_fields);
+  napi_set_named_property(env, exports, "MAX_SLOTS", max_slots);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)
