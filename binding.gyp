@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "piranha_relay",
-      "sources": ["native/relay.c"],
+      "target_name": "piranha_native",
+      "sources": ["native/loop.c", "native/relay.c", "native/checks.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

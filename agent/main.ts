@@ -10,6 +10,7 @@ import { createDataplane, type DataplaneOptions } from './dataplane/index.ts';
 import { loadConfig } from './config.ts';
 import type { LvsConfig } from '../lvs-cf/index.ts';
 import { Agent, StartupError } from './agent.ts';
+import { nativeAddon, NativeAddonError } from './native-addon.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
 import { Redundancy } from './ha/controller.ts';
@@ -101,6 +102,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { root, socket, dataplane: kind, node: cliNode } = cli.options;
   const keyFile = cli.options['heartbeat-key']!;
+  // The health checks (and the userspace relay) are native code built at install: without it,
+  // one sentence saying how to build it, before anything else starts.
+  try {
+    nativeAddon();
+  } catch (err) {
+    if (!(err instanceof NativeAddonError)) throw err;
+    process.stderr.write(`piranha-agent: ${err.message}\n`);
+    return 1;
+  }
   const logger = new Logger();
   const version = agentVersion();
 

@@ -7,29 +7,26 @@
 // HAProxy's whole connection; bench/dataplane/README.md has the figures. Here a connection is two
 // epoll registrations, one call into JavaScript to choose the real server and one when it ends.
 //
-// Everything runs on Node's main thread: one epoll set of our own, watched by a libuv poll handle,
-// so the callbacks into JavaScript need no locks and no thread hand-over.
+// It runs on Node's main thread in the addon's epoll set (loop.c), so the callbacks into JavaScript
+// need no locks and no thread hand-over.
 //
 // Counting follows agent/dataplane/userspace/real.ts: a connection is active until the first FIN
 // either way, inactive until both sides are closed, and then JavaScript records it as closed.
 // The counters live in a Float64Array shared with JavaScript, SLOT_FIELDS doubles per real server.
-#define _GNU_SOURCE
+#include "loop.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <node_api.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <uv.h>
 
 // One real server's fields in the shared counters (agent/dataplane/userspace/native-relay.ts).
 enum { F_ACTIVE, F_INACTIVE, F_PACKETS_IN, F_PACKETS_OUT, F_BYTES_IN, F_BYTES_OUT, F_IP, F_PORT, SLOT_FIELDS };
 #define MAX_SLOTS (1 << 20)
-#define LISTENER_TAG (1ULL << 63)
 #define READ_SIZE (64 * 1024)
 #define ACCEPTS_PER_WAKEUP 64
 
@@ -63,52 +60,13 @@ typedef struct {
   uint8_t paused;   // out of the epoll set after EMFILE; the next sweep puts it back
 } Listener;
 
-static napi_env g_env;
-static napi_ref g_on_accept, g_on_closed, g_on_problem, g_resource;
-static napi_async_context g_async;
-static uv_poll_t g_poll;
-static int g_epfd = -1;
+static napi_ref g_on_accept, g_on_closed, g_on_problem;
 static double *g_counters;
 static Conn *g_conns;
-static int g_conns_cap, g_free = -1, g_deferred = -1, g_in_batch;
+static int g_conns_cap, g_free = -1, g_deferred = -1;
 static Listener *g_listeners;
 static int g_listeners_len, g_listeners_cap;
 static char g_buf[READ_SIZE];
-/** Open listeners plus open connections: while any exist, the poll handle keeps the process alive, as net.Server would. */
-static int g_live;
-
-static void live(int delta) {
-  int before = g_live;
-  g_live += delta;
-  if (before == 0 && g_live > 0) uv_ref((uv_handle_t *)&g_poll);
-  else if (before > 0 && g_live == 0) uv_unref((uv_handle_t *)&g_poll);
-}
-
-// ---- calls into JavaScript ----
-
-static void rethrow_pending(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) return;
-  napi_value err;
-  napi_get_and_clear_last_exception(env, &err);
-  napi_fatal_exception(env, err);
-}
-
-/** Calls a callback with integer arguments; returns its result as an int32 (-1 when not a number). */
-static int call_js(napi_ref fn_ref, int argc, const double *args) {
-  napi_value fn, recv, argv[4], result;
-  napi_get_reference_value(g_env, fn_ref, &fn);
-  napi_get_undefined(g_env, &recv);
-  for (int i = 0; i < argc; i++) napi_create_double(g_env, args[i], &argv[i]);
-  if (napi_call_function(g_env, recv, fn, argc, argv, &result) != napi_ok) {
-    rethrow_pending(g_env);
-    return -1;
-  }
-  int32_t out = -1;
-  if (napi_get_value_int32(g_env, result, &out) != napi_ok) out = -1;
-  return out;
-}
 
 // ---- connections ----
 
@@ -143,7 +101,7 @@ static void finish(int id) {
   if (c->prev >= 0) g_conns[c->prev].next = c->next; else l->head = c->next;
   if (c->next >= 0) g_conns[c->next].prev = c->prev;
   l->count--;
-  live(-1);
+  loop_live(-1);
   c->state = C_FREE;
   if (g_in_batch) {
     c->next_free = g_deferred;
@@ -288,10 +246,6 @@ static void on_conn_event(int id, int side, uint32_t ev) {
   }
 }
 
-static int watch(int fd, uint64_t data, uint32_t events) {
-  struct epoll_event e = {.events = events, .data.u64 = data};
-  return epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &e);
-}
 
 /** A client accepted on listener `lid`: JavaScript picks the real server, or -1 to reset it. */
 static void on_client(int lid, int fd, uint32_t peer) {
@@ -327,7 +281,7 @@ static void on_client(int lid, int fd, uint32_t peer) {
   if (l->head >= 0) g_conns[l->head].prev = id;
   l->head = id;
   l->count++;
-  live(+1);
+  loop_live(+1);
   double *k = g_counters + (size_t)slot * SLOT_FIELDS;
   k[F_ACTIVE] += 1;
 
@@ -349,7 +303,7 @@ static void on_client(int lid, int fd, uint32_t peer) {
     return;
   }
   uint32_t events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  if (watch(fd, (uint64_t)id << 1 | CLIENT, events) < 0 || watch(up, (uint64_t)id << 1 | UPSTREAM, events) < 0) {
+  if (loop_watch(fd, (uint64_t)id << 1 | CLIENT, events) < 0 || loop_watch(up, (uint64_t)id << 1 | UPSTREAM, events) < 0) {
     refuse(id);
     return;
   }
@@ -388,34 +342,19 @@ static void on_listener_event(int lid) {
   }
 }
 
-static void on_epoll(uv_poll_t *handle, int status, int events) {
-  (void)handle;
-  (void)status;
-  (void)events;
-  struct epoll_event ev[256];
-  napi_handle_scope hs;
-  napi_callback_scope cs;
-  napi_value resource;
-  napi_open_handle_scope(g_env, &hs);
-  napi_get_reference_value(g_env, g_resource, &resource);
-  // A callback scope, so that process.nextTick and promises queued by the callbacks run after the batch.
-  napi_open_callback_scope(g_env, resource, g_async, &cs);
-  int n = epoll_wait(g_epfd, ev, 256, 0);
-  g_in_batch = 1;
-  for (int i = 0; i < n; i++) {
-    uint64_t d = ev[i].data.u64;
-    if (d & LISTENER_TAG) on_listener_event((int)(d & 0x7fffffff));
-    else on_conn_event((int)(d >> 1), (int)(d & 1), ev[i].events);
-  }
-  g_in_batch = 0;
+void relay_event(uint64_t d, uint32_t events) {
+  if (d & LISTENER_TAG) on_listener_event((int)(d & 0x7fffffff));
+  else on_conn_event((int)(d >> 1), (int)(d & 1), events);
+}
+
+/** Connection ids freed during the batch can be reused now that none of its events is left. */
+void relay_batch_end(void) {
   while (g_deferred >= 0) {
     int id = g_deferred;
     g_deferred = g_conns[id].next_free;
     g_conns[id].next_free = g_free;
     g_free = id;
   }
-  napi_close_callback_scope(g_env, cs);
-  napi_close_handle_scope(g_env, hs);
 }
 
 // ---- listeners ----
@@ -429,21 +368,6 @@ static Listener *listener_arg(napi_env env, napi_value v, int *lid) {
   }
   *lid = id;
   return &g_listeners[id];
-}
-
-#define ARGS(n)                                                  \
-  size_t argc = n;                                               \
-  napi_value argv[n];                                            \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);          \
-  if (argc < n) {                                                \
-    napi_throw_type_error(env, NULL, "expected " #n " arguments"); \
-    return NULL;                                                 \
-  }
-
-static napi_value int_value(napi_env env, int v) {
-  napi_value out;
-  napi_create_int32(env, v, &out);
-  return out;
 }
 
 /** listen(ip: uint32, port, backlog) → listener id, or -errno. */
@@ -476,13 +400,13 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   }
   int lid = g_listeners_len++;
   g_listeners[lid] = (Listener){.fd = fd, .head = -1};
-  if (watch(fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN) < 0) {
+  if (loop_watch(fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN) < 0) {
     int err = errno;
     close(fd);
     g_listeners[lid].fd = -1;
     return int_value(env, -err);
   }
-  live(+1);
+  loop_live(+1);
   return int_value(env, lid);
 }
 
@@ -509,7 +433,7 @@ static napi_value js_close_listener(napi_env env, napi_callback_info info) {
   if (l->fd >= 0) {
     close(l->fd);
     g_listeners[lid].fd = -1;
-    live(-1);
+    loop_live(-1);
   }
   if (cut_all) {
     while (g_listeners[lid].head >= 0) cut(g_listeners[lid].head);
@@ -541,7 +465,7 @@ static napi_value js_sweep(napi_env env, napi_callback_info info) {
   napi_get_value_uint32(env, argv[2], &connect_limit);
   if (l->paused && l->fd >= 0) {
     l->paused = 0;
-    watch(l->fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN);
+    loop_watch(l->fd, LISTENER_TAG | (uint64_t)lid, EPOLLIN);
   }
   int id = l->head;
   while (id >= 0) {
@@ -557,56 +481,38 @@ static napi_value js_sweep(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** init(onAccept, onClosed, onProblem) → the shared counters (an ArrayBuffer). Once per process. */
+/** relayInit(onAccept, onClosed, onProblem) → the shared counters (an ArrayBuffer). Once per process. */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   ARGS(3);
-  if (g_epfd >= 0) {
+  if (g_counters != NULL) {
     napi_throw_error(env, NULL, "the native relay is already initialised");
     return NULL;
   }
-  g_env = env;
+  if (loop_start(env) < 0) return NULL;
+  // Untouched pages of this calloc cost no memory: only real servers in use are ever written.
+  g_counters = calloc((size_t)MAX_SLOTS * SLOT_FIELDS, sizeof(double));
+  if (g_counters == NULL) {
+    napi_throw_error(env, NULL, "the native relay could not allocate its counters");
+    return NULL;
+  }
   napi_create_reference(env, argv[0], 1, &g_on_accept);
   napi_create_reference(env, argv[1], 1, &g_on_closed);
   napi_create_reference(env, argv[2], 1, &g_on_problem);
-  napi_value resource, name;
-  napi_create_object(env, &resource);
-  napi_create_reference(env, resource, 1, &g_resource);
-  napi_create_string_utf8(env, "PiranhaRelay", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &g_async);
-  // Untouched pages of this calloc cost no memory: only real servers in use are ever written.
-  g_counters = calloc((size_t)MAX_SLOTS * SLOT_FIELDS, sizeof(double));
-  g_epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (g_counters == NULL || g_epfd < 0) {
-    napi_throw_error(env, NULL, "the native relay could not allocate its counters or epoll set");
-    return NULL;
-  }
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &g_poll, g_epfd);
-  uv_poll_start(&g_poll, UV_READABLE, on_epoll);
-  // Referenced only while something is open (see live()).
-  uv_unref((uv_handle_t *)&g_poll);
   napi_value buffer;
   napi_create_external_arraybuffer(env, g_counters, (size_t)MAX_SLOTS * SLOT_FIELDS * sizeof(double), NULL, NULL, &buffer);
   return buffer;
 }
 
-static napi_value module_init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"closeListener", NULL, js_close_listener, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"connections", NULL, js_connections, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
+void relay_register(napi_env env, napi_value exports) {
+  define_function(env, exports, "relayInit", js_init);
+  define_function(env, exports, "listen", js_listen);
+  define_function(env, exports, "localPort", js_local_port);
+  define_function(env, exports, "closeListener", js_close_listener);
+  define_function(env, exports, "connections", js_connections);
+  define_function(env, exports, "sweep", js_sweep);
   napi_value slot_fields, max_slots;
   napi_create_int32(env, SLOT_FIELDS, &slot_fields);
   napi_create_int32(env, MAX_SLOTS, &max_slots);
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_set_named_property(env, exports, "SLOT_FIELDS", slot_fields);
   napi_set_named_property(env, exports, "MAX_SLOTS", max_slots);
-  return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)

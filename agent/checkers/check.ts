@@ -6,7 +6,10 @@ import { BadRegexError, makeExpectation, type Expectation } from './expect.ts';
 import { startTcpProbe, tcpProbe, type RunningProbe, type TcpProbe } from './tcp.ts';
 import { udpProbe, type UdpProbe } from './udp.ts';
 import { programArgv, programProbe, type ProgramProbe } from './program.ts';
-import { EMPTY, type ProbeResult } from './outcome.ts';
+import { EMPTY, formatSeconds, type ProbeResult } from './outcome.ts';
+import { errorName } from '../net/raw-tcp.ts';
+import { ipv4ToInt } from '../dataplane/userspace/ipv4.ts';
+import ipaddr from 'ipaddr.js';
 
 export { unescape } from './escape.ts';
 
@@ -91,7 +94,7 @@ export function sameCheck(a: CheckSpec, b: CheckSpec): boolean {
 /** Everything about a check that does not change from one run to the next. */
 type Plan = { description: string; sent: string } & (
   | { kind: 'program'; probe: ProgramProbe }
-  | { kind: 'tcp'; probe: TcpProbe }
+  | { kind: 'tcp'; probe: TcpProbe; expectText: string | null; regex: boolean }
   | { kind: 'udp'; probe: UdpProbe }
   /** A check that cannot run (a regex that does not compile): fails with this message. */
   | { kind: 'invalid'; error: string }
@@ -126,7 +129,8 @@ function makePlan(spec: CheckSpec): Plan {
   if (spec.protocol === 'udp') {
     return { kind: 'udp', description, sent, probe: { address, port, send: send ?? EMPTY, expectation, timeoutSec, readCap } };
   }
-  return { kind: 'tcp', description, sent, probe: { address, port, send, expectation, timeoutSec, readCap } };
+  const regex = spec.useRegex && !http && expectText !== null && expectText !== '*';
+  return { kind: 'tcp', description, sent, probe: { address, port, send, expectation, timeoutSec, readCap }, expectText, regex };
 }
 
 /**
@@ -155,6 +159,78 @@ function probe(plan: Plan, signal?: AbortSignal): Promise<ProbeResult> {
     case 'invalid':
       return Promise.resolve({ ok: false, received: EMPTY, error: plan.error });
   }
+}
+
+/**
+ * A scheduled TCP check that native/checks.c can run (agent/checkers/native-checks.ts): an IPv4
+ * address, and no expect or a prefix expect or "*" (a regex stays in JavaScript). `failure` turns
+ * the native verdict into the same sentence the JavaScript probe (tcp.ts) gives.
+ */
+export interface NativeTcpPlan {
+  ip: number;
+  port: number;
+  send: Buffer | null;
+  expect: Buffer | null;
+  expectAny: boolean;
+  timeoutSec: number;
+  failure(kind: NativeFailure, errno: number, received: Buffer): string;
+}
+
+/** How a native check failed; the same numbers as in native/checks.c. */
+export enum NativeFailure {
+  Socket = 1,
+  Connect,
+  ConnectTimeout,
+  Write,
+  Read,
+  Closed,
+  Timeout,
+  Mismatch,
+}
+
+export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
+  let plan: Plan;
+  try {
+    plan = planFor(spec);
+  } catch {
+    return null;
+  }
+  if (plan.kind !== 'tcp' || plan.regex || !ipaddr.IPv4.isValidFourPartDecimal(spec.address)) return null;
+  const { probe, expectText } = plan;
+  if (!Number.isInteger(probe.port) || probe.port < 1 || probe.port > 65535) return null;
+  const where = `${probe.address}:${probe.port}`;
+  const decided = (received: Buffer, end: 'closed' | 'timeout' | null, otherwise: string): string => {
+    const v = probe.expectation?.decide(received, end);
+    return v && !v.ok ? v.error : otherwise;
+  };
+  return {
+    ip: ipv4ToInt(probe.address),
+    port: probe.port,
+    send: probe.send,
+    expect: expectText === null || expectText === '*' ? null : Buffer.from(expectText, 'utf8'),
+    expectAny: expectText === '*',
+    timeoutSec: probe.timeoutSec,
+    failure(kind, errno, received) {
+      switch (kind) {
+        case NativeFailure.Socket:
+          return `socket ${errorName(-errno)}`;
+        case NativeFailure.Connect:
+          return `connect ${errorName(-errno)} ${where}`;
+        case NativeFailure.ConnectTimeout:
+          return `connect to ${where} timed out after ${formatSeconds(probe.timeoutSec)} s`;
+        case NativeFailure.Write:
+          return `write ${errorName(-errno)}`;
+        case NativeFailure.Read:
+          return `read ${errorName(-errno)}`;
+        case NativeFailure.Closed:
+          return decided(received, 'closed', 'connection closed');
+        case NativeFailure.Timeout:
+          return decided(received, 'timeout', `timed out after ${formatSeconds(probe.timeoutSec)} s writing the send string`);
+        case NativeFailure.Mismatch:
+          return decided(received, null, 'unexpected answer');
+      }
+    },
+  };
 }
 
 /** What a scheduled check reports: the verdict and, when down, why. */

@@ -1,6 +1,8 @@
 // All the health checks of the agent in one process (nanny ran one process per real server).
 // Each real server has its own schedule: a first check after a random jitter, then one check every
-// `timeout` seconds, never overlapping itself. Results drive nanny's state machine, fixed where it
+// `timeout` seconds, never overlapping itself. TCP checks of IPv4 addresses without a regex are
+// scheduled and run by the native addon (native-checks.ts); the others (UDP, send_program, regex,
+// host names) are scheduled here and run by check.ts. Results drive nanny's state machine, fixed where it
 // was broken: a failure takes a server out at once, and a failed server returns only after
 // `reentry` seconds of continuous success.
 import { EventEmitter } from 'node:events';
@@ -14,8 +16,10 @@ import {
   type CheckOutcome,
   type CheckSpec,
   type StartCheck,
+  nativeTcpPlan,
 } from './check.ts';
 import type { RunningProbe } from './tcp.ts';
+import { addNativeCheck, removeNativeCheck, setNativeMaxInFlight } from './native-checks.ts';
 
 export type PoolSpec = CheckSpec & { reentrySec: number };
 
@@ -58,6 +62,13 @@ export interface PoolOptions {
    * own files, so running out of descriptors (EMFILE) never marks healthy servers down.
    */
   maxInFlight?: number;
+  /**
+   * Whether TCP checks run natively (native/checks.c). Default: yes, unless `start` or `timers`
+   * is given (the tests that script checks or drive a fake clock).
+   */
+  native?: boolean;
+  /** Called with every verdict, scheduled or "check now" (counters, the checks benchmark). */
+  onVerdict?: (ok: boolean, error: string | null) => void;
 }
 
 /** File descriptors left for the agent's own use (sockets to the console, lvs.cf, logs, programs). */
@@ -90,6 +101,8 @@ interface Entry {
   overdue: boolean;
   /** The check in flight, cancelled when this schedule ends (removal, changed spec, stop()), so no socket or send_program outlives it. */
   inFlight: RunningProbe | null;
+  /** The native check's id while native/checks.c schedules this server, else -1. */
+  nativeId: number;
 }
 
 /** Stands for a check while its start() is still running. */
@@ -131,6 +144,8 @@ export class CheckerPool extends EventEmitter {
   private readonly timers: PoolTimers;
   private readonly random: () => number;
   private readonly maxInFlight: number;
+  private readonly native: boolean;
+  private readonly onVerdict: ((ok: boolean, error: string | null) => void) | null;
   private running = 0;
   /** Checks due while maxInFlight were running, oldest first. */
   private waiting: { entry: Entry; generation: number }[] = [];
@@ -145,6 +160,10 @@ export class CheckerPool extends EventEmitter {
     this.timers = opts.timers ?? realTimers;
     this.random = opts.random ?? Math.random;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? defaultMaxInFlight());
+    this.native = opts.native ?? (opts.start === undefined && opts.timers === undefined);
+    this.onVerdict = opts.onVerdict ?? null;
+    // The native checks have their own slots: a TCP check holds a socket either way.
+    if (this.native) setNativeMaxInFlight(this.maxInFlight);
   }
 
   /** Adds new keys, removes missing ones, keeps the state of the others; a changed check restarts its schedule. */
@@ -169,6 +188,7 @@ export class CheckerPool extends EventEmitter {
           successSince: null,
           overdue: false,
           inFlight: null,
+          nativeId: -1,
         };
         this.entries.set(key, fresh);
         this.begin(fresh);
@@ -217,7 +237,15 @@ export class CheckerPool extends EventEmitter {
 
   private begin(entry: Entry): void {
     const delay = this.jitter ? Math.floor(this.random() * this.intervalMs(entry.spec)) : 0;
-    this.schedule(entry, delay);
+    const plan = this.native ? nativeTcpPlan(entry.spec) : null;
+    if (plan === null) {
+      this.schedule(entry, delay);
+      return;
+    }
+    const generation = entry.generation;
+    entry.nativeId = addNativeCheck(plan, this.intervalMs(entry.spec), delay, (ok, error) => {
+      if (entry.generation === generation) this.record(entry, ok, error);
+    });
   }
 
   private schedule(entry: Entry, delay: number): void {
@@ -230,6 +258,8 @@ export class CheckerPool extends EventEmitter {
     if (entry.timer !== null) this.timers.clear(entry.timer);
     entry.timer = null;
     entry.overdue = false;
+    if (entry.nativeId >= 0) removeNativeCheck(entry.nativeId);
+    entry.nativeId = -1;
     const inFlight = entry.inFlight;
     entry.inFlight = null;
     inFlight?.cancel();
@@ -293,6 +323,7 @@ export class CheckerPool extends EventEmitter {
   }
 
   private record(entry: Entry, ok: boolean, error: string | null): void {
+    this.onVerdict?.(ok, error);
     const t = this.now();
     const s = entry.state;
     s.lastCheck = t;

@@ -3,8 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { z } from 'zod';
 import { CheckerPool, type PoolSpec } from '../../agent/checkers/pool.ts';
-import { startCheck, type CheckDone, type CheckSpec } from '../../agent/checkers/check.ts';
-import type { RunningProbe } from '../../agent/checkers/tcp.ts';
+import { nativeChecksInFlight } from '../../agent/checkers/native-checks.ts';
 
 export const startSchema = z.object({
   type: z.literal('start'),
@@ -41,23 +40,24 @@ let lastError: string | null = null;
 let pool: CheckerPool | null = null;
 let sampler: NodeJS.Timeout | null = null;
 
-/** The pool's real startCheck with counters around it: what the bench reports as checks per second. */
-function countedStart(spec: CheckSpec, done: CheckDone): RunningProbe {
-  inFlight++;
+/** Every verdict the pool records: what the bench reports as checks per second. */
+function counted(good: boolean, error: string | null): void {
+  completed++;
+  if (good) ok++;
+  else {
+    failed++;
+    lastError = error;
+  }
+}
+
+/** Checks in flight are read from the native checker; the peak is taken every 50 ms. */
+function watchInFlight(): void {
+  inFlight = nativeChecksInFlight();
   if (inFlight > maxInFlight) maxInFlight = inFlight;
-  return startCheck(spec, (good, error) => {
-    inFlight--;
-    completed++;
-    if (good) ok++;
-    else {
-      failed++;
-      lastError = error;
-    }
-    done(good, error);
-  });
 }
 
 function sample(): Sample {
+  watchInFlight();
   const cpu = process.cpuUsage();
   const s: Sample = {
     type: 'sample',
@@ -96,7 +96,9 @@ process.on('message', (raw) => {
         reentrySec: 10,
       });
     }
-    pool = new CheckerPool({ start: countedStart, jitter: msg.jitter });
+    // The agent's own pool, as the agent builds it: TCP send/expect checks run natively.
+    pool = new CheckerPool({ jitter: msg.jitter, onVerdict: counted });
+    setInterval(watchInFlight, 50).unref();
     pool.update(specs);
     process.send!({ type: 'started' });
     // Pushed, not polled: an overloaded checker answers late, and the parent's clock must not wait.

@@ -10,7 +10,8 @@
 // BENCH_CHILD_NODE_OPTIONS passes extra node flags to the measured process (profiling, heap limits).
 import os from 'node:os';
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -129,8 +130,12 @@ async function main(): Promise<void> {
   // The baselines run after the checker, one at a time, so nothing competes for the cores.
   let baseline: Baseline | null = null;
   let floor: Floor | null = null;
+  let kernelFloor: Floor | null = null;
   if (opt.baseline) {
-    floor = await measureFloor(opt.count, opt.warmup, opt.seconds - opt.warmup, servers.targets);
+    const floorArgs = [String(opt.count), String(opt.warmup), String(opt.seconds - opt.warmup), SEND, EXPECT, ...servers.targets.map((t) => `${t.address}:${t.port}`)];
+    floor = await measureFloor(process.execPath, ['--import', 'tsx', `${HERE}floor.ts`, ...floorArgs]);
+    const c = buildKernelFloor();
+    kernelFloor = c === null ? null : await measureFloor(c, floorArgs);
     baseline = await measureHaproxy({
       targets: servers.targets,
       count: opt.count,
@@ -188,6 +193,7 @@ async function main(): Promise<void> {
     `| most checks in flight at once / most open fds | ${maxInFlight} / ${maxFds} | below the fd limit | ${maxFds < parseInt(limit, 10) ? 'yes' : 'NO'} |`,
     `| CPU of the 100 listening servers (parent, whole run) | ${(((parentCpu.user + parentCpu.system) / 1e6 / opt.seconds) * 100).toFixed(1)} % of one core | not counted | — |`,
     ...floorRows(floor, usPerCheck),
+    ...kernelFloorRows(kernelFloor, usPerCheck, opt.baseline),
     ...baselineRows(baseline, usPerCheck, opt.baseline),
   ].join('\n');
   if (last.lastError) process.stderr.write(`last check error: ${last.lastError}\n`);
@@ -205,24 +211,45 @@ interface Floor {
   wallS: number;
 }
 
-/** Runs floor.ts (the bare exchange on the same handles) at `rate` checks/s and reads its result. */
-async function measureFloor(rate: number, warmup: number, seconds: number, targets: { address: string; port: number }[]): Promise<Floor> {
-  const argv = ['--import', 'tsx', `${HERE}floor.ts`, String(rate), String(warmup), String(seconds), SEND, EXPECT];
-  const child = spawn(process.execPath, [...argv, ...targets.map((t) => `${t.address}:${t.port}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs a floor program (floor.ts, or floor.c built) and reads the JSON line it prints. */
+async function measureFloor(command: string, args: string[]): Promise<Floor> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`floor.ts exited with ${code}`);
+  if (code !== 0) throw new Error(`${command} exited with ${code}`);
   return JSON.parse(out) as Floor;
+}
+
+/** Compiles floor.c into bench/.out; null when there is no C compiler. */
+function buildKernelFloor(): string | null {
+  const out = `${HERE}../.out/checks-floor`;
+  mkdirSync(dirname(out), { recursive: true });
+  const cc = spawnSync('cc', ['-O2', '-o', out, `${HERE}floor.c`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return cc.status === 0 ? out : null;
+}
+
+function perCheck(f: Floor): { total: number; user: number; system: number } {
+  const per = (us: number) => us / Math.max(1, f.checks);
+  return { total: per(f.userUs + f.systemUs), user: per(f.userUs), system: per(f.systemUs) };
 }
 
 function floorRows(f: Floor | null, usPerCheck: number): string[] {
   if (f === null) return [];
-  const per = (us: number) => us / Math.max(1, f.checks);
-  const total = per(f.userUs + f.systemUs);
+  const { total, user, system } = perCheck(f);
   return [
-    `| node floor: the same exchange on the same raw handles, no checker around it (floor.ts), same run | ${total.toFixed(0)} µs per check (user ${per(f.userUs).toFixed(0)}, system ${per(f.systemUs).toFixed(0)}) at ${Math.round(f.checks / f.wallS)} checks/s, ${f.failed} failed | — | — |`,
+    `| node floor: the same exchange on the same raw handles, no checker around it (floor.ts), same run | ${total.toFixed(0)} µs per check (user ${user.toFixed(0)}, system ${system.toFixed(0)}) at ${Math.round(f.checks / f.wallS)} checks/s, ${f.failed} failed | — | — |`,
     `| checker CPU per check / node floor | ${(usPerCheck / total).toFixed(2)}× | — | — |`,
+  ];
+}
+
+function kernelFloorRows(f: Floor | null, usPerCheck: number, wanted: boolean): string[] {
+  if (!wanted) return [];
+  if (f === null) return ['| kernel floor | not run: no C compiler (`cc`) to build floor.c | — | — |'];
+  const { total, user, system } = perCheck(f);
+  return [
+    `| kernel floor: the same exchange in plain C on epoll (floor.c), same run | ${total.toFixed(0)} µs per check (user ${user.toFixed(0)}, system ${system.toFixed(0)}): ${((total * f.checks) / f.wallS / 1e4).toFixed(1)} % of one core at ${Math.round(f.checks / f.wallS)} checks/s, ${f.failed} failed | — | — |`,
+    `| checker CPU per check / kernel floor | ${(usPerCheck / total).toFixed(2)}× | — | — |`,
   ];
 }
 

@@ -1,18 +1,8 @@
-// The native relay's loader: a missing build is one sentence saying how to build it, and a loaded
-// relay shares each real server's counters with JavaScript.
+// The native relay shares each real server's counters with JavaScript.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadRelayAddon, NativeRelayError, relay } from './native-relay.ts';
+import { relay } from './native-relay.ts';
 import { Real } from './real.ts';
-
-test('a relay that is not built is reported with how to build it', () => {
-  assert.throws(
-    () => loadRelayAddon('../../../build/Release/no-such-relay.node'),
-    (e: unknown) =>
-      e instanceof NativeRelayError &&
-      /^its TCP relay \(native\/relay\.c\) is not built \(Cannot find module .*no-such-relay\.node'?\); `npm install` builds it with node-gyp/.test(e.message),
-  );
-});
 
 test('a real server reads and writes its counters in the slot the relay counts into', () => {
   const { counters } = relay();

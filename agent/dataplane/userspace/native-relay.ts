@@ -1,24 +1,9 @@
-// The JavaScript side of the native TCP relay (native/relay.c, built by `npm install` through
-// node-gyp): loads the addon, hands out each real server's slot in the counters it shares with
+// The JavaScript side of the native TCP relay (native/relay.c, in the addon of
+// agent/native-addon.ts): starts it, hands out each real server's slot in the counters it shares with
 // the addon, and routes the addon's callbacks (a client to place, a connection ended, accept
 // failing) to the listener or connection they concern.
-import { createRequire } from 'node:module';
+import { nativeAddon, NativeAddonError, type NativeAddon } from '../../native-addon.ts';
 import type { Assignment } from './service.ts';
-
-export interface RelayAddon {
-  init(
-    onAccept: (listener: number, peer: number, conn: number) => number,
-    onClosed: (conn: number, slot: number) => void,
-    onProblem: (listener: number, errno: number) => void,
-  ): ArrayBuffer;
-  listen(ip: number, port: number, backlog: number): number;
-  localPort(listener: number): number;
-  closeListener(listener: number, cut: boolean): void;
-  connections(listener: number): number;
-  sweep(listener: number, idleLimit: number, connectLimit: number): void;
-  SLOT_FIELDS: number;
-  MAX_SLOTS: number;
-}
 
 /** Field offsets within a real server's slot; the same order as in native/relay.c. */
 export const F_ACTIVE = 0;
@@ -31,9 +16,6 @@ export const F_IP = 6;
 export const F_PORT = 7;
 const SLOT_FIELDS = 8;
 
-/** The addon is missing or does not match this file: the userspace dataplane cannot run. */
-export class NativeRelayError extends Error {}
-
 /** What a listener does with the addon's callbacks. */
 export interface RelayListener {
   /** Places a new client: the assignment, or null to reset the client. */
@@ -43,7 +25,7 @@ export interface RelayListener {
 }
 
 interface Loaded {
-  addon: RelayAddon;
+  addon: NativeAddon;
   counters: Float64Array;
 }
 
@@ -75,31 +57,14 @@ function onProblem(listener: number, errno: number): void {
   listeners[listener]?.acceptProblem(errno);
 }
 
-/** Where `npm install` (node-gyp, binding.gyp) puts the built addon. */
-const ADDON_PATH = '../../../build/Release/piranha_relay.node';
-
-/** Loads the addon from `path` (relative to this file), or throws a NativeRelayError saying how to build it. */
-export function loadRelayAddon(path = ADDON_PATH): RelayAddon {
-  let addon: RelayAddon;
-  try {
-    addon = createRequire(import.meta.url)(path) as RelayAddon;
-  } catch (e) {
-    throw new NativeRelayError(
-      `its TCP relay (native/relay.c) is not built (${(e as Error).message.split('\n')[0]}); ` +
-        '`npm install` builds it with node-gyp, which needs python3, make and a C compiler, and `npm rebuild` builds it again',
-    );
-  }
-  if (addon.SLOT_FIELDS !== SLOT_FIELDS) {
-    throw new NativeRelayError(`its built TCP relay has ${addon.SLOT_FIELDS} counters per real server where this code expects ${SLOT_FIELDS}: run \`npm rebuild\``);
-  }
-  return addon;
-}
-
 /** The addon, loaded and started on first use. */
 export function relay(): Loaded {
   if (loaded !== null) return loaded;
-  const addon = loadRelayAddon();
-  const counters = new Float64Array(addon.init(onAccept, onClosed, onProblem));
+  const addon = nativeAddon();
+  if (addon.SLOT_FIELDS !== SLOT_FIELDS) {
+    throw new NativeAddonError(`the built TCP relay has ${addon.SLOT_FIELDS} counters per real server where this code expects ${SLOT_FIELDS}: run \`npm rebuild\``);
+  }
+  const counters = new Float64Array(addon.relayInit(onAccept, onClosed, onProblem));
   loaded = { addon, counters };
   return loaded;
 }

@@ -1,0 +1,74 @@
+// Scheduled TCP health checks run by the native addon (native/checks.c): each real server's check
+// is registered once with its interval and first delay, and every verdict comes back in batches,
+// one call into JavaScript per batch. The pool (pool.ts) keeps nanny's state machine for them, as
+// for the checks it schedules itself (UDP, send_program, regex expect, host names).
+import { nativeAddon } from '../native-addon.ts';
+import type { NativeFailure, NativeTcpPlan } from './check.ts';
+
+/** Receives every verdict of one registered check. */
+export type NativeVerdict = (ok: boolean, error: string | null) => void;
+
+interface Registered {
+  plan: NativeTcpPlan;
+  verdict: NativeVerdict;
+}
+
+let results: Int32Array | null = null;
+let bytes: Uint8Array = new Uint8Array(0);
+let fields = 5;
+const registered: (Registered | undefined)[] = [];
+
+function onResults(count: number): void {
+  const r = results!;
+  for (let i = 0; i < count; i++) {
+    const at = i * fields;
+    const reg = registered[r[at]!];
+    if (reg === undefined) continue;
+    const kind = r[at + 1]!;
+    if (kind === 0) {
+      reg.verdict(true, null);
+    } else {
+      const received = Buffer.from(bytes.subarray(r[at + 3]!, r[at + 3]! + r[at + 4]!));
+      reg.verdict(false, reg.plan.failure(kind as NativeFailure, r[at + 2]!, received));
+    }
+  }
+}
+
+function started(): void {
+  if (results !== null) return;
+  const addon = nativeAddon();
+  const [res, buf] = addon.checksInit(onResults);
+  results = new Int32Array(res);
+  bytes = new Uint8Array(buf);
+  fields = addon.RESULT_FIELDS;
+}
+
+/**
+ * Starts checking: the first check after `firstDelayMs`, then one every `intervalMs` from the
+ * start of the previous one, never overlapping. Returns the id that stops it.
+ */
+export function addNativeCheck(plan: NativeTcpPlan, intervalMs: number, firstDelayMs: number, verdict: NativeVerdict): number {
+  started();
+  const id = nativeAddon().checkAdd(
+    plan.ip, plan.port, plan.send, plan.expect, plan.expectAny, intervalMs, plan.timeoutSec * 1000, firstDelayMs,
+  );
+  registered[id] = { plan, verdict };
+  return id;
+}
+
+/** Stops a check's schedule and the check in flight, if any; no verdict follows. */
+export function removeNativeCheck(id: number): void {
+  registered[id] = undefined;
+  nativeAddon().checkRemove(id);
+}
+
+/** Most native checks running at once (the rest wait for a slot). */
+export function setNativeMaxInFlight(n: number): void {
+  started();
+  nativeAddon().checksSetMaxInFlight(n);
+}
+
+/** Native checks running now. */
+export function nativeChecksInFlight(): number {
+  return results === null ? 0 : nativeAddon().checksInFlight();
+}

@@ -1,0 +1,137 @@
+// The native addon's event loop: one epoll set of our own, watched by a libuv poll handle, so that
+// relay.c and checks.c run on Node's main thread with no threads, no locks and no hand-over, and
+// each wake-up handles every ready socket in one batch with one callback scope.
+#include "loop.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+napi_env g_env;
+int g_epfd = -1;
+int g_in_batch;
+
+static uv_poll_t g_poll;
+static napi_ref g_resource;
+static napi_async_context g_async;
+static int g_live;
+static napi_handle_scope g_hs;
+static napi_callback_scope g_cs;
+
+static void rethrow_pending(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) return;
+  napi_value err;
+  napi_get_and_clear_last_exception(env, &err);
+  napi_fatal_exception(env, err);
+}
+
+int call_js(napi_ref fn_ref, int argc, const double *args) {
+  napi_value fn, recv, argv[6], result;
+  napi_get_reference_value(g_env, fn_ref, &fn);
+  napi_get_undefined(g_env, &recv);
+  for (int i = 0; i < argc; i++) napi_create_double(g_env, args[i], &argv[i]);
+  if (napi_call_function(g_env, recv, fn, (size_t)argc, argv, &result) != napi_ok) {
+    rethrow_pending(g_env);
+    return -1;
+  }
+  int32_t out = -1;
+  if (napi_get_value_int32(g_env, result, &out) != napi_ok) out = -1;
+  return out;
+}
+
+double loop_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
+}
+
+void loop_live(int delta) {
+  int before = g_live;
+  g_live += delta;
+  if (before == 0 && g_live > 0) uv_ref((uv_handle_t *)&g_poll);
+  else if (before > 0 && g_live == 0) uv_unref((uv_handle_t *)&g_poll);
+}
+
+int loop_watch(int fd, uint64_t data, uint32_t events) {
+  struct epoll_event e = {.events = events, .data.u64 = data};
+  return epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+uv_loop_t *loop_uv(void) {
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(g_env, &loop);
+  return loop;
+}
+
+void loop_batch_begin(void) {
+  napi_value resource;
+  napi_open_handle_scope(g_env, &g_hs);
+  napi_get_reference_value(g_env, g_resource, &resource);
+  // A callback scope, so that process.nextTick and promises queued by the callbacks run after the batch.
+  napi_open_callback_scope(g_env, resource, g_async, &g_cs);
+  g_in_batch = 1;
+}
+
+void loop_batch_end(void) {
+  g_in_batch = 0;
+  relay_batch_end();
+  checks_batch_end();
+  napi_close_callback_scope(g_env, g_cs);
+  napi_close_handle_scope(g_env, g_hs);
+}
+
+static void on_epoll(uv_poll_t *handle, int status, int events) {
+  (void)handle, (void)status, (void)events;
+  struct epoll_event ev[256];
+  loop_batch_begin();
+  int n = epoll_wait(g_epfd, ev, 256, 0);
+  for (int i = 0; i < n; i++) {
+    uint64_t d = ev[i].data.u64;
+    if (d & CHECK_TAG) checks_event(d, ev[i].events);
+    else relay_event(d, ev[i].events);
+  }
+  loop_batch_end();
+}
+
+int loop_start(napi_env env) {
+  if (g_epfd >= 0) return 0;
+  g_env = env;
+  g_epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (g_epfd < 0) {
+    napi_throw_error(env, NULL, "the native addon could not create its epoll set");
+    return -1;
+  }
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &g_resource);
+  napi_create_string_utf8(env, "PiranhaNative", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &g_async);
+  uv_poll_init(loop_uv(), &g_poll, g_epfd);
+  uv_poll_start(&g_poll, UV_READABLE, on_epoll);
+  // Referenced only while something is open (loop_live).
+  uv_unref((uv_handle_t *)&g_poll);
+  return 0;
+}
+
+napi_value int_value(napi_env env, int v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+}
+
+static napi_value module_init(napi_env env, napi_value exports) {
+  relay_register(env, exports);
+  checks_register(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)

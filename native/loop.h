@@ -1,0 +1,57 @@
+// What the parts of the native addon share: Node's environment, one epoll set watched by a libuv
+// poll handle on Node's main thread, the batch that each wake-up is, and calls into JavaScript.
+// relay.c (the userspace dataplane's TCP relay) and checks.c (TCP health checks) register their
+// sockets in the epoll set with their own tag and get their events back through loop.c.
+#ifndef PIRANHA_LOOP_H
+#define PIRANHA_LOOP_H
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <stdint.h>
+#include <uv.h>
+
+/** epoll data tags: the listener sockets of the relay, and health-check sockets. */
+#define LISTENER_TAG (1ULL << 63)
+#define CHECK_TAG (1ULL << 62)
+
+extern napi_env g_env;
+extern int g_epfd;
+/** Set while a batch of events is handled: ids freed meanwhile are reused only after it. */
+extern int g_in_batch;
+
+/** Creates the epoll set and its poll handle on first use; returns 0 or throws into `env` (-1). */
+int loop_start(napi_env env);
+/** The libuv loop of the main thread. */
+uv_loop_t *loop_uv(void);
+/** Counts what must keep the process alive (open listeners, connections, checks), as net.Server would. */
+void loop_live(int delta);
+/** Adds `fd` to the epoll set. */
+int loop_watch(int fd, uint64_t data, uint32_t events);
+/** Opens (and closes) a batch run from a libuv callback: handle and callback scopes, batch ends. */
+void loop_batch_begin(void);
+void loop_batch_end(void);
+/** Calls a JavaScript function with numeric arguments; its result as an int32, -1 when not a number or on a throw. */
+int call_js(napi_ref fn, int argc, const double *args);
+/** Milliseconds of a monotonic clock. */
+double loop_now_ms(void);
+
+// The parts' entry points, called by loop.c.
+void relay_event(uint64_t data, uint32_t events);
+void relay_batch_end(void);
+void checks_event(uint64_t data, uint32_t events);
+void checks_batch_end(void);
+void relay_register(napi_env env, napi_value exports);
+void checks_register(napi_env env, napi_value exports);
+
+// Helpers for the functions JavaScript calls.
+#define ARGS(n)                                                    \
+  size_t argc = n;                                                 \
+  napi_value argv[n];                                              \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);            \
+  if (argc < n) {                                                  \
+    napi_throw_type_error(env, NULL, "expected " #n " arguments"); \
+    return NULL;                                                   \
+  }
+napi_value int_value(napi_env env, int v);
+void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn);
+
+#endif
