@@ -49,7 +49,6 @@ typedef struct {
   int fd;
   char *kept;  // the answer so far, when one read did not decide
   uint32_t kept_len;
-  int next_free;
 } Check;
 
 typedef struct {
@@ -60,8 +59,8 @@ typedef struct {
 } HeapItem;
 
 static napi_ref g_on_results;
-static Check *g_checks;
-static int g_checks_cap, g_free = -1, g_deferred = -1;
+static Slab g_check_slab = SLAB_OF(Check);
+#define g_checks ((Check *)g_check_slab.items)
 static HeapItem *g_heap;
 static int g_heap_len, g_heap_cap;
 static uv_timer_t g_timer;
@@ -321,7 +320,7 @@ static void start(int id) {
 void checks_event(uint64_t data, uint32_t events) {
   int id = (int)(data & 0xffffffff);
   uint32_t run = (uint32_t)(data >> 32) & 0xffffff;
-  if (id >= g_checks_cap) return;
+  if (id >= g_check_slab.cap) return;
   Check *c = &g_checks[id];
   if ((c->run & 0xffffff) != run || c->phase < P_CONNECTING) return;
   if (c->phase == P_CONNECTING) {
@@ -374,12 +373,7 @@ static void on_timer(uv_timer_t *t) {
 
 void checks_batch_end(void) {
   flush_results();
-  while (g_deferred >= 0) {
-    int id = g_deferred;
-    g_deferred = g_checks[id].next_free;
-    g_checks[id].next_free = g_free;
-    g_free = id;
-  }
+  slab_settle(&g_check_slab);
 }
 
 // ---- JavaScript API ----
@@ -409,26 +403,13 @@ static napi_value js_check_add(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "checksInit() first");
     return NULL;
   }
-  if (g_free < 0) {
-    int cap = g_checks_cap ? g_checks_cap * 2 : 1024;
-    Check *grown = realloc(g_checks, sizeof(Check) * (size_t)cap);
-    if (grown == NULL) {
-      napi_throw_error(env, NULL, "out of memory for health checks");
-      return NULL;
-    }
-    g_checks = grown;
-    for (int i = cap - 1; i >= g_checks_cap; i--) {
-      memset(&g_checks[i], 0, sizeof(Check));
-      g_checks[i].fd = -1;
-      g_checks[i].phase = P_FREE;
-      g_checks[i].next_free = g_free;
-      g_free = i;
-    }
-    g_checks_cap = cap;
+  // A new record is zeroed (P_FREE, gen 0); a reused one keeps the gen and run of its last use.
+  int id = slab_take(&g_check_slab);
+  if (id < 0) {
+    napi_throw_error(env, NULL, "out of memory for health checks");
+    return NULL;
   }
-  int id = g_free;
   Check *c = &g_checks[id];
-  g_free = c->next_free;
   uint32_t ip, port;
   bool any;
   double interval, timeout, first;
@@ -460,7 +441,7 @@ static napi_value js_check_remove(napi_env env, napi_callback_info info) {
   ARGS(1);
   int32_t id;
   napi_get_value_int32(env, argv[0], &id);
-  if (id < 0 || id >= g_checks_cap || g_checks[id].phase == P_FREE) return NULL;
+  if (id < 0 || id >= g_check_slab.cap || g_checks[id].phase == P_FREE) return NULL;
   Check *c = &g_checks[id];
   if (c->phase >= P_CONNECTING) {
     close(c->fd);
@@ -476,13 +457,7 @@ static napi_value js_check_remove(napi_env env, napi_callback_info info) {
   c->fd = -1;
   c->phase = P_FREE;
   // Results of this batch may still name the id: reuse it only after the batch.
-  if (g_in_batch) {
-    c->next_free = g_deferred;
-    g_deferred = id;
-  } else {
-    c->next_free = g_free;
-    g_free = id;
-  }
+  slab_put(&g_check_slab, id);
   return NULL;
 }
 
@@ -537,7 +512,5 @@ void checks_register(napi_env env, napi_value exports) {
   define_function(env, exports, "checkRemove", js_check_remove);
   define_function(env, exports, "checksSetMaxInFlight", js_set_max_in_flight);
   define_function(env, exports, "checksInFlight", js_in_flight);
-  napi_value fields;
-  napi_create_int32(env, RESULT_FIELDS, &fields);
-  napi_set_named_property(env, exports, "RESULT_FIELDS", fields);
+  define_int(env, exports, "RESULT_FIELDS", RESULT_FIELDS);
 }

@@ -4,6 +4,8 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +118,46 @@ int loop_start(napi_env env) {
   return 0;
 }
 
+int slab_take(Slab *s) {
+  if (s->free < 0) {
+    int cap = s->cap ? s->cap * 2 : 1024;
+    void *items = realloc(s->items, s->item_size * (size_t)cap);
+    if (items == NULL) return -1;
+    s->items = items;
+    int *next = realloc(s->next, sizeof(int) * (size_t)cap);
+    if (next == NULL) return -1;
+    s->next = next;
+    memset((char *)items + s->item_size * (size_t)s->cap, 0, s->item_size * (size_t)(cap - s->cap));
+    for (int i = cap - 1; i >= s->cap; i--) {
+      s->next[i] = s->free;
+      s->free = i;
+    }
+    s->cap = cap;
+  }
+  int id = s->free;
+  s->free = s->next[id];
+  return id;
+}
+
+void slab_put(Slab *s, int id) {
+  if (g_in_batch) {
+    s->next[id] = s->deferred;
+    s->deferred = id;
+  } else {
+    s->next[id] = s->free;
+    s->free = id;
+  }
+}
+
+void slab_settle(Slab *s) {
+  while (s->deferred >= 0) {
+    int id = s->deferred;
+    s->deferred = s->next[id];
+    s->next[id] = s->free;
+    s->free = id;
+  }
+}
+
 napi_value int_value(napi_env env, int v) {
   napi_value out;
   napi_create_int32(env, v, &out);
@@ -126,6 +168,10 @@ void define_function(napi_env env, napi_value exports, const char *name, napi_ca
   napi_value f;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
   napi_set_named_property(env, exports, name, f);
+}
+
+void define_int(napi_env env, napi_value exports, const char *name, int value) {
+  napi_set_named_property(env, exports, name, int_value(env, value));
 }
 
 static napi_value module_init(napi_env env, napi_value exports) {

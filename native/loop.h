@@ -34,6 +34,26 @@ int call_js(napi_ref fn, int argc, const double *args);
 /** Milliseconds of a monotonic clock. */
 double loop_now_ms(void);
 
+/**
+ * A growable array of same-size records (connections, checks) with a free list of ids. Ids freed
+ * during a batch are handed out again only after it, when no event of that batch can name them.
+ * `items` moves when the slab grows: index it afresh after slab_take().
+ */
+typedef struct {
+  void *items;
+  size_t item_size;
+  int cap;
+  int *next;  // free-list links, by id
+  int free, deferred;
+} Slab;
+#define SLAB_OF(type) {.item_size = sizeof(type), .free = -1, .deferred = -1}
+/** A free id (its record zeroed the first time), growing the slab when none is; -1 out of memory. */
+int slab_take(Slab *s);
+/** Gives an id back: free at once, or after the current batch. */
+void slab_put(Slab *s, int id);
+/** Called at the end of each batch: the ids freed during it become free. */
+void slab_settle(Slab *s);
+
 // The parts' entry points, called by loop.c.
 void relay_event(uint64_t data, uint32_t events);
 void relay_batch_end(void);
@@ -53,5 +73,6 @@ void checks_register(napi_env env, napi_value exports);
   }
 napi_value int_value(napi_env env, int v);
 void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn);
+void define_int(napi_env env, napi_value exports, const char *name, int value);
 
 #endif

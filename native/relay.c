@@ -49,7 +49,6 @@ typedef struct {
   uint8_t ended[2];     // the FIN of that side was read
   Pending pend[2];      // read from side i, waiting to be written to the other side
   int prev, next;       // the listener's list of connections
-  int next_free;
 } Conn;
 
 typedef struct {
@@ -62,31 +61,14 @@ typedef struct {
 
 static napi_ref g_on_accept, g_on_closed, g_on_problem;
 static double *g_counters;
-static Conn *g_conns;
-static int g_conns_cap, g_free = -1, g_deferred = -1;
+static Slab g_conn_slab = SLAB_OF(Conn);
+#define g_conns ((Conn *)g_conn_slab.items)
 static Listener *g_listeners;
 static int g_listeners_len, g_listeners_cap;
 static char g_buf[READ_SIZE];
 
 // ---- connections ----
 
-static int alloc_conn(void) {
-  if (g_free < 0) {
-    int cap = g_conns_cap ? g_conns_cap * 2 : 1024;
-    Conn *grown = realloc(g_conns, sizeof(Conn) * (size_t)cap);
-    if (grown == NULL) return -1;
-    g_conns = grown;
-    for (int i = cap - 1; i >= g_conns_cap; i--) {
-      g_conns[i].state = C_FREE;
-      g_conns[i].next_free = g_free;
-      g_free = i;
-    }
-    g_conns_cap = cap;
-  }
-  int id = g_free;
-  g_free = g_conns[id].next_free;
-  return id;
-}
 
 /**
  * Both sockets are closed: uncount the connection and tell JavaScript. The slot is reused only
@@ -103,13 +85,7 @@ static void finish(int id) {
   l->count--;
   loop_live(-1);
   c->state = C_FREE;
-  if (g_in_batch) {
-    c->next_free = g_deferred;
-    g_deferred = id;
-  } else {
-    c->next_free = g_free;
-    g_free = id;
-  }
+  slab_put(&g_conn_slab, id);
   double args[2] = {id, c->slot};
   call_js(g_on_closed, 2, args);
 }
@@ -249,7 +225,7 @@ static void on_conn_event(int id, int side, uint32_t ev) {
 
 /** A client accepted on listener `lid`: JavaScript picks the real server, or -1 to reset it. */
 static void on_client(int lid, int fd, uint32_t peer) {
-  int id = alloc_conn();
+  int id = slab_take(&g_conn_slab);
   if (id < 0) {
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -261,8 +237,7 @@ static void on_client(int lid, int fd, uint32_t peer) {
   if (slot < 0 || slot >= MAX_SLOTS) {
     // No server can take it (none left, all quiesced, or JavaScript failed): refuse at once
     // rather than let the client wait for a timeout.
-    g_conns[id].next_free = g_free;
-    g_free = id;
+    slab_put(&g_conn_slab, id);
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd);
@@ -349,12 +324,7 @@ void relay_event(uint64_t d, uint32_t events) {
 
 /** Connection ids freed during the batch can be reused now that none of its events is left. */
 void relay_batch_end(void) {
-  while (g_deferred >= 0) {
-    int id = g_deferred;
-    g_deferred = g_conns[id].next_free;
-    g_conns[id].next_free = g_free;
-    g_free = id;
-  }
+  slab_settle(&g_conn_slab);
 }
 
 // ---- listeners ----
@@ -510,9 +480,6 @@ void relay_register(napi_env env, napi_value exports) {
   define_function(env, exports, "closeListener", js_close_listener);
   define_function(env, exports, "connections", js_connections);
   define_function(env, exports, "sweep", js_sweep);
-  napi_value slot_fields, max_slots;
-  napi_create_int32(env, SLOT_FIELDS, &slot_fields);
-  napi_create_int32(env, MAX_SLOTS, &max_slots);
-  napi_set_named_property(env, exports, "SLOT_FIELDS", slot_fields);
-  napi_set_named_property(env, exports, "MAX_SLOTS", max_slots);
+  define_int(env, exports, "SLOT_FIELDS", SLOT_FIELDS);
+  define_int(env, exports, "MAX_SLOTS", MAX_SLOTS);
 }
