@@ -20,6 +20,23 @@ static napi_async_context g_async;
 static int g_live;
 static napi_handle_scope g_hs;
 static napi_callback_scope g_cs;
+/** Whether the current batch has opened its scopes (only once it calls into JavaScript). */
+static int g_scoped;
+
+/**
+ * The handle scope and callback scope of a batch, opened at its first call into JavaScript: most
+ * wake-ups (a connect completing, a request written) call none, and the scopes cost more than
+ * the work of such a wake-up. The callback scope makes process.nextTick and promises queued by
+ * the callbacks run after the batch, as after any callback from Node.
+ */
+static void enter_js(void) {
+  if (!g_in_batch || g_scoped) return;
+  napi_value resource;
+  napi_open_handle_scope(g_env, &g_hs);
+  napi_get_reference_value(g_env, g_resource, &resource);
+  napi_open_callback_scope(g_env, resource, g_async, &g_cs);
+  g_scoped = 1;
+}
 
 static void rethrow_pending(napi_env env) {
   bool pending = false;
@@ -31,6 +48,7 @@ static void rethrow_pending(napi_env env) {
 }
 
 int call_js(napi_ref fn_ref, int argc, const double *args) {
+  enter_js();
   napi_value fn, recv, argv[6], result;
   napi_get_reference_value(g_env, fn_ref, &fn);
   napi_get_undefined(g_env, &recv);
@@ -69,20 +87,19 @@ uv_loop_t *loop_uv(void) {
 }
 
 void loop_batch_begin(void) {
-  napi_value resource;
-  napi_open_handle_scope(g_env, &g_hs);
-  napi_get_reference_value(g_env, g_resource, &resource);
-  // A callback scope, so that process.nextTick and promises queued by the callbacks run after the batch.
-  napi_open_callback_scope(g_env, resource, g_async, &g_cs);
   g_in_batch = 1;
 }
 
 void loop_batch_end(void) {
-  g_in_batch = 0;
+  // Flushing the checks' results may be the batch's first call into JavaScript.
   relay_batch_end();
   checks_batch_end();
-  napi_close_callback_scope(g_env, g_cs);
-  napi_close_handle_scope(g_env, g_hs);
+  g_in_batch = 0;
+  if (g_scoped) {
+    g_scoped = 0;
+    napi_close_callback_scope(g_env, g_cs);
+    napi_close_handle_scope(g_env, g_hs);
+  }
 }
 
 static void on_epoll(uv_poll_t *handle, int status, int events) {

@@ -198,3 +198,15 @@ test('TCP: a connection idle for longer than tcpIdleTimeout is cut', async () =>
   await until(() => c.sock.destroyed || c.ended, 8000, 'the idle connection to be cut');
   await until(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, 5000, 'counts to settle');
 });
+
+test('TCP: a real server named by a host name is reached at the address the name resolves to', async () => {
+  // localhost resolves to 127.0.0.1 on every machine this runs on (/etc/hosts).
+  const backend = await tcpBackend('named', '127.0.0.1');
+  cleanups.push(backend.close);
+  const dp = await dataplane();
+  const { port } = await addTcpService(dp, VIP, [{ host: 'localhost', port: backend.port }]);
+  // The first lookup is asynchronous: until it answers, clients are reset rather than misrouted.
+  await until(async () => (await whoAnswers(VIP, port).catch(() => '')) === 'named', 5000, 'the name to resolve');
+  const [svc] = await dp.table();
+  assert.equal(svc!.reals[0]!.address, 'localhost');
+});

@@ -21,8 +21,9 @@ import {
   allocateSlot, F_ACTIVE, F_BYTES_IN, F_BYTES_OUT, F_INACTIVE, F_IP, F_PACKETS_IN, F_PACKETS_OUT, F_PORT,
 } from './native-relay.ts';
 
-/** How long a real server named by a host name that did not resolve waits before the next try. */
+/** How often a real server named by a host name is looked up again: after a failure, and after a success. */
 const RESOLVE_RETRY_SECONDS = 10;
+const RESOLVE_REFRESH_SECONDS = 60;
 
 export class Real implements Destination {
   address: string;
@@ -38,8 +39,8 @@ export class Real implements Destination {
   readonly counters: Float64Array;
   private readonly closedRing: Uint32Array;
   private ringPos = 0;
-  /** Seconds until a host name that did not resolve is looked up again (0: resolved or resolving). */
-  private resolveRetry = 0;
+  /** Seconds until a host name is looked up again (0: an address, or a lookup in progress). */
+  private resolveIn = 0;
 
   constructor(spec: RealSpec, inactiveWindowSeconds: number) {
     this.address = spec.address;
@@ -56,11 +57,19 @@ export class Real implements Destination {
     else this.resolve();
   }
 
-  /** The relay connects to addresses, not names: a host name is looked up now and retried until it resolves. */
+  /**
+   * The relay connects to addresses, not names: a host name is looked up now, again every minute
+   * (so a changed DNS record is followed), and every 10 s while it does not resolve. A failed
+   * lookup keeps the last address.
+   */
   private resolve(): void {
     lookup(this.address, { family: 4 }, (err, address) => {
-      if (err || !ipaddr.IPv4.isValidFourPartDecimal(address)) this.resolveRetry = RESOLVE_RETRY_SECONDS;
-      else this.counters[this.base + F_IP] = ipv4ToInt(address);
+      if (err || !ipaddr.IPv4.isValidFourPartDecimal(address)) {
+        this.resolveIn = RESOLVE_RETRY_SECONDS;
+      } else {
+        this.counters[this.base + F_IP] = ipv4ToInt(address);
+        this.resolveIn = RESOLVE_REFRESH_SECONDS;
+      }
     });
   }
 
@@ -89,7 +98,7 @@ export class Real implements Destination {
 
   /** Called once a second: the oldest second of closed connections leaves the inactive count. */
   tick(): void {
-    if (this.resolveRetry > 0 && --this.resolveRetry === 0) this.resolve();
+    if (this.resolveIn > 0 && --this.resolveIn === 0) this.resolve();
     this.ringPos = (this.ringPos + 1) % this.closedRing.length;
     this.inactiveConns -= this.closedRing[this.ringPos]!;
     this.closedRing[this.ringPos] = 0;
