@@ -12,7 +12,6 @@ export interface NativeAddon {
     onProblem: (listener: number, errno: number) => void,
   ): ArrayBuffer;
   listen(ip: number, port: number, backlog: number): number;
-  localPort(listener: number): number;
   closeListener(listener: number, cut: boolean): void;
   connections(listener: number): number;
   sweep(listener: number, idleLimit: number, connectLimit: number): void;

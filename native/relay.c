@@ -380,18 +380,6 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   return int_value(env, lid);
 }
 
-/** localPort(id) → the port the listener is bound to (for port 0). */
-static napi_value js_local_port(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  int lid;
-  Listener *l = listener_arg(env, argv[0], &lid);
-  if (l == NULL) return NULL;
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  if (l->fd < 0 || getsockname(l->fd, (struct sockaddr *)&a, &len) < 0) return int_value(env, -1);
-  return int_value(env, ntohs(a.sin_port));
-}
-
 /** closeListener(id, cut): stops accepting; with `cut`, also ends every open connection. */
 static napi_value js_close_listener(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -476,7 +464,6 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 void relay_register(napi_env env, napi_value exports) {
   define_function(env, exports, "relayInit", js_init);
   define_function(env, exports, "listen", js_listen);
-  define_function(env, exports, "localPort", js_local_port);
   define_function(env, exports, "closeListener", js_close_listener);
   define_function(env, exports, "connections", js_connections);
   define_function(env, exports, "sweep", js_sweep);

@@ -120,7 +120,7 @@ test('a write the kernel cannot take at once is pending and completes once the p
   handle.close();
 });
 
-test('listen, accept, peer address, reset', async () => {
+test('listen, accept, reset', async () => {
   const srv = raw.createServer();
   assert.equal(raw.listen(srv, HOST, 0, 16), 0);
   const port = raw.localPort(srv)!;
@@ -131,10 +131,9 @@ test('listen, accept, peer address, reset', async () => {
       resolve(client!);
     };
   });
-  const client = net.connect({ port, host: HOST, localAddress: '127.0.0.94' });
+  const client = net.connect({ port, host: HOST });
   const errored = once(client, 'error');
   const h = await accepted;
-  assert.equal(raw.peerAddress(h), '127.0.0.94');
   h.reset();
   const [err] = (await errored) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNRESET');

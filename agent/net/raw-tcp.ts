@@ -34,7 +34,6 @@ export interface TcpHandle {
   bind(address: string, port: number, flags?: number): number;
   bind6(address: string, port: number, flags: number): number;
   listen(backlog: number): number;
-  getpeername(out: { address?: string; port?: number; family?: string }): number;
   getsockname(out: { address?: string; port?: number; family?: string }): number;
   /**
    * Closes with a RST (SO_LINGER 0) instead of a FIN. Never after shutdown(): libuv refuses
@@ -77,7 +76,7 @@ export class NodeBindingsError extends Error {
 
 const HANDLE_METHODS = [
   'connect', 'connect6', 'bind', 'bind6', 'listen', 'writeBuffer', 'shutdown', 'readStart', 'readStop',
-  'useUserBuffer', 'setNoDelay', 'reset', 'close', 'getpeername', 'getsockname',
+  'useUserBuffer', 'setNoDelay', 'reset', 'close', 'getsockname',
 ];
 
 /**
@@ -275,12 +274,6 @@ export function shutdown(handle: TcpHandle, done?: ShutdownDone): number {
     req.done = done;
   }
   return (handle as RawHandle).shutdown(req);
-}
-
-/** The peer's address, '' when the socket has none (already reset). */
-export function peerAddress(handle: TcpHandle): string {
-  const out: { address?: string } = {};
-  return handle.getpeername(out) === 0 ? out.address ?? '' : '';
 }
 
 /** Binds and listens; returns 0 or a negative errno (EADDRINUSE, EADDRNOTAVAIL, ...). */
