@@ -41,6 +41,8 @@ test('CONTROL/MONITORING against the real agent', { skip: missing ?? false, time
 
   // Both checkers report up, then "check now" shows the transcript.
   await page.locator('table.checkers td.state-up').nth(1).waitFor({ timeout: 20_000 });
+  // The table follows a check's verdict a moment later (the director applies it): wait for both rows.
+  await page.locator('table.routing tr.real', { hasText: `${r1}:${rport}` }).waitFor();
   await page.locator('table.routing tr.real', { hasText: `${r2}:${rport}` }).waitFor();
   assert.match((await page.locator('table.routing').textContent()) ?? '', new RegExp(`-> ${r1.replace(/\./g, '\\.')}:${rport}\\s*Route\\s*1`));
   await page.locator('tr', { hasText: 'web / two' }).getByRole('button', { name: 'check now' }).click();

@@ -85,11 +85,14 @@ virtual web {
   const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
   t.after(() => agent.stop());
 
+  // Both checks up and both servers in the table: the table follows a check's verdict a moment
+  // later (the director applies it), so a page can catch one without the other.
+  const inTable = (body: string) => [r1, r2].every((r) => body.includes(`-> ${r}:${rport} Route`));
   const up = await waitFor(async () => {
     const page = await c.get('/secure/control');
     const body = text(page.body);
-    return /Daemon running/.test(body) && (body.match(/ up /g) ?? []).length >= 2 ? page : null;
-  }, { timeoutMs: 15_000, message: 'the agent never reported both real servers up' });
+    return /Daemon running/.test(body) && (body.match(/ up /g) ?? []).length >= 2 && inTable(body) ? page : null;
+  }, { timeoutMs: 15_000, message: 'the agent never reported both real servers up and in the table' });
   const body = text(up.body);
   assert.match(body, /Daemon running/);
   assert.match(body, /Configuration serial in use 3/);
