@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { unescape, printable } from './escape.ts';
 import { BadRegexError, makeExpectation, type Expectation } from './expect.ts';
-import { startTcpProbe, tcpProbe, type RunningProbe, type TcpProbe } from './tcp.ts';
+import { startTcpProbe, tcpProbe, validPort, type RunningProbe, type TcpProbe } from './tcp.ts';
 import { udpProbe, type UdpProbe } from './udp.ts';
 import { programArgv, programProbe, type ProgramProbe } from './program.ts';
 import { EMPTY, formatSeconds, type ProbeResult } from './outcome.ts';
@@ -197,7 +197,7 @@ export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
   }
   if (plan.kind !== 'tcp' || plan.regex || !ipaddr.IPv4.isValidFourPartDecimal(spec.address)) return null;
   const { probe, expectText } = plan;
-  if (!Number.isInteger(probe.port) || probe.port < 1 || probe.port > 65535) return null;
+  if (!validPort(probe.port)) return null;
   const where = `${probe.address}:${probe.port}`;
   const decided = (received: Buffer, end: 'closed' | 'timeout' | null, otherwise: string): string => {
     const v = probe.expectation?.decide(received, end);

@@ -151,7 +151,8 @@ function onRead(this: raw.TcpHandle): void {
   }
 }
 
-function validPort(port: number): boolean {
+/** A TCP port a probe can connect to (1–65535). */
+export function validPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
 }
 

@@ -75,17 +75,18 @@ let nextSlot = 0;
 // and so its Real, reachable until it ends, so the addon never counts into a reused slot.
 const slotReleaser = new FinalizationRegistry<number>((slot) => freeSlots.push(slot));
 
-/** A zeroed slot of the shared counters for `owner`, and the counters themselves. */
-export function allocateSlot(owner: object): { slot: number; counters: Float64Array } {
+/** A zeroed slot of the shared counters for `owner`, where its fields start, and the counters themselves. */
+export function allocateSlot(owner: object): { slot: number; base: number; counters: Float64Array } {
   const { addon, counters } = relay();
   let slot = freeSlots.pop();
   if (slot === undefined) {
     if (nextSlot >= addon.MAX_SLOTS) throw new Error(`the userspace dataplane holds at most ${addon.MAX_SLOTS} real servers`);
     slot = nextSlot++;
   }
-  counters.fill(0, slot * SLOT_FIELDS, (slot + 1) * SLOT_FIELDS);
+  const base = slot * SLOT_FIELDS;
+  counters.fill(0, base, base + SLOT_FIELDS);
   slotReleaser.register(owner, slot);
-  return { slot, counters };
+  return { slot, base, counters };
 }
 
 /** Registers a listener's callbacks under the addon's listener id (or removes them with undefined). */

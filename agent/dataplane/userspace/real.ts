@@ -48,9 +48,9 @@ export class Real implements Destination {
     this.weight = spec.weight;
     this.method = spec.method;
     this.closedRing = new Uint32Array(Math.max(1, inactiveWindowSeconds));
-    const { slot, counters } = allocateSlot(this);
+    const { slot, base, counters } = allocateSlot(this);
     this.slot = slot;
-    this.base = slot * 8;
+    this.base = base;
     this.counters = counters;
     counters[this.base + F_PORT] = spec.port;
     if (ipaddr.IPv4.isValidFourPartDecimal(spec.address)) counters[this.base + F_IP] = ipv4ToInt(spec.address);
