@@ -1,0 +1,70 @@
+// The kernel suite, seen from the host: builds the QEMU guest from Debian packages (cached in
+// .cache/kernel/), boots it once, lets it run every file of tests/kernel/suite/ against the real
+// kernel's IPVS, and replays each of the guest's results here as a test of its own, with the
+// guest's message and log. A guest that does not boot or stops early is a failure that shows its
+// console. Skipped only where QEMU is not installed.
+//   PIRANHA_KERNEL_ONLY=reload npm run test:kernel   runs the suite files whose name contains "reload"
+//   PIRANHA_KERNEL_CONSOLE=1 npm run test:kernel     also prints the guest's console as it runs
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { bootGuest, type GuestRun } from './vm/boot.ts';
+import { buildImage, DEFAULT_CACHE, REPO, type GuestImage } from './vm/image.ts';
+import { buildTools } from './vm/tools.ts';
+
+const CONSOLE_TAIL = 80;
+
+function tail(text: string, lines = CONSOLE_TAIL): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function label(file: string | null): string {
+  return file ? file.replace(/^tests\/kernel\/suite\//, '').replace(/\.ts$/, '') : 'guest';
+}
+
+const qemu = spawnSync('qemu-system-x86_64', ['--version']);
+if (qemu.error) {
+  test('kernel suite (IPVS in a QEMU guest)', { skip: 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)' }, () => {});
+} else {
+  let image: GuestImage | null = null;
+  let tools = '';
+  let buildError: Error | null = null;
+  const progress = (m: string) => process.stderr.write(`kernel suite: ${m}\n`);
+  try {
+    image = buildImage({ log: progress });
+    tools = buildTools(DEFAULT_CACHE, progress);
+  } catch (err) {
+    buildError = err as Error;
+  }
+
+  if (image === null) {
+    test('the kernel test guest can be built from Debian packages', () => {
+      throw buildError;
+    });
+  } else {
+    const run: GuestRun = await bootGuest(image, {
+      workDir: join(REPO, '.tmp', 'kernel'),
+      toolsDir: tools,
+      only: process.env.PIRANHA_KERNEL_ONLY,
+      onLine: process.env.PIRANHA_KERNEL_CONSOLE ? (l) => process.stderr.write(`guest| ${l}\n`) : undefined,
+    });
+    const seeConsole = `(the guest's whole console: ${run.consolePath})`;
+
+    test(`the guest (kernel ${image.kernelVersion}) boots and runs the whole suite`, (t) => {
+      const boot = run.bootMs === null ? 'no boot' : `booted in ${(run.bootMs / 1000).toFixed(1)} s`;
+      t.diagnostic(`${boot}; boot and suite took ${(run.totalMs / 1000).toFixed(1)} s; ${run.results.length} results`);
+      if (run.problem) throw new Error(`${run.problem}\n--- last lines of the guest's console ---\n${tail(run.console)}\n${seeConsole}`);
+      if (run.exitCode !== 0 && !run.results.some((r) => r.status === 'fail')) {
+        throw new Error(`the guest's test runner exited with ${run.exitCode} without a failed test\n--- last lines of the guest's console ---\n${tail(run.console)}\n${seeConsole}`);
+      }
+      if (run.results.length === 0) throw new Error(`the guest reported no test at all\n${seeConsole}`);
+    });
+
+    for (const r of run.results) {
+      const options = r.status === 'skip' ? { skip: r.message ?? true } : {};
+      test(`${label(r.file)}: ${r.name}`, options, () => {
+        if (r.status === 'fail') throw new Error(`${r.message ?? 'failed in the guest'}\n${seeConsole}`);
+      });
+    }
+  }
+}
