@@ -27,9 +27,13 @@ function walk(dir, out) {
 
 const all = roots.flatMap((r) => walk(r, [])).sort();
 const isNetns = (f) => f.startsWith(join('tests', 'netns'));
+// The kernel suite boots a QEMU guest that keeps both cores busy for minutes (tests/kernel/README.md):
+// it runs after everything else, alone, with room for the whole guest run.
+const isKernel = (f) => f.startsWith(join('tests', 'kernel'));
 const phases = [
-  { name: 'main', files: all.filter((f) => !isNetns(f) && !(onlyUnit && f.startsWith('e2e'))), concurrency: 2 },
+  { name: 'main', files: all.filter((f) => !isNetns(f) && !isKernel(f) && !(onlyUnit && f.startsWith('e2e'))), concurrency: 2 },
   { name: 'netns', files: onlyUnit ? [] : all.filter(isNetns), concurrency: 1 },
+  { name: 'kernel', files: onlyUnit ? [] : all.filter(isKernel), concurrency: 1, timeoutMs: 3_600_000 },
 ].filter((p) => p.files.length);
 
 if (!phases.length) {
@@ -45,7 +49,7 @@ function run(phase) {
       process.execPath,
       [
         // No test may hang CI: the longest (20 failovers in namespaces) takes under 3 minutes.
-        '--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-timeout=600000',
+        '--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, `--test-timeout=${phase.timeoutMs ?? 600000}`,
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         '--test-reporter=tap', `--test-reporter-destination=${tap}`,
         ...phase.files,

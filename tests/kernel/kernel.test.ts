@@ -18,8 +18,13 @@ function tail(text: string, lines = CONSOLE_TAIL): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function label(file: string | null): string {
-  return file ? file.replace(/^tests\/kernel\/suite\//, '').replace(/\.ts$/, '') : 'guest';
+/** How long each suite file took in the guest, setup and teardown included. */
+function fileTimes(run: GuestRun): string {
+  return run.files.map((f) => `${label(f.file)} ${(f.durationMs / 1000).toFixed(0)} s`).join(', ');
+}
+
+function label(file: string): string {
+  return file.replace(/^tests\/kernel\/suite\//, '').replace(/\.ts$/, '');
 }
 
 const qemu = spawnSync('qemu-system-x86_64', ['--version']);
@@ -53,6 +58,7 @@ if (qemu.error) {
     test(`the guest (kernel ${image.kernelVersion}) boots and runs the whole suite`, (t) => {
       const boot = run.bootMs === null ? 'no boot' : `booted in ${(run.bootMs / 1000).toFixed(1)} s`;
       t.diagnostic(`${boot}; boot and suite took ${(run.totalMs / 1000).toFixed(1)} s; ${run.results.length} results`);
+      t.diagnostic(`by file (setup and teardown included): ${fileTimes(run)}`);
       if (run.problem) throw new Error(`${run.problem}\n--- last lines of the guest's console ---\n${tail(run.console)}\n${seeConsole}`);
       if (run.exitCode !== 0 && !run.results.some((r) => r.status === 'fail')) {
         throw new Error(`the guest's test runner exited with ${run.exitCode} without a failed test\n--- last lines of the guest's console ---\n${tail(run.console)}\n${seeConsole}`);

@@ -126,11 +126,30 @@ export interface KernelTotals {
   outBytes: number;
 }
 
-/** /proc/net/ip_vs_stats: every packet IPVS handled in this namespace, in each direction. */
+/**
+ * /proc/net/ip_vs_stats: every connection and packet IPVS handled in this namespace, in each
+ * direction. The kernel adds its per-CPU counters into these totals every 2 s, so read them
+ * through settledTotals() after traffic.
+ */
 export async function kernelTotals(lab: Lab, machine: string): Promise<KernelTotals> {
   const text = await lab.procNet(machine, 'ip_vs_stats');
   const row = text.split('\n')[2]?.trim().split(/\s+/);
   if (!row || row.length < 5 || !row.every((x) => /^[0-9A-F]+$/i.test(x))) throw new Error(`unexpected ip_vs_stats:\n${text}`);
   const [conns, inPackets, outPackets, inBytes, outBytes] = row.map((x) => parseInt(x, 16)) as [number, number, number, number, number];
   return { conns, inPackets, outPackets, inBytes, outBytes };
+}
+
+/** The totals once the kernel has counted at least `conns` connections (its sums lag by up to 2 s). */
+export async function settledTotals(lab: Lab, machine: string, conns: number): Promise<KernelTotals> {
+  let last: KernelTotals | null = null;
+  return waitFor(
+    async () => {
+      last = await kernelTotals(lab, machine);
+      return last.conns >= conns ? last : null;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, message: `IPVS to have counted ${conns} connections` },
+  ).catch((err: Error) => {
+    err.message += ` (counted: ${JSON.stringify(last)})`;
+    throw err;
+  });
 }

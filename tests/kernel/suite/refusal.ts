@@ -51,7 +51,7 @@ test("without ip_vs_wrr the kernel refuses the wrr service: status shows the ker
       const list = await agent.problems();
       return list.some((p) => KERNEL_REASON.test(p)) ? list : null;
     },
-    { timeoutMs: 60_000, message: "the kernel's refusal in status.problems" },
+    { timeoutMs: 30_000, message: "the kernel's refusal in status.problems" },
   );
   const refusal = problems.find((p) => KERNEL_REASON.test(p))!;
   assert.match(refusal, /198\.51\.100\.30|weighted/, `the problem names the service: ${refusal}`);
@@ -65,7 +65,7 @@ test("without ip_vs_wrr the kernel refuses the wrr service: status shows the ker
 
 test('once ip_vs_wrr is loaded, the agent retries on its own: the service is in the kernel, carries traffic, and the problem is gone', lab.explain(async () => {
   loadModule('ip_vs_wrr');
-  await waitForKernel(lab, ROUTER, 'the wrr service with both real servers', (t) => t.get(REFUSED)?.scheduler === 'wrr' && t.get(REFUSED)?.reals.length === 2, 60_000);
+  await waitForKernel(lab, ROUTER, 'the wrr service with both real servers', (t) => t.get(REFUSED)?.scheduler === 'wrr' && t.get(REFUSED)?.reals.length === 2, 30_000);
   assert.deepEqual(tally(await connect(lab, CLIENT, 20, ['198.51.100.30:80'])), { rs1: 10, rs2: 10 });
   await waitFor(async () => !(await agent.problems()).some((p) => KERNEL_REASON.test(p)), { timeoutMs: 30_000, message: 'the refusal to leave status.problems' });
   const claimed = (await agent.client.call('table', {})).services.map((s) => s.key);

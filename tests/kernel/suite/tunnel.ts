@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelAgent } from '../lib/agent.ts';
-import { kernelTotals, waitForKernel } from '../lib/kernel-table.ts';
+import { settledTotals, waitForKernel } from '../lib/kernel-table.ts';
 import { Lab } from '../lib/lab.ts';
 import { lvsConfig } from '../lib/lvs-config.ts';
 import { CLIENT, ROUTER, tunnelLab, type Reals } from '../lib/topology.ts';
@@ -48,6 +48,7 @@ test('300 connections from the client reach both real servers through IPIP, and 
     const rx = Number(lab.sh(rs, ['cat', '/sys/class/net/tunl0/statistics/rx_packets']).trim());
     assert.ok(rx >= 3 * 150, `${rs} received ${rx} packets on tunl0`);
   }
-  const totals = await kernelTotals(lab, ROUTER);
+  const totals = await settledTotals(lab, ROUTER, 300);
+  t.diagnostic(`director: ${JSON.stringify(totals)}`);
   assert.equal(totals.outPackets, 0, 'packets from the real servers through the director');
 }));

@@ -11,18 +11,25 @@ import { z } from 'zod';
 import type { GuestImage } from './image.ts';
 import { REPO } from './image.ts';
 
-/** One line of the guest's reporter (reporter.mjs). */
-export const guestResultSchema = z.object({
-  file: z.string().nullable(),
-  name: z.string(),
-  status: z.enum(['pass', 'fail', 'skip']),
-  durationMs: z.number(),
-  message: z.string().optional(),
-});
-export type GuestResult = z.infer<typeof guestResultSchema>;
+/** One line of the guest's reporter (reporter.mjs): a test's result, or how long a file took. */
+export const guestLineSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('test'),
+    file: z.string(),
+    name: z.string(),
+    status: z.enum(['pass', 'fail', 'skip']),
+    durationMs: z.number(),
+    message: z.string().optional(),
+  }),
+  z.object({ kind: z.literal('file'), file: z.string(), durationMs: z.number() }),
+]);
+export type GuestResult = Extract<z.infer<typeof guestLineSchema>, { kind: 'test' }>;
+export type GuestFile = Extract<z.infer<typeof guestLineSchema>, { kind: 'file' }>;
 
 export interface GuestRun {
   results: GuestResult[];
+  /** Each suite file's time in the guest, setup and teardown included. */
+  files: GuestFile[];
   /** Exit code of the guest's test runner; null when it never finished. */
   exitCode: number | null;
   /** Why the run is incomplete (no boot, QEMU died, time up), else null. */
@@ -135,13 +142,14 @@ export async function bootGuest(image: GuestImage, opts: BootOptions): Promise<G
   const codeFile = join(resultsDir, 'exit-code');
   const exitCode = existsSync(codeFile) ? Number(readFileSync(codeFile, 'utf8').trim()) : null;
   if (exitCode === null) problem ??= 'the guest stopped before its test runner finished (no exit code in the results)';
-  return { results: readResults(join(resultsDir, 'results.jsonl')), exitCode, problem, console: text, consolePath, bootMs, totalMs: Date.now() - started };
+  return { ...readResults(join(resultsDir, 'results.jsonl')), exitCode, problem, console: text, consolePath, bootMs, totalMs: Date.now() - started };
 }
 
 /** The reporter's lines; a line that does not parse is itself reported as a failure. */
-function readResults(path: string): GuestResult[] {
-  if (!existsSync(path)) return [];
-  const out: GuestResult[] = [];
+function readResults(path: string): { results: GuestResult[]; files: GuestFile[] } {
+  const results: GuestResult[] = [];
+  const files: GuestFile[] = [];
+  if (!existsSync(path)) return { results, files };
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     let parsed: unknown;
@@ -150,8 +158,10 @@ function readResults(path: string): GuestResult[] {
     } catch {
       parsed = null;
     }
-    const r = guestResultSchema.safeParse(parsed);
-    out.push(r.success ? r.data : { file: null, name: 'a result line from the guest', status: 'fail', durationMs: 0, message: `unreadable: ${line.slice(0, 500)}` });
+    const r = guestLineSchema.safeParse(parsed);
+    if (!r.success) results.push({ kind: 'test', file: 'guest', name: 'a result line from the guest', status: 'fail', durationMs: 0, message: `unreadable: ${line.slice(0, 500)}` });
+    else if (r.data.kind === 'file') files.push(r.data);
+    else results.push(r.data);
   }
-  return out;
+  return { results, files };
 }

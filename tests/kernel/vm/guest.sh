@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the test guest, chrooted into the host's root (read-only; /tmp and /run are the
 # guest's own tmpfs, /tmp/results is the host's results folder). Loads every module the kernel
-# suite needs from the unpacked kernel package, then runs the suite with node's test runner, one
-# file at a time: the spec reporter to the console, the JSON-lines one to the host.
+# suite needs from the unpacked kernel package, then runs the suite (suite-runner.ts) with node's
+# test runner: the spec reporter to the console, the JSON-lines one to the host.
 set -u
 cd "$piranha_repo" || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp
@@ -22,17 +22,11 @@ if ! modprobe -d "$piranha_modroot" -a $modules; then
 fi
 echo "piranha-guest: modules loaded"
 
-files=
-for f in tests/kernel/suite/*.ts; do
-  case "$f" in
-    *"${piranha_only:-}"*) files="$files $f" ;;
-  esac
-done
-# shellcheck disable=SC2086
-node --import tsx --test --test-concurrency=1 --test-timeout=900000 \
+export PIRANHA_KERNEL_ONLY="${piranha_only:-}"
+node --import tsx \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./tests/kernel/vm/reporter.mjs --test-reporter-destination="$results/results.jsonl" \
-  $files
+  tests/kernel/vm/suite-runner.ts
 code=$?
 echo "$code" > "$results/exit-code"
 exit "$code"

@@ -1,6 +1,8 @@
-// A node:test reporter that writes one JSON line per finished top-level test of each file, for
-// the host to replay as its own tests: {"file", "name", "status": "pass"|"fail"|"skip",
-// "durationMs", "message"?}. Plain JavaScript so that node loads it before tsx is registered.
+// A node:test reporter for the guest: one JSON line per finished test of each suite file, for the
+// host to replay as its own tests, and one per file, for the timings:
+//   {"kind":"test","file","name","status":"pass"|"fail"|"skip","durationMs","message"?}
+//   {"kind":"file","file","durationMs"}           (setup and teardown included)
+// Plain JavaScript so that node loads it before tsx is registered.
 import { relative } from 'node:path';
 
 function errorText(error) {
@@ -13,13 +15,25 @@ function errorText(error) {
 }
 
 export default async function* jsonLines(source) {
+  // suite-runner.ts wraps each suite file in a describe (nesting 0) holding the file's tests
+  // (nesting 1). A file that fails before any of its tests ran (it does not load) is reported as
+  // a test of its own.
+  let tests = 0;
+  let started = 0;
   for await (const event of source) {
-    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const d = event.data;
-    if (d.nesting !== 0) continue;
+    if (event.type === 'test:start' && d.nesting === 0) {
+      tests = 0;
+      started = Date.now();
+    }
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
+    if (d.nesting === 0) yield `${JSON.stringify({ kind: 'file', file: d.name, durationMs: Date.now() - started })}\n`;
+    if (d.nesting > 1 || (d.nesting === 0 && (tests > 0 || event.type === 'test:pass'))) continue;
+    if (d.nesting === 1) tests++;
     const line = {
-      file: d.file ? relative(process.cwd(), d.file) : null,
-      name: d.name,
+      kind: 'test',
+      file: d.nesting === 0 ? d.name : relative(process.cwd(), d.file ?? ''),
+      name: d.nesting === 0 ? 'the file runs' : d.name,
       status: d.skip !== undefined ? 'skip' : event.type === 'test:pass' ? 'pass' : 'fail',
       durationMs: Math.round(d.details?.duration_ms ?? 0),
     };
