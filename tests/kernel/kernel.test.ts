@@ -68,7 +68,8 @@ if (qemu.error) {
 
     for (const r of run.results) {
       const options = r.status === 'skip' ? { skip: r.message ?? true } : {};
-      test(`${label(r.file)}: ${r.name}`, options, () => {
+      test(`${label(r.file)}: ${r.name}`, options, (t) => {
+        for (const note of r.diagnostics) t.diagnostic(note);
         if (r.status === 'fail') throw new Error(`${r.message ?? 'failed in the guest'}\n${seeConsole}`);
       });
     }

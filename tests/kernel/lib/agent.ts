@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { AgentClient } from '../../../agent/client.ts';
 import { writeFileAtomic } from '../../../lvs-cf/index.ts';
-import { waitFor } from '../../../agent/test-support.ts';
 import type { Lab } from './lab.ts';
 
 /** An emulated CPU loads the agent's modules slowly: starting can take a minute or more. */
@@ -32,19 +31,22 @@ export class KernelAgent {
     await writeFileAtomic(join(root, 'lvs.cf'), lvsCf);
     const socket = join(root, 'agent.sock');
     const child = lab.start(machine, [process.execPath, 'bin/piranha-agent.js', '--root', root, '--socket', socket, '--dataplane', 'ipvs']);
-    let gone = false;
-    child.on('exit', () => (gone = true));
-    const client = await waitFor(
-      async () => {
-        if (gone) throw new Error('the agent exited');
-        return await AgentClient.connect(socket, { timeoutMs: CALL_TIMEOUT_MS, clientName: 'kernel-suite' });
-      },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 500, message: `the agent in ${machine} to answer on its socket` },
-    ).catch((err: Error) => {
-      child.kill('SIGKILL');
-      throw err;
-    });
-    return new KernelAgent(lab, child, root, client);
+    let exit: string | null = null;
+    child.on('exit', (code, signal) => (exit = signal ?? `code ${code}`));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (exit !== null) throw new Error(`the agent in ${machine} exited (${exit}) before answering on its socket`);
+      try {
+        const client = await AgentClient.connect(socket, { timeoutMs: CALL_TIMEOUT_MS, clientName: 'kernel-suite' });
+        return new KernelAgent(lab, child, root, client);
+      } catch (err) {
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`the agent in ${machine} did not answer on its socket within ${START_TIMEOUT_MS / 1000} s: ${(err as Error).message}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   /** Replaces lvs.cf (atomically, as the console saves it). */

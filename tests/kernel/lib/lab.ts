@@ -4,9 +4,9 @@
 // several LANs and interfaces per machine). Addresses are the documentation ranges
 // (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), which exist only inside these namespaces.
 //
-// Every command and every line the lab's programs print is kept in a log; a failing test made with
-// lab.test() shows the log's last lines after its own message, so a failure in the guest explains
-// itself on the host.
+// Every command and every line the lab's programs print is kept in a log; a test or hook wrapped
+// in lab.explain() shows the log's last lines after its own message when it fails, so a failure in
+// the guest explains itself on the host.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -20,6 +20,8 @@ export const guestLineSchema = z.discriminatedUnion('kind', [
     status: z.enum(['pass', 'fail', 'skip']),
     durationMs: z.number(),
     message: z.string().optional(),
+    /** What the test said with t.diagnostic(). */
+    diagnostics: z.array(z.string()).default([]),
   }),
   z.object({ kind: z.literal('file'), file: z.string(), durationMs: z.number() }),
 ]);
@@ -159,7 +161,7 @@ function readResults(path: string): { results: GuestResult[]; files: GuestFile[]
       parsed = null;
     }
     const r = guestLineSchema.safeParse(parsed);
-    if (!r.success) results.push({ kind: 'test', file: 'guest', name: 'a result line from the guest', status: 'fail', durationMs: 0, message: `unreadable: ${line.slice(0, 500)}` });
+    if (!r.success) results.push({ kind: 'test', file: 'guest', name: 'a result line from the guest', status: 'fail', durationMs: 0, message: `unreadable: ${line.slice(0, 500)}`, diagnostics: [] });
     else if (r.data.kind === 'file') files.push(r.data);
     else results.push(r.data);
   }

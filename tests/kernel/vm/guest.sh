@@ -28,5 +28,8 @@ node --import tsx \
   --test-reporter=./tests/kernel/vm/reporter.mjs --test-reporter-destination="$results/results.jsonl" \
   tests/kernel/vm/suite-runner.ts
 code=$?
+# A program that crashed (a segfault, an invalid opcode under emulation) leaves a line in the
+# kernel's log, which `quiet` keeps off the console: show them.
+dmesg | grep -iE 'segfault|traps:|general protection|invalid opcode' | sed 's/^/piranha-guest: kernel: /'
 echo "$code" > "$results/exit-code"
 exit "$code"
