@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort, heartbeatPort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
-import type { AgentEvent, HaStatus } from './protocol.ts';
+import type { AgentEvent, HaStatus } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {

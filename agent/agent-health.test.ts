@@ -8,7 +8,7 @@ import {
   type Backend, type SpawnedAgent,
 } from './test-support.ts';
 import type { AgentClient } from './client.ts';
-import type { AgentEvent } from './protocol.ts';
+import type { AgentEvent } from './protocol/index.ts';
 
 const TIMEOUT = 1;
 const REENTRY = 3;

@@ -8,7 +8,7 @@ import {
   type Backend, type SpawnedAgent, type TestVirtual,
 } from './test-support.ts';
 import { AgentError, type AgentClient } from './client.ts';
-import type { ServiceStats } from './dataplane/types.ts';
+import type { ServiceStats } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 let agent: SpawnedAgent;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketServer, RpcError, type Handlers } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
-import { MAX_LINE_BYTES, type StatusResult } from './protocol.ts';
+import { MAX_LINE_BYTES, type StatusResult } from './protocol/index.ts';
 import { rawExchange, rawFlood, rawSession } from './test-support.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'piranha-sock-'));

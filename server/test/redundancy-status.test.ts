@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { makeConsole, follow, type Console } from '../test-helpers.ts';
 import { loopback, lvsCf, spawnAgent, tempRoot, waitFor, type SpawnedAgent } from '../../agent/test-support.ts';
 import { heartbeatPort, pairCf } from './ha-pair.ts';
-import type { HaStatus } from '../../agent/protocol.ts';
+import type { HaStatus } from '../../agent/protocol/index.ts';
 import { SAMPLE } from './fixtures.ts';
 
 function text(html: string): string {
