@@ -17,6 +17,9 @@ import { checkersRun, initialSteering, startAction, steer, stopAction, type Stee
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { checkerToWire, haStatusToWire } from './wire-map.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
+
+/** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
+export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
 
@@ -44,7 +47,7 @@ export class Agent implements DirectorHooks {
   private readonly loop: ReconcileLoop;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
-  private redundancy: Redundancy | null = null;
+  private redundancy: PairMember | null = null;
   /** Conditions shown in status.problems under their key (e.g. `redundancy`), set by main. */
   private readonly notes = new Map<string, string>();
   /** One control action at a time: a reload racing a stop from another console must not interleave. */
@@ -107,7 +110,7 @@ export class Agent implements DirectorHooks {
    * Makes this agent one router of a pair and joins it (startup): it stands by until the role
    * machine activates it. Rejects with the redundancy module's own error.
    */
-  async joinPair(redundancy: Redundancy): Promise<void> {
+  async joinPair(redundancy: PairMember): Promise<void> {
     this.redundancy = redundancy;
     await this.steer({ type: 'pair' });
     await this.joinRedundancy();
