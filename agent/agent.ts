@@ -5,17 +5,18 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckerInfo, CheckersResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
-import { CheckerPool, type RealState } from './checkers/pool.ts';
+import type { AgentEvent, CheckNowResult, CheckersResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
-import type { CheckTarget } from './director.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
 import { checkerViews } from './reconciler.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
+import { DataplaneView } from './dataplane-view.ts';
+import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
-import { checkerToWire, haStatusToWire } from './wire-map.ts';
+import { haStatusToWire } from './wire-map.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
@@ -32,9 +33,6 @@ export interface AgentOptions {
   pool?: CheckerPool;
 }
 
-/** The dataplane's per-service problems are read at most this often: status is polled often. */
-const DATAPLANE_PROBLEMS_TTL_MS = 1000;
-
 export class Agent implements DirectorHooks {
   private readonly config: ConfigState;
   private readonly dp: Dataplane;
@@ -45,6 +43,8 @@ export class Agent implements DirectorHooks {
   private readonly pool: CheckerPool;
   private readonly applier: Applier;
   private readonly loop: ReconcileLoop;
+  private readonly view: DataplaneView;
+  private readonly reports: CheckerReports;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
@@ -52,7 +52,6 @@ export class Agent implements DirectorHooks {
   private readonly notes = new Map<string, string>();
   /** One control action at a time: a reload racing a stop from another console must not interleave. */
   private control: Promise<unknown> = Promise.resolve();
-  private dpProblems: { at: number; list: Problem[] } | null = null;
 
   constructor(opts: AgentOptions) {
     this.config = opts.config;
@@ -63,6 +62,15 @@ export class Agent implements DirectorHooks {
     this.steering = initialSteering(this.now());
     this.pool = opts.pool ?? new CheckerPool();
     this.applier = new Applier(this.dp, (m) => this.log.log(m));
+    this.view = new DataplaneView(this.dp, (key) => this.applier.owns(key), this.now);
+    this.reports = new CheckerReports({
+      pool: this.pool,
+      config: () => this.config.current,
+      weights: () => this.loop.weights,
+      emit: (e) => this.emit(e),
+      listening: () => this.eventListeners.size > 0,
+      log: (m) => this.log.log(m),
+    });
     this.loop = new ReconcileLoop({
       applier: this.applier,
       input: () => ({
@@ -71,13 +79,14 @@ export class Agent implements DirectorHooks {
         checkers: this.steering.directing ? checkerViews(this.pool.states()) : new Map(),
         now: this.now(),
       }),
-      onWeights: (next, prev) => this.onWeights(next, prev),
-      onApplied: () => {
-        this.dpProblems = null;
-      },
+      onWeights: (next, prev) => this.reports.weightsChanged(next, prev),
+      onApplied: () => this.view.invalidate(),
       log: (m) => this.log.log(m),
     });
-    this.pool.on('change', (st: RealState) => this.onCheckerChange(st));
+    // A checker changed state: report it, and re-evaluate the table shortly.
+    this.pool.on('change', (st) => {
+      if (this.reports.stateChanged(st)) this.loop.soon();
+    });
     this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
   }
 
@@ -238,7 +247,7 @@ export class Agent implements DirectorHooks {
     if (config.note) problems.push({ service: 'lvs.cf', message: config.note });
     for (const [service, message] of this.notes) problems.push({ service, message });
     problems.push(...config.plan.problems, ...this.applier.failures());
-    if (this.steering.directing) problems.push(...(await this.dataplaneProblems()));
+    if (this.steering.directing) problems.push(...(await this.view.problems()));
     return {
       running: this.steering.directing,
       role: this.steering.role,
@@ -253,19 +262,13 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  /** Only the services this agent owns: a shared IPVS table may hold others that are none of our business. */
-  async table(): Promise<DataplaneService[]> {
-    return (await this.dp.table()).filter((s) => this.applier.owns(s.key));
+  /** Only the services this agent owns. */
+  table(): Promise<DataplaneService[]> {
+    return this.view.services();
   }
 
   checkers(): CheckersResult {
-    const states = new Map(this.pool.states().map((s) => [s.key, s]));
-    const out: CheckerInfo[] = [];
-    for (const t of this.config.current.plan.targets) {
-      const st = states.get(t.key);
-      if (st) out.push(this.checkerInfo(t, st));
-    }
-    return { checkers: out };
+    return { checkers: this.reports.list() };
   }
 
   /** The pair's status, null for a standalone agent. */
@@ -343,7 +346,7 @@ export class Agent implements DirectorHooks {
       throw new ConfigInvalidError(proposal.message);
     }
     this.config.adopt(proposal.config);
-    this.dpProblems = null;
+    this.view.invalidate();
   }
 
   private async reloadFile(): Promise<ReloadResult> {
@@ -370,47 +373,6 @@ export class Agent implements DirectorHooks {
     const run = this.control.then(action);
     this.control = run.catch(() => {});
     return run;
-  }
-
-  private async dataplaneProblems(): Promise<Problem[]> {
-    const now = this.now();
-    const cached = this.dpProblems;
-    if (cached && now - cached.at < DATAPLANE_PROBLEMS_TTL_MS && now >= cached.at) return cached.list;
-    const list: Problem[] = [];
-    try {
-      for (const s of await this.dp.table()) {
-        if (s.problem && this.applier.owns(s.key)) list.push({ service: s.name || s.key, message: s.problem });
-      }
-    } catch (err) {
-      list.push({ service: 'dataplane', message: `cannot read the table: ${(err as Error).message}` });
-    }
-    this.dpProblems = { at: now, list };
-    return list;
-  }
-
-  private onCheckerChange(st: RealState): void {
-    const t = this.config.current.targetsByKey.get(st.key);
-    if (!t) return;
-    const why = st.state === 'down' && st.lastError ? `: ${st.lastError}` : '';
-    this.log.log(`real server ${t.server} (${t.spec.address}:${t.spec.port}) of ${t.virtual} is ${st.state}${why}`);
-    this.emit({ event: 'checker', data: this.checkerInfo(t, st) });
-    this.loop.soon();
-  }
-
-  /** A checked server's weight in the dataplane changed (quiesce, a ramp step): tell subscribers. */
-  private onWeights(next: ReadonlyMap<string, number>, prev: ReadonlyMap<string, number>): void {
-    if (this.eventListeners.size === 0) return;
-    const states = new Map(this.pool.states().map((s) => [s.key, s]));
-    for (const [key, w] of next) {
-      if (prev.get(key) === w) continue;
-      const t = this.config.current.targetsByKey.get(key);
-      const st = states.get(key);
-      if (t && st) this.emit({ event: 'checker', data: this.checkerInfo(t, st) });
-    }
-  }
-
-  private checkerInfo(t: CheckTarget, st: RealState): CheckerInfo {
-    return checkerToWire(t, st, this.loop.weights.get(t.key) ?? 0);
   }
 
   private emitState(): void {
