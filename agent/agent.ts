@@ -18,18 +18,18 @@ import { checkersRun, initialSteering, startAction, steer, stopAction, type Stee
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
+import type { HaStatus } from './ha/index.ts';
+import type { Logger } from './log.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
-import type { HaStatus } from './ha/index.ts';
-import type { Logger } from './log.ts';
 
 export interface AgentOptions {
   config: ConfigState;
   dataplane: Dataplane;
   logger: Logger;
   now?: () => number;
-  /** The health checks (tests pass a pool with scripted checks and a fake clock). */
+  /** The health checks (tests pass a pool whose checks are scripted and whose timers they fire). */
   pool?: CheckerPool;
 }
 
