@@ -99,6 +99,7 @@ export class SocketServer {
 
   /** Sends an event to every subscribed client. */
   broadcast(event: AgentEvent): void {
+    if (![...this.conns].some((c) => c.subscribed)) return;
     if (this.checkReplies) {
       const checked = checkEvent(event);
       if (checked.ok !== true) {
