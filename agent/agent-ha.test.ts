@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort, heartbeatPort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
+import { freePort, heartbeatPort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from '../testing/agent.ts';
 import type { AgentEvent, HaStatus } from './protocol.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];

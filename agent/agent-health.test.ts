@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tally, tcpAsk, tempRoot, waitFor, writeLvsCf,
   type Backend, type SpawnedAgent,
-} from './test-support.ts';
+} from '../testing/agent.ts';
 import type { AgentClient } from './client.ts';
 import type { AgentEvent } from './protocol.ts';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import {
   freePort, loopback, lvsCf, rawExchange, rawFlood, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf,
   type Backend,
-} from './test-support.ts';
+} from '../testing/agent.ts';
 import { AgentError } from './client.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tempRoot, waitFor, writeLvsCf,
   type Backend, type SpawnedAgent, type TestVirtual,
-} from './test-support.ts';
+} from '../testing/agent.ts';
 import { AgentError, type AgentClient } from './client.ts';
 import type { ServiceStats } from './dataplane/types.ts';
 

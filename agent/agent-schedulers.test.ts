@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   freePort, loopback, lvsCf, spawnAgent, startTcpBackend, startUdpBackend, tally, tcpAsk, tempRoot, udpAsk, waitFor, writeLvsCf,
   type Backend, type SpawnedAgent, type TestVirtual,
-} from './test-support.ts';
+} from '../testing/agent.ts';
 import type { AgentClient } from './client.ts';
 import { SCHEDULERS } from '../lvs-cf/model.ts';
 

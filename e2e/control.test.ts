@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBrowser } from './browser.ts';
-import { startConsole, PASSWORD } from './console-harness.ts';
-import { freePort, loopback, spawnAgent, startReplyServer, writeLvsCf } from '../agent/test-support.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { startConsole, PASSWORD } from '../testing/console-server.ts';
+import { freePort, loopback, spawnAgent, startReplyServer, writeLvsCf } from '../testing/agent.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBrowser } from './browser.ts';
-import { startConsole, PASSWORD } from './console-harness.ts';
-import { loopback, spawnAgent, tempRoot, waitFor, writeLvsCf } from '../agent/test-support.ts';
-import { heartbeatPort, pairCf } from '../server/test/ha-pair.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { startConsole, PASSWORD } from '../testing/console-server.ts';
+import { loopback, spawnAgent, tempRoot, waitFor, writeLvsCf } from '../testing/agent.ts';
+import { heartbeatPort, pairCf } from '../testing/ha-pair.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { startConsole, PASSWORD, type Harness } from './console-harness.ts';
-import { useBrowser } from './browser.ts';
+import { startConsole, PASSWORD, type Harness } from '../testing/console-server.ts';
+import { useBrowser } from '../testing/browser.ts';
 
 /** Waits for the flash that a save with this serial produces (unique per save, so never stale). */
 async function saved(page: Page, serial: number, also?: RegExp): Promise<string> {

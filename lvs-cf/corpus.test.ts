@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseDocument, serialize } from './index.ts';
-import { CORPUS_DIR } from '../tests/paths.ts';
+import { CORPUS_DIR } from '../testing/paths.ts';
 
 interface Expectation {
   accepted: boolean;

@@ -5,8 +5,8 @@
 // forwarding to the real servers in rs1/rs2 (which say through which router the request came).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bench, netnsUnavailable, pairConfig, waitFor } from './harness.ts';
-import { Pair, SERVICE_PORT, type Router } from './pair.ts';
+import { Bench, netnsUnavailable, pairConfig, waitFor } from '../../testing/netns.ts';
+import { Pair, SERVICE_PORT, type Router } from '../../testing/netns-pair.ts';
 
 const skip = netnsUnavailable();
 const KEEPALIVE = 1;

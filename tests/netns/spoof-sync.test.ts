@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Bench, netnsUnavailable, pairConfig, REPO, sleep, waitFor } from './harness.ts';
-import { Pair } from './pair.ts';
+import { Bench, netnsUnavailable, pairConfig, sleep, waitFor } from '../../testing/netns.ts';
+import { REPO_ROOT } from '../../testing/paths.ts';
+import { Pair } from '../../testing/netns-pair.ts';
 
 const skip = netnsUnavailable();
 const PORT = 539;
@@ -30,7 +31,7 @@ after(() => bench?.destroy());
 
 function spoofer(args: string[]): string {
   const r = spawnSync('ip', ['netns', 'exec', bench.ns('attacker'), process.execPath, '--import', 'tsx', 'tests/netns/spoofer.ts', ...args], {
-    cwd: REPO,
+    cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 30_000,
   });

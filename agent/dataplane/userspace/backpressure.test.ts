@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { startTcpService, until } from './test-helpers.ts';
+import { startTcpService, until } from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.77.41';
 const BE = '127.0.78.41';

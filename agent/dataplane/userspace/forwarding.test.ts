@@ -8,7 +8,7 @@ import { UserspaceDataplane, FWMARK_PROBLEM } from './dataplane.ts';
 import {
   freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until,
   addTcpService,
-} from './test-helpers.ts';
+} from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.77.1';
 const BE1 = '127.0.78.1';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { UserspaceDataplane } from './dataplane.ts';
-import { freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until, addTcpService } from './test-helpers.ts';
+import { freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until, addTcpService } from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.81.1';
 const H1 = '127.0.82.1';

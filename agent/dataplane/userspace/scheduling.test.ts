@@ -6,7 +6,7 @@ import type { Scheduler } from '../../../lvs-cf/model.ts';
 import { UserspaceDataplane } from './dataplane.ts';
 import { SourceHashing, DestinationHashing } from '../schedulers/hash.ts';
 import { ipv4ToInt } from './ipv4.ts';
-import { freePort, tcpBackend, whoAnswers, LineClient, tcpService, real, pool, tally, until } from './test-helpers.ts';
+import { freePort, tcpBackend, whoAnswers, LineClient, tcpService, real, pool, tally, until } from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.79.1';
 const NAMES = ['r1', 'r2', 'r3'] as const;

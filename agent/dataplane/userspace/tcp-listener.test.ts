@@ -8,7 +8,7 @@ import { closeSync, openSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { Service } from './service.ts';
 import { TcpListener } from './tcp-listener.ts';
-import { freePort, tcpService, until } from './test-helpers.ts';
+import { freePort, tcpService, until } from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.85.1';
 

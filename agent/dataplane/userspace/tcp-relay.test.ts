@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { UserspaceOptions } from './dataplane.ts';
-import { freePort, tcpBackend, whoAnswers, pool, until, startTcpService } from './test-helpers.ts';
+import { freePort, tcpBackend, whoAnswers, pool, until, startTcpService } from '../../../testing/dataplane.ts';
 
 const VIP = '127.0.83.1';
 const BE = '127.0.84.1';

@@ -6,10 +6,10 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.ts';
-import { AllowlistWatcher } from './allowlist-watcher.ts';
-import { PasswordStore, writePasswordFile } from './password-file.ts';
-import { LoginThrottle } from './login-throttle.ts';
+import { buildApp } from '../server/app.ts';
+import { AllowlistWatcher } from '../server/allowlist-watcher.ts';
+import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
+import { LoginThrottle } from '../server/login-throttle.ts';
 
 export const PASSWORD = 'correct horse battery';
 export const AUTH = 'Basic ' + Buffer.from(`piranha:${PASSWORD}`).toString('base64');

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeConsole, AUTH, WRONG_AUTH, PASSWORD } from '../test-helpers.ts';
-import { writePasswordFile } from '../password-file.ts';
-import { SAMPLE } from './fixtures.ts';
+import { makeConsole, AUTH, WRONG_AUTH, PASSWORD } from '../testing/console.ts';
+import { writePasswordFile } from './password-file.ts';
+import { SAMPLE } from '../testing/forms.ts';
 
 const SECURE_ROUTES = [
   '/secure/control', '/secure/control/live', '/secure/control/action', '/secure/control/check',
@@ -109,10 +109,10 @@ test('a changed password takes effect at once', async (t) => {
 });
 
 test('failed logins are throttled per client address with 429 and Retry-After', async (t) => {
-  const { buildApp } = await import('../app.ts');
-  const { AllowlistWatcher } = await import('../allowlist-watcher.ts');
-  const { PasswordStore } = await import('../password-file.ts');
-  const { LoginThrottle } = await import('../login-throttle.ts');
+  const { buildApp } = await import('./app.ts');
+  const { AllowlistWatcher } = await import('./allowlist-watcher.ts');
+  const { PasswordStore } = await import('./password-file.ts');
+  const { LoginThrottle } = await import('./login-throttle.ts');
   const c = await makeConsole(t);
   const allowlist = new AllowlistWatcher({ files: [] });
   await allowlist.start();

@@ -2,8 +2,8 @@
 // byte for byte (the original let a newline inject lines that ran as root).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeConsole } from '../test-helpers.ts';
-import { SAMPLE, GLOBAL_OK, REDUNDANCY_OK, VIRTUAL_OK, REAL_OK, SCRIPTS_OK, HOSTILE_EVERYWHERE, HOSTILE_UNQUOTED } from './fixtures.ts';
+import { makeConsole } from '../testing/console.ts';
+import { SAMPLE, GLOBAL_OK, REDUNDANCY_OK, VIRTUAL_OK, REAL_OK, SCRIPTS_OK, HOSTILE_EVERYWHERE, HOSTILE_UNQUOTED } from '../testing/forms.ts';
 
 const PANELS: { name: string; url: string; base: Record<string, string>; quoted: string[]; skip: string[] }[] = [
   { name: 'global', url: '/secure/global', base: GLOBAL_OK, quoted: [], skip: [] },

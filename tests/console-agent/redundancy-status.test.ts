@@ -8,11 +8,11 @@ import { createSocket } from 'node:dgram';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { makeConsole, follow, type Console } from '../test-helpers.ts';
-import { loopback, lvsCf, spawnAgent, tempRoot, waitFor, type SpawnedAgent } from '../../agent/test-support.ts';
-import { heartbeatPort, pairCf } from './ha-pair.ts';
+import { makeConsole, follow, type Console } from '../../testing/console.ts';
+import { loopback, lvsCf, spawnAgent, tempRoot, waitFor, type SpawnedAgent } from '../../testing/agent.ts';
+import { heartbeatPort, pairCf } from '../../testing/ha-pair.ts';
 import type { HaStatus } from '../../agent/protocol.ts';
-import { SAMPLE } from './fixtures.ts';
+import { SAMPLE } from '../../testing/forms.ts';
 
 function text(html: string): string {
   return html

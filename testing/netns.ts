@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REPO_ROOT } from './paths.ts';
 
-export const REPO = new URL('../../', import.meta.url).pathname;
 
 /** null when namespaces can be used, else the reason the tests are skipped. */
 export function netnsUnavailable(): string | null {
@@ -100,7 +100,7 @@ export class Bench {
 
   /** Starts a long-running program in a namespace; its lines go to `onLine`, it is killed in destroy(). */
   start(m: Machine, argv: string[], onLine: (line: string, stream: 'out' | 'err') => void): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.ns(m), ...argv], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO });
+    const child = spawn('ip', ['netns', 'exec', this.ns(m), ...argv], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO_ROOT });
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     createInterface({ input: child.stdout! }).on('line', (l) => onLine(l, 'out'));

@@ -7,8 +7,8 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseGuiArgs, startGui } from '../main.ts';
-import { writePasswordFile } from '../password-file.ts';
+import { parseGuiArgs, startGui } from './main.ts';
+import { writePasswordFile } from './password-file.ts';
 
 test('arguments: defaults, checks, both TLS files or none', () => {
   assert.deepEqual(parseGuiArgs([]), { root: '/etc/sysconfig/ha', port: 3636, host: '0.0.0.0' });

@@ -2,9 +2,9 @@
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import type { ServiceSpec, RealSpec } from '../types.ts';
-import { freePort } from '../../test-support.ts';
-import { UserspaceDataplane, type UserspaceOptions } from './dataplane.ts';
+import type { ServiceSpec, RealSpec } from '../agent/dataplane/types.ts';
+import { freePort } from './agent.ts';
+import { UserspaceDataplane, type UserspaceOptions } from '../agent/dataplane/userspace/dataplane.ts';
 
 export { freePort };
 

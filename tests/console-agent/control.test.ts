@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { makeConsole, follow } from '../test-helpers.ts';
-import { freePort, loopback, spawnAgent, startReplyServer, waitFor } from '../../agent/test-support.ts';
-import { SAMPLE } from './fixtures.ts';
+import { makeConsole, follow } from '../../testing/console.ts';
+import { freePort, loopback, spawnAgent, startReplyServer, waitFor } from '../../testing/agent.ts';
+import { SAMPLE } from '../../testing/forms.ts';
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/\s+/g, ' ');

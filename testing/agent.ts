@@ -9,8 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentClient } from './client.ts';
-import { LineSplitter } from './framing.ts';
+import { AgentClient } from '../agent/client.ts';
+import { LineSplitter } from '../agent/framing.ts';
 
 export const AGENT_BIN = fileURLToPath(new URL('../bin/piranha-agent.js', import.meta.url));
 

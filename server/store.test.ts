@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeConsole, follow } from '../test-helpers.ts';
-import { ConfigStore, versionOf } from '../config-store.ts';
-import { SAMPLE, GLOBAL_OK } from './fixtures.ts';
+import { makeConsole, follow } from '../testing/console.ts';
+import { ConfigStore, versionOf } from './config-store.ts';
+import { SAMPLE, GLOBAL_OK } from '../testing/forms.ts';
 
 test('a save based on a stale version is refused with the changed lines, and nothing is lost', async (t) => {
   const c = await makeConsole(t, { lvs: SAMPLE });

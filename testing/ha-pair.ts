@@ -2,9 +2,9 @@
 // the primary, a fresh 127.x address the backup (the agents are told their role with --node), the
 // VIP on a device that does not exist so `ip addr add` fails and is reported instead of touching
 // this machine. Shared by the console's integration test and the browser test.
-import { lvsCf } from '../../agent/test-support.ts';
+import { lvsCf } from './agent.ts';
 
-export { heartbeatPort } from '../../agent/test-support.ts';
+export { heartbeatPort } from './agent.ts';
 
 /** A pair's lvs.cf: keepalive 1 s, deadtime 2 s, one virtual server on a device that does not exist. */
 export function pairCf(o: { serial: number; backup: string; port: number; vip: string }): string {

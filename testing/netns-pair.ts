@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { AgentClient } from '../../agent/client.ts';
-import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../../agent/protocol.ts';
-import { Bench, waitFor } from './harness.ts';
+import { AgentClient } from '../agent/client.ts';
+import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
+import { Bench, waitFor } from './netns.ts';
 
 /** The VIP's port (pairConfig's virtual server `web`) and the real servers' port. */
 export const SERVICE_PORT = 80;
