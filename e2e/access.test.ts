@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowser } from '../testing/browser.ts';
-import { startConsole, PASSWORD } from '../testing/console-server.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

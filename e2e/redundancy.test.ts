@@ -5,10 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
-import { startConsole, PASSWORD } from '../testing/console-server.ts';
-import { loopback, spawnAgent, tempRoot, waitFor, writeLvsCf } from '../testing/agent.ts';
-import { heartbeatPort, pairCf } from '../testing/ha-pair.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
+import { pairCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { heartbeatPort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeConsole } from '../testing/console.ts';
-import { SAMPLE, GLOBAL_OK, REDUNDANCY_OK, VIRTUAL_OK, REAL_OK, SCRIPTS_OK, HOSTILE_EVERYWHERE, HOSTILE_UNQUOTED } from '../testing/forms.ts';
+import { GLOBAL_OK, HOSTILE_EVERYWHERE, HOSTILE_UNQUOTED, REAL_OK, REDUNDANCY_OK, SCRIPTS_OK, VIRTUAL_OK } from '../testing/forms.ts';
+import { SAMPLE } from '../testing/lvs-cf.ts';
 
 const PANELS: { name: string; url: string; base: Record<string, string>; quoted: string[]; skip: string[] }[] = [
   { name: 'global', url: '/secure/global', base: GLOBAL_OK, quoted: [], skip: [] },

@@ -1,14 +1,12 @@
 // piranha-gui's command line and process entry: argument checks, a real listening socket on a
 // loopback address, and TLS with --tls-cert/--tls-key.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseGuiArgs, startGui } from './main.ts';
-import { writePasswordFile } from './password-file.ts';
+import { consoleRoot } from '../testing/console.ts';
 
 test('arguments: defaults, checks, both TLS files or none', () => {
   assert.deepEqual(parseGuiArgs([]), { root: '/etc/sysconfig/ha', port: 3636, host: '0.0.0.0' });
@@ -19,12 +17,10 @@ test('arguments: defaults, checks, both TLS files or none', () => {
   assert.throws(() => parseGuiArgs(['--bogus']));
 });
 
-async function tempRoot(t: import('node:test').TestContext) {
-  const root = await mkdtemp(join(tmpdir(), 'piranha-main-'));
-  await mkdir(join(root, 'web', 'secure'), { recursive: true });
-  await writePasswordFile(join(root, 'conf', 'piranha.passwd'), 'pw for main test', 4);
-  t.after(() => rm(root, { recursive: true, force: true }));
-  return root;
+async function tempRoot(t: TestContext): Promise<string> {
+  const c = await consoleRoot({});
+  t.after(c.remove);
+  return c.root;
 }
 
 test('listens on the given loopback address and serves the welcome page', async (t) => {

@@ -3,8 +3,9 @@
 // shown beside its field with lvs.cf untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeConsole, follow } from '../testing/console.ts';
-import { SAMPLE, GLOBAL_OK, REDUNDANCY_OK, VIRTUAL_OK, REAL_OK, SCRIPTS_OK } from '../testing/forms.ts';
+import { follow, makeConsole } from '../testing/console.ts';
+import { GLOBAL_OK, REAL_OK, REDUNDANCY_OK, SCRIPTS_OK, VIRTUAL_OK } from '../testing/forms.ts';
+import { SAMPLE } from '../testing/lvs-cf.ts';
 
 function fieldError(html: string, field: string): string {
   return new RegExp(`id="err-${field}" role="alert">([^<]*)<`).exec(html)?.[1] ?? '';

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeConsole, AUTH, WRONG_AUTH, PASSWORD } from '../testing/console.ts';
+import { AUTH, makeConsole, PASSWORD, WRONG_AUTH } from '../testing/console.ts';
+import { SAMPLE } from '../testing/lvs-cf.ts';
 import { writePasswordFile } from './password-file.ts';
-import { SAMPLE } from '../testing/forms.ts';
 
 const SECURE_ROUTES = [
   '/secure/control', '/secure/control/live', '/secure/control/action', '/secure/control/check',

@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeConsole, follow } from '../testing/console.ts';
+import { follow, makeConsole } from '../testing/console.ts';
+import { GLOBAL_OK } from '../testing/forms.ts';
+import { SAMPLE } from '../testing/lvs-cf.ts';
 import { ConfigStore, versionOf } from './config-store.ts';
-import { SAMPLE, GLOBAL_OK } from '../testing/forms.ts';
 
 test('a save based on a stale version is refused with the changed lines, and nothing is lost', async (t) => {
   const c = await makeConsole(t, { lvs: SAMPLE });

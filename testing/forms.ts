@@ -1,44 +1,4 @@
-// lvs.cf texts shared by the console's tests.
-export const SAMPLE = `serial_no = 7
-primary = 10.0.0.1
-service = lvs
-# hand-written comment: must survive every save
-backup_active = 0
-backup = 0.0.0.0
-heartbeat = 1
-heartbeat_port = 539
-keepalive = 6
-deadtime = 18
-network = direct
-hard_shutdown = 0
-virtual web {
-     active = 1
-     address = 192.168.1.100 eth0:1
-     vip_nmask = 255.255.255.0
-     port = 80
-     send = "GET / HTTP/1.0\\r\\n\\r\\n"
-     expect = "HTTP"
-     use_regex = 0
-     load_monitor = none
-     scheduler = wlc
-     protocol = tcp
-     timeout = 6
-     reentry = 15
-     quiesce_server = 0
-     server r1 {
-         address = 192.168.1.11
-         active = 1
-         weight = 1
-     }
-     server r2 {
-         address = 192.168.1.12
-         active = 1
-         port = 8080
-         weight = 2
-     }
-}
-`;
-
+// Values typed into the console's forms by its tests: a valid set per panel, and hostile values.
 export const GLOBAL_OK = {
   primary: '10.0.0.2', primary_private: '10.1.0.1', network: 'nat', nat_ip: '10.1.0.254', nat_nmask: '255.255.255.0',
   nat_dev: 'eth1:1', tcp_timeout: '900', tcpfin_timeout: '120', udp_timeout: '300',

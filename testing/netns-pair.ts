@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { AgentClient } from '../agent/client.ts';
 import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
-import { Bench, waitFor } from './netns.ts';
+import type { Bench } from './netns.ts';
+import { waitFor } from './wait.ts';
 
 /** The VIP's port (pairConfig's virtual server `web`) and the real servers' port. */
 export const SERVICE_PORT = 80;
@@ -70,12 +71,12 @@ export class Pair {
     this.procs.set(r, child);
     let exited: string | null = null;
     child.once('exit', (code, signal) => (exited = `${r}'s agent exited (${code ?? signal})`));
-    await waitFor(`${r}'s agent to answer on its socket`, 60_000, async () => {
+    await waitFor(async () => {
       if (exited) throw new Error(`${exited}:\n${this.tail()}`);
       const c = await AgentClient.connect(this.socket(r), { timeoutMs: 1000 });
       c.close();
       return true;
-    });
+    }, { timeoutMs: 60_000, message: `${r}'s agent to answer on its socket` });
   }
 
   call<M extends keyof Methods>(r: Router, method: M, params = {} as Methods[M]['params']): Promise<Methods[M]['result']> {
@@ -128,12 +129,12 @@ export class Pair {
    * moment it takes over. With `realServersUp`, every one of them must be up.
    */
   async settled(active: Router, standby: Router, ms = 20_000, realServersUp = true): Promise<void> {
-    await waitFor(`${active} active and ${standby} standby`, ms, async () => {
+    await waitFor(async () => {
       const [a, s] = await Promise.all([this.status(active), this.status(standby)]);
       if (!(a.state === 'active' && s.state === 'standby' && s.partner?.state === 'active' && a.partner?.state === 'standby')) return false;
       const { checkers } = await this.checkers(standby);
       return checkers.every((c) => (realServersUp ? c.state === 'up' : c.state !== 'pending'));
-    });
+    }, { timeoutMs: ms, message: `${active} active and ${standby} standby` });
   }
 
   tail(n = 40): string {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { lvsCf } from './lvs-cf.ts';
 import { REPO_ROOT } from './paths.ts';
 
 
@@ -125,60 +126,31 @@ export class Bench {
 
 /** The lvs.cf of the test pair: one virtual server on the VIP with two real servers. */
 export function pairConfig(b: Bench, o: { serial?: number; keepalive: number; deadtime: number; port?: number; extra?: string }): string {
-  return `serial_no = ${o.serial ?? 1}
-primary = ${b.ip('r1')}
-service = lvs
-backup_active = 1
-backup = ${b.ip('r2')}
-heartbeat = 1
-heartbeat_port = ${o.port ?? 539}
-keepalive = ${o.keepalive}
-deadtime = ${o.deadtime}
-network = direct
-debug_level = NONE
-monitor_links = 1
-virtual web {
-     active = 1
-     address = ${b.vip} eth0:1
-     port = 80
-     send = "GET / HTTP/1.0\\r\\n\\r\\n"
-     expect = "HTTP"
-     load_monitor = none
-     scheduler = wlc
-     protocol = tcp
-     timeout = 6
-     reentry = 15
-     quiesce_server = 0
-     server rs1 {
-         address = ${b.ip('rs1')}
-         active = 1
-         weight = 1
-     }
-     server rs2 {
-         address = ${b.ip('rs2')}
-         active = 1
-         weight = 1
-     }
-}
-${o.extra ?? ''}`;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a truthy value or `ms` pass; generous bounds, never a pass/fail on speed. */
-export async function waitFor<T>(what: string, ms: number, fn: () => T | Promise<T>, every = 50): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(every);
-  }
+  const text = lvsCf({
+    serial: o.serial ?? 1,
+    primary: b.ip('r1'),
+    backup: b.ip('r2'),
+    heartbeatPort: o.port ?? 539,
+    keepalive: o.keepalive,
+    deadtime: o.deadtime,
+    monitorLinks: true,
+    virtuals: [
+      {
+        name: 'web',
+        vip: b.vip,
+        device: 'eth0:1',
+        port: 80,
+        send: 'GET / HTTP/1.0\\r\\n\\r\\n',
+        expect: 'HTTP',
+        scheduler: 'wlc',
+        timeout: 6,
+        reentry: 15,
+        servers: [
+          { name: 'rs1', address: b.ip('rs1') },
+          { name: 'rs2', address: b.ip('rs2') },
+        ],
+      },
+    ],
+  });
+  return text + (o.extra ?? '');
 }

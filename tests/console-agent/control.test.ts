@@ -4,9 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { makeConsole, follow } from '../../testing/console.ts';
-import { freePort, loopback, spawnAgent, startReplyServer, waitFor } from '../../testing/agent.ts';
-import { SAMPLE } from '../../testing/forms.ts';
+import { spawnAgent } from '../../testing/agent.ts';
+import { follow, makeConsole } from '../../testing/console.ts';
+import { SAMPLE } from '../../testing/lvs-cf.ts';
+import { freePort, loopback } from '../../testing/net.ts';
+import { startReplyServer } from '../../testing/traffic.ts';
+import { waitFor } from '../../testing/wait.ts';
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/\s+/g, ' ');

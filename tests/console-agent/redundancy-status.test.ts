@@ -8,11 +8,13 @@ import { createSocket } from 'node:dgram';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { makeConsole, follow, type Console } from '../../testing/console.ts';
-import { loopback, lvsCf, spawnAgent, tempRoot, waitFor, type SpawnedAgent } from '../../testing/agent.ts';
-import { heartbeatPort, pairCf } from '../../testing/ha-pair.ts';
+import { spawnAgent, type SpawnedAgent } from '../../testing/agent.ts';
+import { type Console, follow, makeConsole } from '../../testing/console.ts';
+import { lvsCf, pairCf, SAMPLE } from '../../testing/lvs-cf.ts';
+import { heartbeatPort, loopback } from '../../testing/net.ts';
+import { tempRoot } from '../../testing/temp.ts';
+import { waitFor } from '../../testing/wait.ts';
 import type { HaStatus } from '../../agent/protocol.ts';
-import { SAMPLE } from '../../testing/forms.ts';
 
 function text(html: string): string {
   return html

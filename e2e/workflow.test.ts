@@ -1,12 +1,12 @@
 // The manual's chapter-4 workflow, driven through the browser exactly as an administrator would:
 // log in, global settings, enable redundancy, add a virtual server with every field, two real
-// servers, monitoring scripts, activate, deactivate, edit, delete. Used with JavaScript on (htmx
-// boosted navigation) and off (plain forms, POST then redirect).
-import { test } from 'node:test';
+// servers, monitoring scripts, activate, deactivate, edit, delete. Run with JavaScript on (htmx
+// boosted navigation, partial swaps) and off (plain forms, POST then redirect), side by side.
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { startConsole, PASSWORD, type Harness } from '../testing/console-server.ts';
 import { useBrowser } from '../testing/browser.ts';
+import { type Harness, PASSWORD, startConsole } from '../testing/console.ts';
 
 /** Waits for the flash that a save with this serial produces (unique per save, so never stale). */
 async function saved(page: Page, serial: number, also?: RegExp): Promise<string> {
@@ -23,7 +23,7 @@ async function accept(page: Page) {
 
 // No `network` line: NAT is the daemons' default when the key is absent, so choosing NAT on an
 // empty file changes nothing there.
-export const EXPECTED_AFTER_ACTIVATE = `serial_no = 13
+const EXPECTED_AFTER_ACTIVATE = `serial_no = 13
 primary = 10.0.0.1
 primary_private = 10.1.0.1
 backup_active = 1
@@ -68,7 +68,7 @@ virtual web_farm {
 }
 `;
 
-export async function chapter4Workflow(page: Page, h: Harness): Promise<void> {
+async function chapter4Workflow(page: Page, h: Harness): Promise<void> {
   // Welcome page → Login (the browser context carries the HTTP credentials).
   await page.goto(h.url + '/');
   await page.getByRole('button', { name: 'Login' }).click();
@@ -196,24 +196,26 @@ export async function chapter4Workflow(page: Page, h: Harness): Promise<void> {
   assert.match(final, /^serial_no = 16$/m);
 }
 
-/** Registers the chapter-4 workflow as a test, with JavaScript on (htmx) or off (plain forms). */
-export function workflowTest(js: boolean): void {
-  const chrome = useBrowser();
-  test(`chapter-4 workflow with JavaScript ${js ? 'on' : 'off'}`, { skip: chrome.missing ?? false, timeout: 120_000 }, async (t) => {
-    const h = await startConsole();
-    t.after(() => h.close());
-    const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    // HTTP statuses the workflow provokes on purpose (422 for a bad value, 404 favicon) are logged
-    // by Chromium as "Failed to load resource"; anything else (a CSP refusal, a script error) fails.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+const chrome = useBrowser();
+
+describe('chapter-4 workflow', { concurrency: 2 }, () => {
+  for (const js of [true, false]) {
+    test(`chapter-4 workflow with JavaScript ${js ? 'on' : 'off'}`, { skip: chrome.missing ?? false, timeout: 120_000 }, async (t) => {
+      const h = await startConsole();
+      t.after(() => h.close());
+      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
+      t.after(() => context.close());
+      const page = await context.newPage();
+      const errors: string[] = [];
+      // HTTP statuses the workflow provokes on purpose (422 for a bad value, 404 favicon) are logged
+      // by Chromium as "Failed to load resource"; anything else (a CSP refusal, a script error) fails.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await chapter4Workflow(page, h);
+      // No CSP violation or script error along the way.
+      assert.deepEqual(errors, []);
     });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await chapter4Workflow(page, h);
-    // No CSP violation or script error along the way.
-    assert.deepEqual(errors, []);
-  });
-}
+  }
+});
