@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from './index.ts';
 import { main } from './cli.ts';
-import { REPO_ROOT, CORPUS_DIR } from '../testing/paths.ts';
+import { CORPUS_DIR, REPO_ROOT } from '../testing/paths.ts';
 
 interface Run {
   code: number | null;
