@@ -7,6 +7,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseGuiArgs, startGui } from './main.ts';
 import { consoleRoot } from '../testing/console.ts';
+import { missingTool } from '../testing/requirements.ts';
 
 test('arguments: defaults, checks, both TLS files or none', () => {
   assert.deepEqual(parseGuiArgs([]), { root: '/etc/sysconfig/ha', port: 3636, host: '0.0.0.0' });
@@ -35,7 +36,7 @@ test('listens on the given loopback address and serves the welcome page', async 
   assert.equal(secure.status, 401);
 });
 
-test('TLS with --tls-cert and --tls-key, with HSTS', { skip: spawnSync('which', ['openssl']).status === 0 ? false : 'openssl is not installed' }, async (t) => {
+test('TLS with --tls-cert and --tls-key, with HSTS', { skip: missingTool('openssl') ?? false }, async (t) => {
   const root = await tempRoot(t);
   const cert = join(root, 'cert.pem');
   const key = join(root, 'key.pem');

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat, writeFile, chmod, chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { missingRoot, unprivileged } from '../testing/requirements.ts';
 import { tempRoot } from '../testing/temp.ts';
 import { PasswordStore, writePasswordFile, validateNewPassword, ensurePassword } from './password-file.ts';
 
@@ -184,16 +187,30 @@ test('hashes from htpasswd -B ($2y$) verify; DES, MD5 and other users do not', a
   }
 });
 
-test('an unreadable file is reported, not crashed on', { skip: process.getuid?.() === 0 ? 'root can read a 0000 file' : false }, async () => {
+/** The store's view of `file` from a process without root's privileges, as the console's own user sees it. */
+async function storeSeenUnprivileged(file: string, password: string): Promise<{ exists: boolean; problem: string | null; verified: boolean }> {
+  const probe = `
+    const { PasswordStore } = await import(${JSON.stringify(new URL('./password-file.ts', import.meta.url).href)});
+    const store = new PasswordStore({ file: process.argv[1] });
+    const exists = store.exists();
+    const problem = store.problem();
+    process.stdout.write(JSON.stringify({ exists, problem, verified: await store.verify('piranha', process.argv[2]) }));`;
+  const argv = unprivileged([process.execPath, '--import', 'tsx', '--input-type=module', '-e', probe, file, password]);
+  const { stdout } = await promisify(execFile)(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return JSON.parse(stdout);
+}
+
+test('an unreadable file is reported, not crashed on', async () => {
   const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'piranha.passwd');
     await writePasswordFile(file, 'secret', 4);
     await chmod(file, 0o000);
-    const store = new PasswordStore({ file });
-    assert.equal(store.exists(), false);
-    assert.match(store.problem() ?? '', /cannot read .*EACCES/);
-    assert.equal(await store.verify('piranha', 'secret'), false);
+    // Root reads a mode-000 file anyway: the store is asked from a process without its privileges.
+    const seen = await storeSeenUnprivileged(file, 'secret');
+    assert.equal(seen.exists, false);
+    assert.match(seen.problem ?? '', /cannot read .*EACCES/);
+    assert.equal(seen.verified, false);
   } finally {
     await remove();
   }
@@ -217,7 +234,7 @@ test('ensurePassword generates a password once and stores only its hash', async 
   }
 });
 
-test('run as root, the new file keeps the owner of the file it replaces so the console can read it', { skip: process.getuid?.() === 0 ? false : 'needs root to chown' }, async () => {
+test('run as root, the new file keeps the owner of the file it replaces so the console can read it', { skip: missingRoot('chown to another user') ?? false }, async () => {
   const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const conf = join(root, 'conf');

@@ -2,7 +2,7 @@
 // downloaded browser. Flags keep Chromium off the network and quiet (no updates, sync, QUIC).
 import { before, after } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import { missingTool } from './requirements.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -17,7 +17,7 @@ export const CHROMIUM_ARGS = [
 
 /** null (with the reason) when Chromium is not installed, so a test can skip with a message. */
 export function chromiumMissing(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install chromium)`;
+  return missingTool('chromium');
 }
 
 export async function launch(): Promise<Browser> {

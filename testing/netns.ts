@@ -10,16 +10,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { lvsCf } from './lvs-cf.ts';
 import { REPO_ROOT } from './paths.ts';
+import { missingRoot, missingTool } from './requirements.ts';
 
 
 /** null when namespaces can be used, else the reason the tests are skipped. */
 export function netnsUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return 'network-namespace tests need root (they create namespaces, veths and nftables rules)';
+  const missing = missingRoot('creating network namespaces, veths and nftables rules') ?? missingTool('ip') ?? missingTool('nft') ?? missingTool('arping');
+  if (missing) return missing;
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return `ip netns does not work here: ${r.error?.message ?? r.stderr.trim()}`;
-  for (const tool of ['nft', 'arping']) {
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed (apt-get install ${tool === 'nft' ? 'nftables' : 'iputils-arping'})`;
-  }
+  if (r.error || r.status !== 0) return `missing privilege: ip netns does not work here: ${r.error?.message ?? r.stderr.trim()}`;
   return null;
 }
 

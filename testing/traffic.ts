@@ -228,21 +228,6 @@ export class LineClient {
 
 // --- counting --------------------------------------------------------------------------------
 
-/** Runs `task(0)` … `task(count - 1)` with at most `width` at a time; results in task order. */
-export async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
-}
-
 /** How many times each name occurs: `{ r1: 500, r2: 500 }`. */
 export function tally(names: Iterable<string>): Record<string, number> {
   const t: Record<string, number> = {};

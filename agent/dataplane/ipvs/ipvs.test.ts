@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { IpvsDataplane } from './dataplane.ts';
 import type { RunResult, Runner } from './runner.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
+import { missingTool } from '../../../testing/requirements.ts';
 
 const data = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
@@ -201,9 +202,9 @@ test('table(): parses -Ln and --stats --exact, reports only its own services, fl
 });
 
 test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the kernel\'s reason', async (t) => {
-  const bin = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'].find((p) => existsSync(p));
-  if (bin === undefined) {
-    t.skip('ipvsadm is not installed');
+  const missing = missingTool('ipvsadm');
+  if (missing) {
+    t.skip(missing);
     return;
   }
   const dp = new IpvsDataplane();

@@ -8,7 +8,8 @@ import { SourceHashing, DestinationHashing } from '../schedulers/hash.ts';
 import { ipv4ToInt } from './ipv4.ts';
 import { real, tcpService } from '../../../testing/dataplane.ts';
 import { freePort } from '../../../testing/net.ts';
-import { LineClient, pool, startTcpBackend, tally, tcpAsk } from '../../../testing/traffic.ts';
+import { pool } from '../../../testing/pool.ts';
+import { LineClient, startTcpBackend, tally, tcpAsk } from '../../../testing/traffic.ts';
 import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.79.1';

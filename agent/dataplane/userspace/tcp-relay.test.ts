@@ -10,7 +10,8 @@ import { Worker } from 'node:worker_threads';
 import type { UserspaceOptions } from './dataplane.ts';
 import { startTcpService } from '../../../testing/dataplane.ts';
 import { freePort } from '../../../testing/net.ts';
-import { pool, startTcpBackend, tcpAsk } from '../../../testing/traffic.ts';
+import { pool } from '../../../testing/pool.ts';
+import { startTcpBackend, tcpAsk } from '../../../testing/traffic.ts';
 import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.83.1';
