@@ -98,6 +98,22 @@ test('start() rejects clearly when ipvsadm is missing or the kernel has no IPVS'
       "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
       '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
   });
+  // Where kmod is installed, ipvsadm's modprobe speaks first: the kernel's reason still leads.
+  const noModuleFile = new IpvsDataplane({
+    ipvsadm: bin.path,
+    runner: recorder(() => ({
+      code: 2,
+      stderr:
+        'modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0\n' +
+        "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+    })).runner,
+  });
+  await assert.rejects(noModuleFile.start(), {
+    message:
+      "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
+      '[modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0] ' +
+      '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
+  });
   bin.cleanup();
 });
 
