@@ -1,5 +1,5 @@
 // REDUNDANCY's "Router status" in Chromium against a real pair of agents on loopback (see
-// server/test/ha-pair.ts): this router's role and state, the partner, the no-key warning; htmx
+// pairCf in testing/lvs-cf.ts): this router's role and state, the partner, the no-key warning; htmx
 // refreshes the section, so the backup's death shows without a reload; CONTROL/MONITORING says which
 // router is active. With JavaScript off the same status is on the page.
 import { test } from 'node:test';

@@ -1,6 +1,6 @@
 // The REDUNDANCY panel's "Router status" and the CONTROL/MONITORING summary line, through
 // app.inject() against real agent processes: a pair on loopback (two agents, each with a console;
-// see ha-pair.ts), the VIP's failed `ip addr add` reported, a partition. Then a keyed pair
+// see pairCf in testing/lvs-cf.ts), the VIP's failed `ip addr add` reported, a partition. Then a keyed pair
 // where a save in the console reaches the backup, a standalone agent, and no agent at all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
