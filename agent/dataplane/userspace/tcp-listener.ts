@@ -72,11 +72,12 @@ export class TcpListener implements RelayListener {
   accept(peer: number, conn: number): number {
     // No server can take it (none left, or all quiesced): the relay resets the client at once
     // rather than let it wait for a timeout.
-    const a = this.service.assign(peer, Date.now());
+    const now = Date.now();
+    const a = this.service.assign(peer, now);
     if (a === null) return -1;
     if (!a.real.hasAddress) {
       // A real server named by a host name that has not resolved yet: nowhere to connect.
-      if (a.template !== null) a.table!.release(a.template, Date.now());
+      if (a.template !== null) a.table!.release(a.template, now);
       return -1;
     }
     assignments[conn] = a;
