@@ -24,6 +24,8 @@ static void finish(int id, int outcome, int err, const char *a, uint32_t alen, c
   c->phase = P_IDLE;
   g_in_flight--;
   result_add(id, outcome, err, a, alen, b, blen);
+  // A full result buffer is handed to JavaScript at once, which may add checks: the slab may move.
+  c = &g_checks[id];
   free(c->kept);
   c->kept = NULL;
   c->kept_len = 0;
