@@ -6,7 +6,7 @@ import { readdirSync, statSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
-const roots = ['lvs-cf', 'server', 'agent', 'bin', 'tests', 'e2e'];
+const roots = ['common', 'lvs-cf', 'server', 'agent', 'bin', 'tests', 'e2e'];
 const onlyUnit = process.argv.includes('--only-unit');
 
 function walk(dir, out) {
