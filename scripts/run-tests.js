@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readTap, isMissingRequirement } from './tap.js';
 
-const ROOTS = ['lvs-cf', 'server', 'agent', 'bin', 'tests', 'e2e', 'scripts', 'testing'];
+const ROOTS = ['common', 'lvs-cf', 'server', 'agent', 'bin', 'tests', 'e2e', 'scripts', 'testing'];
 
 /**
  * Phases run one after the other; files within a phase `concurrency` at a time. The namespace

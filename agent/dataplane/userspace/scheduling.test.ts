@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Scheduler } from '../../../lvs-cf/model.ts';
 import { UserspaceDataplane } from './dataplane.ts';
 import { SourceHashing, DestinationHashing } from '../schedulers/hash.ts';
-import { ipv4ToInt } from './ipv4.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
 import { real, tcpService } from '../../../testing/dataplane.ts';
 import { freePort } from '../../../testing/net.ts';
 import { pool } from '../../../testing/pool.ts';
@@ -99,7 +99,7 @@ test('lblcr: one connection at a time all go to one server', async () => {
 test('dh: all 1,000 connections go to the server the VIP hashes to', async () => {
   const { port } = await service('dh', [1, 1, 1]);
   const predicted = new DestinationHashing(NAMES.map((name) => ({ name, weight: 1, activeConns: 0, inactiveConns: 0, available: true })));
-  const expected = predicted.bucketFor(ipv4ToInt(VIP))!.name;
+  const expected = predicted.bucketFor(parseIPv4(VIP)!)!.name;
   assert.deepEqual(await distribution(port, 10), { [expected]: N });
 });
 
@@ -108,7 +108,7 @@ test('sh: 1,000 client addresses spread by weight 1:3 (tolerance: +-6% of 1,000)
   const src = (i: number) => `127.1.${i >> 8}.${i & 255}`;
   const got = await pool(N, 10, (i) => tcpAsk(VIP, port, { from: src(i), untilClosed: false }));
   const model = new SourceHashing(['r1', 'r2'].map((name, i) => ({ name, weight: i === 0 ? 1 : 3, activeConns: 0, inactiveConns: 0, available: true })));
-  for (let i = 0; i < N; i++) assert.equal(got[i], model.bucketFor(ipv4ToInt(src(i)))!.name, `client ${src(i)}`);
+  for (let i = 0; i < N; i++) assert.equal(got[i], model.bucketFor(parseIPv4(src(i))!)!.name, `client ${src(i)}`);
   const d = tally(got);
   assert.ok(Math.abs(d.r1! - 250) <= 60, `r1: ${d.r1}`);
   assert.ok(Math.abs(d.r2! - 750) <= 60, `r2: ${d.r2}`);
