@@ -16,7 +16,9 @@ import type { AgentEvent } from './protocol/index.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import { Logger } from './log.ts';
-import { lvsCf, tempRoot, waitFor, writeLvsCf, type TestVirtual } from './test-support.ts';
+import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {

@@ -16,7 +16,7 @@ import type { Dataplane, DataplaneOp, ServiceSpec } from './dataplane/types.ts';
 import { IpvsDataplane } from './dataplane/ipvs/dataplane.ts';
 import { UserspaceDataplane } from './dataplane/userspace/dataplane.ts';
 import type { Runner } from './dataplane/ipvs/runner.ts';
-import { lvsCf, type TestVirtual } from './test-support.ts';
+import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 
 const KERNEL_REFUSAL = 'Scheduler or persistence engine not found';
 

@@ -7,7 +7,7 @@ import { CheckerPool, type RealState } from './checkers/pool.ts';
 import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import type { AgentEvent } from './protocol/index.ts';
-import { lvsCf } from './test-support.ts';
+import { lvsCf } from '../testing/lvs-cf.ts';
 
 const p = proposalOf(parseConfigText(lvsCf({ virtuals: [{ name: 'web', vip: '192.168.1.250', port: 80, servers: [{ name: 'a', address: '10.0.0.2', port: 80, weight: 4 }] }] }), 'lvs.cf'), 'lvs.cf');
 assert.ok(p.ok);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { AgentClient, AgentError } from './client.ts';
 import { LineSplitter } from './framing.ts';
 import type { AgentEvent, StatusResult } from './protocol/index.ts';
-import { tempRoot } from './test-support.ts';
+import { tempRoot } from '../testing/temp.ts';
 
 const t = await tempRoot('piranha-client-');
 after(t.remove);

@@ -4,7 +4,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
 import { NotFoundError } from './errors.ts';
-import { lvsCf, tempRoot, writeLvsCf, type TestVirtual } from './test-support.ts';
+import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
+import { tempRoot } from '../testing/temp.ts';
 
 const roots: (() => Promise<void>)[] = [];
 after(async () => {

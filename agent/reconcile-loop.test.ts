@@ -8,7 +8,8 @@ import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import type { CheckerView } from './director.ts';
 import type { Dataplane, DataplaneOp } from './dataplane/types.ts';
-import { lvsCf, waitFor } from './test-support.ts';
+import { lvsCf } from '../testing/lvs-cf.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const p = proposalOf(parseConfigText(lvsCf({ virtuals: [{ name: 'web', vip: '192.168.1.250', port: 80, servers: [{ name: 'a', address: '10.0.0.2', port: 80, weight: 3 }] }] }), 'lvs.cf'), 'lvs.cf');
 assert.ok(p.ok);

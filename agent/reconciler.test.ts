@@ -8,7 +8,7 @@ import { proposalOf, type Configuration } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import { cloneTable, record, type CheckerView, type Table } from './director.ts';
 import type { RealState } from './checkers/pool.ts';
-import { lvsCf, type TestVirtual } from './test-support.ts';
+import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 
 const web: TestVirtual = {
   name: 'web', vip: '192.168.1.250', port: 80,

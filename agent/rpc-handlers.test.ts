@@ -10,7 +10,7 @@ import { AgentClient, AgentError } from './client.ts';
 import { checkResult, type StatusResult } from './protocol/index.ts';
 import type { ServiceStats as DataplaneService } from './dataplane/types.ts';
 import type { HaStatus as InternalHaStatus } from './ha/index.ts';
-import { tempRoot } from './test-support.ts';
+import { tempRoot } from '../testing/temp.ts';
 
 const status: StatusResult = {
   running: true, role: 'standalone', since: new Date(0).toISOString(), serial: 1, configPath: '/x/lvs.cf', dataplane: 'ipvs',

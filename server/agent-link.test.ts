@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketServer, type Handlers } from '../agent/socket-server.ts';
 import type { StatusResult } from '../agent/protocol/index.ts';
-import { makeConsole, follow } from './test-helpers.ts';
+import { makeConsole, follow } from '../testing/console.ts';
 
 const status: StatusResult = {
   running: true, role: 'standalone', since: new Date(0).toISOString(), serial: 1, configPath: '/x/lvs.cf', dataplane: 'userspace',

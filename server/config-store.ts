@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultConfig, edit as editText, parse, writeFileAtomic } from '../lvs-cf/index.ts';
+import { defaultConfig, edit as editText, parse } from '../lvs-cf/index.ts';
+import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
 
