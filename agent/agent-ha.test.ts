@@ -15,7 +15,7 @@ import { freePort, heartbeatPort, loopback } from '../testing/net.ts';
 import { tempRoot } from '../testing/temp.ts';
 import { startTcpBackend, tcpAsk } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
-import type { AgentEvent, HaStatus } from './protocol.ts';
+import type { AgentEvent, HaStatus } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {

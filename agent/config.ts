@@ -16,6 +16,11 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}` };
   }
+  return parseConfigText(text, path);
+}
+
+/** Validates the text of an lvs.cf; `path` only names the file in the messages. */
+export function parseConfigText(text: string, path: string): LoadedConfig {
   const result = parse(text);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || !result.model || errors.length > 0) {
