@@ -22,6 +22,8 @@ import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
 import { HttpError } from './http-error.ts';
+import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
+import { trackRoutes, type RouteMethods } from './route-methods.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -31,6 +33,8 @@ export interface AppOptions extends AccessDeps {
   https?: { cert: Buffer; key: Buffer } | null;
   /** Per-call limit for agent requests. */
   agentTimeoutMs?: number;
+  /** The names and addresses requests may carry in Host (default: this machine's, see allowed-hosts.ts). */
+  allowedHosts?: AllowedHosts;
 }
 
 const STATUS_HEADINGS: Record<number, string> = {
@@ -40,11 +44,19 @@ const STATUS_HEADINGS: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict',
+  421: 'Wrong host name',
   413: 'Request too large',
   415: 'Unsupported form encoding',
   428: 'Form version missing',
   429: 'Too many failed logins',
 };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route and the methods it takes (405 answers and the tests that walk the table). */
+    routeMethods: RouteMethods;
+  }
+}
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -67,13 +79,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   };
   app.addHook('onClose', async () => ctx.agent.close());
 
+  const routeMethods: RouteMethods = trackRoutes(app);
+  app.decorate('routeMethods', routeMethods);
   registerSecurityHeaders(app, { tls: Boolean(opts.tls || opts.https) });
+  registerHostCheck(app, opts.allowedHosts ?? new AllowedHosts());
   await registerAccess(app, opts);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', decorateReply: false, index: false, dotfiles: 'deny' });
 
   app.addHook('preHandler', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
+    // No route: nothing can change, and the answer (404, or 405 with Allow) says so.
+    if (req.is404) return;
     const problem = csrfProblem(ctx.secret, req);
     if (problem) {
       req.log.warn({ client: req.ip, url: req.url }, `CSRF check failed: ${problem}`);
@@ -88,9 +105,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const message = status < 500 ? err.message : 'The console failed to handle this request. The details are in its log.';
     return sendPage(ctx, req, reply, 'error', { heading: STATUS_HEADINGS[status] ?? 'Error', message }, { title: STATUS_HEADINGS[status] ?? 'Error', status, secure: false, flash: null });
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendPage(ctx, req, reply, 'error', { heading: 'Not found', message: `There is no page at ${req.url.split('?')[0]} for ${req.method}.` }, { title: 'Not found', status: 404, secure: false, flash: null }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = routeMethods.allowedAt(path);
+    if (allowed) {
+      // The page exists, the method does not: say which ones it takes (RFC 9110 §15.5.6).
+      reply.header('Allow', allowed.join(', '));
+      return sendPage(ctx, req, reply, 'error', { heading: 'Method not allowed', message: `${path} does not take ${req.method}; it takes ${allowed.join(', ')}.` }, { title: 'Method not allowed', status: 405, secure: false, flash: null });
+    }
+    return sendPage(ctx, req, reply, 'error', { heading: 'Not found', message: `There is no page at ${path} for ${req.method}.` }, { title: 'Not found', status: 404, secure: false, flash: null });
+  });
 
   registerPublic(app, ctx);
   registerControl(app, ctx);

@@ -13,6 +13,7 @@ import { AllowlistWatcher } from '../server/allowlist-watcher.ts';
 import { startGui } from '../server/main.ts';
 import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
 import { LoginThrottle } from '../server/login-throttle.ts';
+import { AllowedHosts } from '../server/security/allowed-hosts.ts';
 import { tempRoot } from './temp.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -26,6 +27,8 @@ export interface ConsoleOptions {
   agentInRoot?: boolean;
   /** Runs on the root before the console starts (e.g. writes the agent's files). */
   prepare?: (root: string) => Promise<void>;
+  /** Names the console answers to besides this machine's own (--allowed-hosts). */
+  allowedHosts?: string[];
 }
 
 /** The console in this process (makeConsole). */
@@ -65,6 +68,7 @@ export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agent
     allowlist,
     passwords: new PasswordStore({ file: passwd }),
     throttle: new LoginThrottle({ maxFailures: 1000 }),
+    allowedHosts: new AllowedHosts({ extra: opts.allowedHosts ?? [] }),
     logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
   });
   t.after(async () => {
@@ -120,7 +124,7 @@ export interface Harness {
 
 export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
   const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
-  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
   return {
     root,
     url: gui.url,
