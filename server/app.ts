@@ -24,6 +24,9 @@ import { registerValidate } from './routes/validate.ts';
 import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
 import { trackRoutes, type RouteMethods } from './route-methods.ts';
+import { ConfirmKeeper } from './confirm/keeper.ts';
+import { reloadAgent } from './save-flow.ts';
+import { registerConfirm } from './routes/confirm.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -35,6 +38,8 @@ export interface AppOptions extends AccessDeps {
   agentTimeoutMs?: number;
   /** The names and addresses requests may carry in Host (default: this machine's, see allowed-hosts.ts). */
   allowedHosts?: AllowedHosts;
+  /** The confirmation windows offered, in seconds (default confirm/keeper.ts DEFAULT_WINDOWS). */
+  confirmWindows?: readonly number[];
 }
 
 const STATUS_HEADINGS: Record<number, string> = {
@@ -69,15 +74,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 
-  const ctx: AppContext = {
-    store: new ConfigStore(opts.root),
-    agent: new AgentLink(opts.agentSocket, opts.agentTimeoutMs),
-    render: createRenderer(),
-    secret: randomBytes(32),
-    flash: new FlashStore(),
-    allowlist: opts.allowlist,
-  };
-  app.addHook('onClose', async () => ctx.agent.close());
+  const store = new ConfigStore(opts.root);
+  const agent = new AgentLink(opts.agentSocket, opts.agentTimeoutMs);
+  const confirm = new ConfirmKeeper({
+    store,
+    root: opts.root,
+    ...(opts.confirmWindows ? { windows: opts.confirmWindows } : {}),
+    reload: () => reloadAgent(ctx),
+    log: (m) => app.log.warn(m),
+  });
+  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm };
+  // A change waiting for confirmation when the console stopped: its deadline is armed again.
+  await confirm.start();
+  app.addHook('onClose', async () => {
+    confirm.close();
+    ctx.agent.close();
+  });
 
   const routeMethods: RouteMethods = trackRoutes(app);
   app.decorate('routeMethods', routeMethods);
@@ -124,5 +136,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerReal(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
+  registerConfirm(app, ctx);
   return app;
 }

@@ -14,6 +14,7 @@ import type { ServiceStats } from '../dataplane/types.ts';
 import { BadChangeError, ConfigInvalidError, StaleBaseError } from '../errors.ts';
 import { lvsCf } from '../../testing/lvs-cf.ts';
 import { planChange, type PlannerDeps } from './planner.ts';
+import fc from 'fast-check';
 import type { PlanResult } from '../protocol/index.ts';
 
 const BASE = lvsCf({
@@ -195,7 +196,6 @@ test('a change of the file on disk the agent has not loaded is planned from the 
 });
 
 test('property: for random edits (one to three) of random virtual servers, the plan from the hunks lists what the whole-file plan lists', async () => {
-  const fc = (await import('fast-check')).default;
   const config = configuration(BASE);
   const model = config.model!;
   const server = fc.integer({ min: 0, max: model.virtuals.length - 1 }).chain((v) =>
