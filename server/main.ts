@@ -1,6 +1,6 @@
 // piranha-gui: parses the command line, loads the access-control files, builds the app and listens.
 //   piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert F --tls-key F]
-//               [--allowed-hosts NAME,…]
+//               [--allowed-hosts NAME,…] [--confirm-windows SECONDS,…]
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,13 @@ const argsSchema = z
       .transform((list) => list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
       .pipe(z.array(z.string().refine((h) => normalizeEntry(h) !== null, { error: (i) => `"${String(i.input)}" is not a host name or an IP address` })))
       .optional(),
+    /** The confirmation windows an operator may choose when applying a change, in seconds. */
+    'confirm-windows': z
+      .string()
+      .regex(/^\d{1,6}(,\d{1,6})*$/, 'give whole numbers of seconds separated by commas, e.g. 30,60,300')
+      .transform((s) => [...new Set(s.split(',').map(Number))])
+      .refine((l) => l.every((n) => n >= 1), 'a confirmation window is at least 1 second')
+      .optional(),
   })
   .refine((a) => Boolean(a['tls-cert']) === Boolean(a['tls-key']), 'give both --tls-cert and --tls-key, or neither');
 
@@ -44,6 +51,7 @@ export function parseGuiArgs(argv: string[]): GuiArgs {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'allowed-hosts': { type: 'string', multiple: true },
+      'confirm-windows': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -75,6 +83,7 @@ export async function startGui(args: GuiArgs, log: (line: string) => void = (l) 
     throttle: new LoginThrottle(),
     https,
     allowedHosts,
+    ...(args['confirm-windows'] ? { confirmWindows: args['confirm-windows'] } : {}),
     logger: process.stdout.isTTY ? { level: 'warn' } : { level: process.env.LOG_LEVEL ?? 'warn' },
   });
   const address = await app.listen({ port: args.port, host: args.host });
@@ -95,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const msg = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ') : (err as Error).message;
     console.error(`piranha-gui: ${msg}`);
-    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE] [--allowed-hosts NAME,...]');
+    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE] [--allowed-hosts NAME,...] [--confirm-windows SECONDS,...]');
     return 2;
   }
   const gui = await startGui(args);
