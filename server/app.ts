@@ -25,6 +25,9 @@ import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
 import { trackRoutes, type RouteMethods } from './route-methods.ts';
 import { ConfirmKeeper } from './confirm/keeper.ts';
+import { DrainKeeper } from './drain/keeper.ts';
+import { DEFAULT_DRAIN_TIMEOUTS } from './drain/drains.ts';
+import { registerDrain } from './routes/drain.ts';
 import { reloadAgent } from './save-flow.ts';
 import { registerConfirm } from './routes/confirm.ts';
 
@@ -40,6 +43,8 @@ export interface AppOptions extends AccessDeps {
   allowedHosts?: AllowedHosts;
   /** The confirmation windows offered, in seconds (default confirm/keeper.ts DEFAULT_WINDOWS). */
   confirmWindows?: readonly number[];
+  /** The automatic deactivation delays a drain offers, in seconds (default drain/drains.ts). */
+  drainTimeouts?: readonly number[];
 }
 
 const STATUS_HEADINGS: Record<number, string> = {
@@ -83,11 +88,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reload: () => reloadAgent(ctx),
     log: (m) => app.log.warn(m),
   });
-  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm };
-  // A change waiting for confirmation when the console stopped: its deadline is armed again.
+  const drains = new DrainKeeper({
+    root: opts.root,
+    store,
+    save: async (req) => (await confirm.save(req, null)).result,
+    reload: () => reloadAgent(ctx),
+    timeouts: opts.drainTimeouts ?? DEFAULT_DRAIN_TIMEOUTS,
+    log: (m) => app.log.warn(m),
+  });
+  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm, drains };
+  // A change waiting for confirmation, or a drain's timeout, when the console stopped: armed again.
   await confirm.start();
+  await drains.start();
   app.addHook('onClose', async () => {
     confirm.close();
+    drains.close();
     ctx.agent.close();
   });
 
@@ -137,5 +152,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerScripts(app, ctx);
   registerValidate(app, ctx);
   registerConfirm(app, ctx);
+  registerDrain(app, ctx);
   return app;
 }

@@ -9,6 +9,7 @@ import type { Flash, FlashStore } from './flash.ts';
 import { csrfToken } from './security/csrf.ts';
 import type { Allowlist } from './security/access.ts';
 import type { ConfirmKeeper } from './confirm/keeper.ts';
+import type { DrainKeeper } from './drain/keeper.ts';
 import { confirmBanner } from './confirm/banner.ts';
 import { formatDiagnostic } from '../lvs-cf/index.ts';
 
@@ -21,6 +22,8 @@ export interface AppContext {
   allowlist: Allowlist;
   /** The confirmation window of a change applied "with confirmation", and every save. */
   confirm: ConfirmKeeper;
+  /** Drains in progress and their automatic deactivation. */
+  drains: DrainKeeper;
 }
 
 export const TABS = [

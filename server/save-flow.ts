@@ -10,7 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Edit, Target } from '../lvs-cf/index.ts';
-import type { Snapshot } from './config-store.ts';
+import type { SaveResult, Snapshot } from './config-store.ts';
 import type { AppContext } from './context.ts';
 import type { Values } from './forms/form.ts';
 import { sendConflict, sendInvalid } from './save-answers.ts';
@@ -54,6 +54,8 @@ export interface SaveFlow {
   submitted?: Values;
   reloadUrl: string;
   tab: string;
+  /** After a successful save, before the agent reloads (e.g. remember a drain). */
+  onSaved?: (result: Extract<SaveResult, { kind: 'saved' }>) => Promise<void>;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function runSave(flow: SaveFlow): Promise<FastifyReply> {
     flash.messages.unshift('Nothing changed: lvs.cf was not written.');
   } else {
     flash.messages.unshift(`Saved: ${flow.action} (lvs.cf serial ${result.serialTo}).`);
+    if (flow.onSaved) await flow.onSaved(result);
     if (pending && seconds !== null) {
       flash.messages.push(`Applied with confirmation: CONFIRM within ${describeSeconds(seconds)} (before ${pending.deadline.slice(11, 19)} UTC), or lvs.cf and the agent return to serial ${pending.restore.serial} by themselves.`);
     } else if (pending) {

@@ -34,6 +34,8 @@ export interface ConsoleOptions {
   allowedHosts?: string[];
   /** The confirmation windows offered, in seconds (--confirm-windows); tests use short ones. */
   confirmWindows?: number[];
+  /** The drain deactivation delays offered, in seconds (makeConsole only). */
+  drainTimeouts?: number[];
 }
 
 /** The console in this process (makeConsole). */
@@ -75,6 +77,7 @@ export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agent
     throttle: new LoginThrottle({ maxFailures: 1000 }),
     allowedHosts: new AllowedHosts({ extra: opts.allowedHosts ?? [] }),
     ...(opts.confirmWindows ? { confirmWindows: opts.confirmWindows } : {}),
+    ...(opts.drainTimeouts ? { drainTimeouts: opts.drainTimeouts } : {}),
     logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
   });
   t.after(async () => {
