@@ -123,6 +123,7 @@ test('a global change is planned from the whole file: network direct → nat cha
   const r = change([{ op: 'set', target: { scope: 'global' }, key: 'network', value: 'nat' }, { op: 'set', target: { scope: 'global' }, key: 'nat_router', value: '10.0.0.254 eth1:1' }]);
   const p = await planChange(running(config), { base: versionOf(config), hunks: r.patch });
   assert.equal(p.scope, 'whole');
+  assert.deepEqual(p.notes, ['Planned from the whole file: the change sets the global "network".']);
   assert.equal(p.operations.length, 3);
   assert.ok(p.operations.every((o) => o.op === 'editReal'));
 });

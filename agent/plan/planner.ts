@@ -82,6 +82,7 @@ async function proposalOf(deps: PlannerDeps, cur: Configuration, params: PlanPar
       }
       return { model, keys, notes };
     }
+    notes.push(`Planned from the whole file: ${scope.reason}.`);
   }
   return fullProposal(applyHunks(base, params.hunks), deps.path, notes);
 }
