@@ -272,18 +272,10 @@ export class Agent implements DirectorHooks {
 
   /** The operations a proposed lvs.cf would cause against the live table; applies nothing. */
   plan(params: PlanParams): Promise<PlanResult> {
-    return planChange(
-      {
-        current: () => this.config.current,
-        path: this.config.path,
-        checker: (key) => (this.steering.directing ? this.pool.stateOf(key) : undefined),
-        live: (keys) => this.view.services(keys ?? undefined),
-        directing: () => this.steering.directing,
-        role: () => this.steering.role,
-        now: this.now,
-      },
-      params,
-    );
+    const directing = () => this.steering.directing;
+    const checker = (key: string) => (directing() ? this.pool.stateOf(key) : undefined);
+    const live = (keys: ReadonlySet<string> | null) => this.view.services(keys ?? undefined);
+    return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
   }
 
   checkers(): CheckersResult {
