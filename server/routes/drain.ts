@@ -25,6 +25,8 @@ interface Where {
   m: number | null;
 }
 
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 const pageUrl = (w: Where) => (w.m === null ? `/secure/virtual/${w.n}/drain` : `/secure/virtual/${w.n}/real/${w.m}/drain`);
 
 function where(params: unknown, model: LvsConfig, whole: boolean): Where {
@@ -60,6 +62,8 @@ async function drainData(ctx: AppContext, snap: Snapshot, model: LvsConfig, w: W
     vname: v.name,
     sname,
     label: drainLabel(v.name, sname),
+    /** The label at the start of a sentence. */
+    Label: capitalized(drainLabel(v.name, sname)),
     vactive: v.active,
     drained,
     record: record ?? null,
@@ -128,7 +132,7 @@ export function registerDrain(app: FastifyInstance, ctx: AppContext): void {
             deactivateAt: timeout === null ? null : new Date(now + timeout * 1000).toISOString(), client: clientIp(req), weights,
           });
         },
-        notes: [`New connections go to the other real servers; open ones stay.${timeout === null ? '' : ` ${label} is deactivated by itself in ${describeSeconds(timeout)}.`}`],
+        notes: [`New connections go to the other real servers; open ones stay.${timeout === null ? '' : ` ${capitalized(label)} is deactivated by itself in ${describeSeconds(timeout)}.`}`],
       });
     }
     const record = ctx.drains.find(vname, sname) ?? { virtual: vname, server: sname, startedAt: '', deactivateAt: null, client: '', weights: {} };

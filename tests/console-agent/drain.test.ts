@@ -52,11 +52,11 @@ test('DRAIN a real server: open connections stay, new ones go elsewhere, the cou
   await waitFor(async () => (await real(a!.host))?.activeConns === onA.length, { message: 'the agent counts the connections to a' });
 
   let page = await c.get('/secure/virtual/0/real/0/drain');
-  assert.match(text(page.body), /real server a of web is not draining/);
+  assert.match(text(page.body), /Real server a of web is not draining/);
   const drained = await c.submit('/secure/virtual/0/real/0/drain', '/secure/virtual/0/real/0/drain', { action: 'drain', timeout: '' });
   page = await follow(c, drained);
   assert.match(text(page.body), /Saved: drain real server a of web \(lvs\.cf serial 4\)/);
-  assert.match(text(page.body), /real server a of web is draining since/);
+  assert.match(text(page.body), /Real server a of web is draining since/);
   assert.match(text(page.body), new RegExp(`Active connections: ${onA.length} `));
   assert.match(page.body, /<noscript><meta http-equiv="refresh" content="5;url=\/secure\/virtual\/0\/real\/0\/drain"><\/noscript>/, 'a refresh without JavaScript');
   assert.match(page.body, /hx-get="\/secure\/virtual\/0\/real\/0\/drain\/live" hx-trigger="every 2s"/, 'htmx refreshes the count');
@@ -114,7 +114,7 @@ test('the operator\'s timeout deactivates a drained server by itself, with its o
   const conns = await Promise.all(Array.from({ length: 4 }, () => connect()));
   assert.ok(conns.some((x) => x.name === 'b'));
   const drained = await c.submit('/secure/virtual/0/real/1/drain', '/secure/virtual/0/real/1/drain', { action: 'drain', timeout: '1' });
-  assert.match(text((await follow(c, drained)).body), /real server b of web is deactivated by itself in 1 s/);
+  assert.match(text((await follow(c, drained)).body), /Real server b of web is deactivated by itself in 1 s/);
   await waitFor(async () => /server b \{\n\s+address = [\d.]+\n\s+active = 0\n\s+port = \d+\n\s+weight = 2\n/.test(await c.lvs()), { message: 'b was not deactivated at its timeout' });
   await waitFor(async () => (await real(backends[1]!.host)) === undefined, { message: 'b left the table' });
   assert.ok((await audit()).some((l) => l.action === 'deactivate real server b of web (drained for 1 s)'));
