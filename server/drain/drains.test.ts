@@ -38,5 +38,7 @@ test('a virtual server: every active real server at weight 0; deactivate makes t
   const off = apply(drained, endDrain(model(drained), drain(null, started.weights), 'deactivate'));
   assert.match(off, /virtual web \{\n\s+active = 0\n/);
   assert.equal(off.replace('virtual web {\n     active = 0', 'virtual web {\n     active = 1'), SAMPLE);
+  const inactive = apply(SAMPLE, [{ op: 'setActive', target: { scope: 'virtual', virtual: 0 }, active: false }]);
+  assert.deepEqual(startDrain(model(inactive), 'web', 'r1'), { problem: 'Virtual server web is not active: it serves no connections to drain.' });
   assert.deepEqual(startDrain(model(SAMPLE), 'nope', null), { problem: 'There is no virtual server nope (it may have been renamed or deleted).' });
 });

@@ -61,6 +61,7 @@ export function inEffect(d: Drain, model: LvsConfig): boolean {
 export function startDrain(model: LvsConfig, virtual: string, server: string | null): { edits: Edit[]; weights: Record<string, number> } | { problem: string } {
   const at = locate(model, virtual, server);
   if (!at) return { problem: `There is no ${server === null ? `virtual server ${virtual}` : `real server ${server} in ${virtual}`} (it may have been renamed or deleted).` };
+  if (!model.virtuals[at.v]!.active) return { problem: `Virtual server ${virtual} is not active: it serves no connections to drain.` };
   const servers = model.virtuals[at.v]!.servers;
   const edits: Edit[] = [];
   const weights: Record<string, number> = {};
