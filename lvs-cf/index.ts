@@ -12,11 +12,12 @@ import type { Edit, EditResult, ParseResult } from './api-types.ts';
 
 export * from './model.ts';
 export * from './api-types.ts';
-export { writeFileAtomic } from './atomic-write.ts';
+export { writeFileAtomic } from '../common/atomic-write.ts';
 export { formatDiagnostic } from './code-frame.ts';
 export { toIpvsadm, forwardFlag, serviceAddress } from './ipvsadm.ts';
 export { printModel } from './canonical.ts';
 export { applyPatch } from './patch.ts';
+export { blockSpans, type BlockSpan } from './spans.ts';
 export { NEW_VIRTUAL_DEFAULTS, NEW_SERVER_DEFAULTS, formatValue } from './edit.ts';
 export { defaultConfig, defaultVirtual } from './read-model.ts';
 export { SYNTAX_CODES, DAEMON_RC } from './diagnostics.ts';

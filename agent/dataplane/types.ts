@@ -60,8 +60,12 @@ export interface ServiceStats extends ServiceSpec {
 }
 
 export interface ApplyResult {
-  /** Operations that failed, with the reason; the others were applied. */
-  failures: { op: DataplaneOp; message: string }[];
+  /**
+   * Operations that failed, with the reason; the others were applied. `index` is the operation's
+   * position in the list given to apply(): the caller matches results to operations by it (a
+   * dataplane works on validated copies, so the objects it holds are not the caller's).
+   */
+  failures: { index: number; message: string }[];
 }
 
 export interface Dataplane {
@@ -69,7 +73,12 @@ export interface Dataplane {
   /** Prepares the dataplane; rejects with a clear message when it cannot work here (e.g. no ipvsadm). */
   start(): Promise<void>;
   apply(ops: DataplaneOp[]): Promise<ApplyResult>;
-  table(): Promise<ServiceStats[]>;
+  /**
+   * The services this dataplane holds, with their counters; only those of `keys` when given (a
+   * plan or a drain page asks for a few services of a table that may hold thousands). Keys it does
+   * not hold are left out.
+   */
+  table(keys?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]>;
   /** Removes every service this dataplane added (and nothing else), then releases resources. */
   stop(): Promise<void>;
 }

@@ -3,15 +3,15 @@
 // system), QEMU exits, and bootGuest must report it instead of waiting or claiming results.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootGuest } from './vm/boot.ts';
 import { buildImage, DEFAULT_CACHE } from './vm/image.ts';
 import { buildTools } from './vm/tools.ts';
+import { missingTool } from '../../testing/requirements.ts';
 
-const skip = spawnSync('qemu-system-x86_64', ['--version']).error ? 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)' : false;
+const skip = missingTool('qemu-system-x86_64') ?? false;
 
 test('a guest that does not boot is reported as such, with its console', { skip }, async () => {
   const image = buildImage();

@@ -2,15 +2,17 @@
 // .cache/kernel/), boots it once, lets it run every file of tests/kernel/suite/ against the real
 // kernel's IPVS, and replays each of the guest's results here as a test of its own, with the
 // guest's message and log. A guest that does not boot or stops early is a failure that shows its
-// console. Skipped only where QEMU is not installed.
+// console. Skipped only where QEMU is not installed (a failure under CI=true, like every missing tool).
 //   PIRANHA_KERNEL_ONLY=reload npm run test:kernel   runs the suite files whose name contains "reload"
-//   PIRANHA_KERNEL_CONSOLE=1 npm run test:kernel     also prints the guest's console as it runs
+//   PIRANHA_KERNEL_CONSOLE=1 node --import tsx --test tests/kernel/kernel.test.ts
+//                                                    also prints the guest's console as it runs
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bootGuest, type GuestRun } from './vm/boot.ts';
-import { buildImage, DEFAULT_CACHE, REPO, type GuestImage } from './vm/image.ts';
+import { buildImage, DEFAULT_CACHE, type GuestImage } from './vm/image.ts';
 import { buildTools } from './vm/tools.ts';
+import { REPO_ROOT } from '../../testing/paths.ts';
+import { missingTool } from '../../testing/requirements.ts';
 
 const CONSOLE_TAIL = 80;
 
@@ -27,9 +29,9 @@ function label(file: string): string {
   return file.replace(/^tests\/kernel\/suite\//, '').replace(/\.ts$/, '');
 }
 
-const qemu = spawnSync('qemu-system-x86_64', ['--version']);
-if (qemu.error) {
-  test('kernel suite (IPVS in a QEMU guest)', { skip: 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)' }, () => {});
+const skip = missingTool('qemu-system-x86_64');
+if (skip) {
+  test('kernel suite (IPVS in a QEMU guest)', { skip }, () => {});
 } else {
   let image: GuestImage | null = null;
   let tools = '';
@@ -48,7 +50,7 @@ if (qemu.error) {
     });
   } else {
     const run: GuestRun = await bootGuest(image, {
-      workDir: join(REPO, '.tmp', 'kernel'),
+      workDir: join(REPO_ROOT, '.tmp', 'kernel'),
       toolsDir: tools,
       only: process.env.PIRANHA_KERNEL_ONLY,
       onLine: process.env.PIRANHA_KERNEL_CONSOLE ? (l) => process.stderr.write(`guest| ${l}\n`) : undefined,

@@ -16,6 +16,8 @@ import { mergeStats, parseList, parseStats, type KernelService } from './parse.t
 import { spawnRunner, type Runner } from './runner.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
+/** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
+const FEW_SERVICES = 16;
 
 export const ipvsOptionsSchema = z.object({
   /** Path of ipvsadm (lvs.cf `ipvsadm`); default: /sbin/ipvsadm, else /usr/sbin/ipvsadm. */
@@ -28,6 +30,9 @@ export const ipvsOptionsSchema = z.object({
 export type IpvsOptions = z.input<typeof ipvsOptionsSchema> & { runner?: Runner };
 
 interface Planned {
+  /** Position in the batch given to apply(): how a failure names its operation. */
+  index: number;
+  /** The validated copy of the operation. */
   op: DataplaneOp;
   line: string;
 }
@@ -69,7 +74,12 @@ export class IpvsDataplane implements Dataplane {
     }
     const probe = await this.run(this.bin, ['-Ln']);
     if (probe.code !== 0) {
-      const why = firstLine(probe.stderr) || `${this.bin} -Ln exited with code ${probe.code}`;
+      // ipvsadm runs modprobe first where kmod is installed; its complaint (no module file) is
+      // said after ipvsadm's own reason, which is the kernel's.
+      const lines = probe.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+      const modprobe = lines.find((l) => l.startsWith('modprobe:'));
+      const own = firstLine(lines.filter((l) => l !== modprobe).join('\n'));
+      const why = (own ? own + (modprobe ? ` [${modprobe}]` : '') : modprobe) || `${this.bin} -Ln exited with code ${probe.code}`;
       throw new Error(
         `IPVS is not available in this kernel: ${why} ` +
           `(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)`,
@@ -93,26 +103,26 @@ export class IpvsDataplane implements Dataplane {
     const planned: Planned[] = [];
     // Ownership as it will be once the earlier ops of this batch are applied.
     const owned = new Set(this.owned.keys());
-    for (const raw of ops) {
+    for (const [index, raw] of ops.entries()) {
       const checked = checkOp(raw);
       if (!checked.ok) {
-        failures.push({ op: raw, message: checked.message });
+        failures.push({ index, message: checked.message });
         continue;
       }
       const op = checked.op;
       const key = op.op === 'addService' || op.op === 'editService' ? op.service.key : op.key;
       if (op.op === 'addService') {
         if (owned.has(key)) {
-          failures.push({ op: raw, message: `service ${key} already exists` });
+          failures.push({ index, message: `service ${key} already exists` });
           continue;
         }
         owned.add(key);
       } else if (!owned.has(key)) {
-        failures.push({ op: raw, message: `service ${key} was not added by Piranha; not touching it` });
+        failures.push({ index, message: `service ${key} was not added by Piranha; not touching it` });
         continue;
       }
       if (op.op === 'deleteService') owned.delete(key);
-      planned.push({ op, line: opToLine(op) });
+      planned.push({ index, op, line: opToLine(op) });
     }
     if (planned.length === 0) return { failures };
 
@@ -126,7 +136,7 @@ export class IpvsDataplane implements Dataplane {
       applied = [];
       for (const p of planned) {
         if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
-        else failures.push({ op: p.op, message: `ipvsadm: ${reason}` });
+        else failures.push({ index: p.index, message: `ipvsadm: ${reason}` });
       }
     }
     for (const { op } of applied) {
@@ -136,17 +146,12 @@ export class IpvsDataplane implements Dataplane {
     return { failures };
   }
 
-  async table(): Promise<ServiceStats[]> {
-    const bin = this.binary();
-    const [list, stats] = await Promise.all([
-      this.run(bin, ['-Ln']),
-      this.run(bin, ['-Ln', '--stats', '--exact']),
-    ]);
-    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
-    const kernel = parseList(list.stdout);
-    if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
+  async table(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {
+    const wanted = keys === undefined ? [...this.owned.keys()] : [...keys].filter((k) => this.owned.has(k));
+    const kernel = keys !== undefined && wanted.length <= FEW_SERVICES ? await this.listEach(wanted) : await this.listAll();
     const out: ServiceStats[] = [];
-    for (const [key, spec] of this.owned) {
+    for (const key of wanted) {
+      const spec = this.owned.get(key)!;
       const k = kernel.get(key);
       if (k === undefined) {
         out.push({ ...spec, reals: [], problem: 'missing from the kernel IPVS table (removed outside Piranha?)' });
@@ -162,6 +167,32 @@ export class IpvsDataplane implements Dataplane {
       });
     }
     return out;
+  }
+
+  /** The whole kernel table, with counters. */
+  private async listAll(): Promise<Map<string, KernelService>> {
+    const bin = this.binary();
+    const [list, stats] = await Promise.all([this.run(bin, ['-Ln']), this.run(bin, ['-Ln', '--stats', '--exact'])]);
+    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
+    const kernel = parseList(list.stdout);
+    if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
+    return kernel;
+  }
+
+  /** A few services, each listed on its own (`ipvsadm -Ln -t VIP:PORT`): no cost for the rest of a large table. */
+  private async listEach(keys: string[]): Promise<Map<string, KernelService>> {
+    const bin = this.binary();
+    const kernel = new Map<string, KernelService>();
+    for (const key of keys) {
+      const svc = serviceArgs(key).split(' ');
+      const [list, stats] = await Promise.all([this.run(bin, ['-Ln', ...svc]), this.run(bin, ['-Ln', '--stats', '--exact', ...svc])]);
+      // A service the kernel does not have is an error here ("No such service"): left out, reported below.
+      if (list.code !== 0) continue;
+      const one = parseList(list.stdout);
+      if (stats.code === 0) mergeStats(one, parseStats(stats.stdout));
+      for (const [k, v] of one) kernel.set(k, v);
+    }
+    return kernel;
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { IpvsDataplane } from './dataplane.ts';
 import type { RunResult, Runner } from './runner.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
+import { missingTool } from '../../../testing/requirements.ts';
 
 const data = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
@@ -97,6 +98,22 @@ test('start() rejects clearly when ipvsadm is missing or the kernel has no IPVS'
       "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
       '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
   });
+  // Where kmod is installed, ipvsadm's modprobe speaks first: the kernel's reason still leads.
+  const noModuleFile = new IpvsDataplane({
+    ipvsadm: bin.path,
+    runner: recorder(() => ({
+      code: 2,
+      stderr:
+        'modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0\n' +
+        "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+    })).runner,
+  });
+  await assert.rejects(noModuleFile.start(), {
+    message:
+      "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
+      '[modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0] ' +
+      '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
+  });
   bin.cleanup();
 });
 
@@ -164,7 +181,7 @@ test('a batch with errors: the table is read back and only ops without effect ar
     { op: 'addReal', key: web.key, real: { address: '10.0.0.6', port: 80, weight: 1, method: 'm' } },
   ];
   const r = await dp.apply(ops);
-  assert.deepEqual(r.failures, [{ op: ops[7], message: 'ipvsadm: Destination already exists' }]);
+  assert.deepEqual(r.failures, [{ index: 7, message: 'ipvsadm: Destination already exists' }]);
   assert.deepEqual(calls.slice(1).map((c) => c.args.join(' ')), ['-R', '-Ln']);
 });
 
@@ -200,10 +217,30 @@ test('table(): parses -Ln and --stats --exact, reports only its own services, fl
   assert.equal(gone!.problem, 'missing from the kernel IPVS table (removed outside Piranha?)');
 });
 
+test('table(keys): a few services are listed one by one (-Ln -t VIP:PORT); an unknown or foreign key is left out', async () => {
+  const one = (text: string, head: string) => text.split('\n').filter((l, i, all) => i < 3 || l.startsWith(head) || (l.startsWith('  ->') && all.slice(0, i).reverse().find((x) => !x.startsWith('  ->'))?.startsWith(head))).join('\n');
+  const { dp, calls } = await started((c) => {
+    const a = c.args.join(' ');
+    if (a === '-Ln -u 192.168.1.250:53') return { stdout: one(data('list.txt'), 'UDP  192.168.1.250:53') };
+    if (a === '-Ln --stats --exact -u 192.168.1.250:53') return { stdout: one(data('stats.txt'), 'UDP  192.168.1.250:53') };
+    if (a.startsWith('-Ln ')) return { code: 1, stderr: 'No such service\n' };
+    return {};
+  });
+  await dp.apply(addOps);
+  const before = calls.length;
+  const t = await dp.table(new Set([dns.key, 'tcp|192.168.1.251|443']));
+  assert.deepEqual(calls.slice(before).map((c) => c.args.join(' ')).sort(), ['-Ln --stats --exact -u 192.168.1.250:53', '-Ln -u 192.168.1.250:53']);
+  assert.deepEqual(t.map((s) => s.key), [dns.key], 'the foreign service is not ours to show');
+  assert.deepEqual(t[0]!.reals.map((r) => [r.address, r.weight, r.inactiveConns, r.connections]), [['10.0.0.4', 5, 7, 700]]);
+  // A service of ours the kernel lost is reported, not dropped.
+  const [lost] = await dp.table(new Set([web.key]));
+  assert.equal(lost!.problem, 'missing from the kernel IPVS table (removed outside Piranha?)');
+});
+
 test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the kernel\'s reason', async (t) => {
-  const bin = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'].find((p) => existsSync(p));
-  if (bin === undefined) {
-    t.skip('ipvsadm is not installed');
+  const missing = missingTool('ipvsadm');
+  if (missing) {
+    t.skip(missing);
     return;
   }
   const dp = new IpvsDataplane();
@@ -213,7 +250,8 @@ test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the k
     return;
   }
   await assert.rejects(dp.start(), (err: Error) => {
-    assert.match(err.message, /^IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available/);
+    // ipvsadm's own reason: without kmod it reports the socket error; with kmod installed, modprobe's.
+    assert.match(err.message, /^IPVS is not available in this kernel: (Can't initialize ipvs: Protocol not available|modprobe: FATAL: Module ip_vs not found)/);
     assert.match(err.message, /--dataplane userspace/);
     return true;
   });

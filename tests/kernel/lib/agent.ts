@@ -1,77 +1,70 @@
-// The real agent in a lab's router namespace, started through its command line with
-// `--dataplane ipvs` (the ipvsadm it runs inherits the namespace, so it programs that namespace's
-// IPVS table) and driven only through lvs.cf and its unix socket.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { AgentClient } from '../../../agent/client.ts';
-import { writeFileAtomic } from '../../../lvs-cf/index.ts';
-import type { Lab } from './lab.ts';
+// The real agent in a lab's router namespace (testing/agent.ts's spawnAgent, in the namespace),
+// started through its command line with `--dataplane ipvs`: the ipvsadm it runs inherits the
+// namespace, so it programs that namespace's IPVS table. The suite drives it only through lvs.cf
+// and its unix socket; its log goes to the lab's log.
+import type { AgentClient } from '../../../agent/client.ts';
+import { spawnAgent, type SpawnedAgent } from '../../../testing/agent.ts';
+import type { Lab } from '../../../testing/lab.ts';
+import { writeLvsCf } from '../../../testing/lvs-cf.ts';
+import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
 
 /** An emulated CPU loads the agent's modules slowly: starting can take a minute or more. */
 const START_TIMEOUT_MS = 300_000;
-/** A reply about 1,000 services takes the agent a few seconds under emulation. */
+/** A reply about 1,000 services takes the agent seconds under emulation. */
 const CALL_TIMEOUT_MS = 120_000;
+/** Removing 1,000 services on SIGTERM takes a while under emulation too. */
+const STOP_GRACE_MS = 60_000;
 
-export class KernelAgent {
-  private exited = false;
-
+export class RouterAgent {
   private constructor(
-    private readonly lab: Lab,
-    private readonly child: ChildProcess,
-    readonly root: string,
+    private readonly temp: TempRoot,
+    private readonly agent: SpawnedAgent,
     readonly client: AgentClient,
-  ) {
-    child.on('exit', () => (this.exited = true));
-  }
+  ) {}
 
   /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
-  static async start(lab: Lab, machine: string, lvsCf: string): Promise<KernelAgent> {
-    const root = mkdtempSync(join('/tmp', `piranha-${lab.name}-`));
-    await writeFileAtomic(join(root, 'lvs.cf'), lvsCf);
-    const socket = join(root, 'agent.sock');
-    const child = lab.start(machine, [process.execPath, 'bin/piranha-agent.js', '--root', root, '--socket', socket, '--dataplane', 'ipvs']);
-    let exit: string | null = null;
-    child.on('exit', (code, signal) => (exit = signal ?? `code ${code}`));
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (exit !== null) throw new Error(`the agent in ${machine} exited (${exit}) before answering on its socket`);
-      try {
-        const client = await AgentClient.connect(socket, { timeoutMs: CALL_TIMEOUT_MS, clientName: 'kernel-suite' });
-        return new KernelAgent(lab, child, root, client);
-      } catch (err) {
-        if (Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`the agent in ${machine} did not answer on its socket within ${START_TIMEOUT_MS / 1000} s: ${(err as Error).message}`);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
+  static async start(lab: Lab, machine: string, lvsCf: string): Promise<RouterAgent> {
+    const temp = await tempRoot(`piranha-${lab.name}-`);
+    await writeLvsCf(temp.root, lvsCf);
+    lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
+    const agent = await spawnAgent({
+      root: temp.root,
+      socket: temp.socket,
+      dataplane: 'ipvs',
+      netns: lab.ns(machine),
+      timeoutMs: START_TIMEOUT_MS,
+      callTimeoutMs: CALL_TIMEOUT_MS,
+    });
+    // The agent's log into the lab's, from its first line: what it printed while starting, then
+    // each complete line as it comes.
+    let logged = 0;
+    const follow = () => {
+      const text = agent.stderr();
+      const end = text.lastIndexOf('\n') + 1;
+      for (const line of text.slice(logged, end).split('\n').filter(Boolean)) lab.log(`[${machine} agent] ${line}`);
+      logged = Math.max(logged, end);
+    };
+    follow();
+    agent.child.stderr!.on('data', follow);
+    void agent.exited.then(({ code, signal }) => lab.log(`[${machine} agent] exited (${signal ?? code})`));
+    return new RouterAgent(temp, agent, await agent.client());
   }
 
-  /** Replaces lvs.cf (atomically, as the console saves it). */
+  /** Replaces lvs.cf (then `reload` over the socket applies it). */
   async writeConfig(text: string): Promise<void> {
-    await writeFileAtomic(join(this.root, 'lvs.cf'), text);
+    await writeLvsCf(this.temp.root, text);
   }
 
-  /** Messages of status.problems, as "service: message". */
+  /** status.problems, as "service: message". */
   async problems(): Promise<string[]> {
     const s = await this.client.call('status', {});
     return s.problems.map((p) => `${p.service}: ${p.message}`);
   }
 
-  /** SIGTERM (the agent removes its services and exits), then the temp folder goes. */
+  /** SIGTERM: the agent removes its services and exits; then its folder goes. */
   async stop(): Promise<void> {
     this.client.close();
-    if (!this.exited) {
-      const done = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
-      if (!this.exited) {
-        this.lab.log('the agent did not exit within 60 s of SIGTERM: killed');
-        this.child.kill('SIGKILL');
-      }
-    }
-    rmSync(this.root, { recursive: true, force: true });
+    await this.agent.stop('SIGTERM', STOP_GRACE_MS);
+    await this.temp.remove();
   }
 }

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '../../../agent/test-support.ts';
-import type { Lab } from './lab.ts';
+import { waitFor } from '../../../testing/wait.ts';
+import type { Lab } from '../../../testing/lab.ts';
 
 export interface KernelReal {
   address: string;

@@ -2,7 +2,7 @@
 // (the kernel's own on-demand loading cannot find them there, which the refusal test relies on).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { waitFor } from '../../../agent/test-support.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 function moduleRoot(): string {
   const dir = process.env.PIRANHA_KERNEL_MODROOT;

@@ -7,7 +7,7 @@
 //   VIPs on that LAN too (so the client asks ARP for them: only the router may answer); the real
 //   servers hold the VIPs themselves (on lo for direct routing, on tunl0 for tunnelling) and reply
 //   to the client directly.
-import type { Lab } from './lab.ts';
+import type { Lab } from '../../../testing/lab.ts';
 import { RealServer } from './traffic.ts';
 
 export const ROUTER = 'router';

@@ -2,8 +2,14 @@
 // then echo) and the client's connections (tools/tcp-client.c), each run in its lab namespace.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor } from '../../../agent/test-support.ts';
-import type { Lab } from './lab.ts';
+import { waitFor } from '../../../testing/wait.ts';
+import type { Lab } from '../../../testing/lab.ts';
+
+/**
+ * What the suite's health checks expect to read: the start of every real server's greeting
+ * ("rs1 80"). The check is then connect-and-read rather than nanny's HTTP GET for port 80.
+ */
+export const EXPECT_GREETING = 'rs';
 
 function tool(name: string): string {
   const dir = process.env.PIRANHA_KERNEL_TOOLS;

@@ -4,25 +4,25 @@
 // that the router saw only the client's half of the traffic.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelAgent } from '../lib/agent.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { settledTotals, waitForKernel } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT, ROUTER, directLab, type Reals } from '../lib/topology.ts';
-import { connect, tally } from '../lib/traffic.ts';
+import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
 
 const VIP = '192.0.2.50';
 const KEY = `tcp|${VIP}|80`;
-const lab = new Lab('dr');
+const lab = new Lab('kdr');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 
 before(lab.explain(async () => {
   reals = await directLab(lab, { reals: 2, ports: [80], vips: [VIP] });
-  agent = await KernelAgent.start(lab, ROUTER, lvsConfig({
+  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
     network: 'direct',
     virtuals: [{
-      name: 'web', address: VIP, device: 'eth0:1', port: 80, scheduler: 'wrr',
+      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'wrr', timeout: 6, expect: EXPECT_GREETING,
       servers: [
         { name: 'rs1', address: reals.address('rs1'), weight: 1 },
         { name: 'rs2', address: reals.address('rs2'), weight: 3 },

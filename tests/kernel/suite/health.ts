@@ -4,20 +4,20 @@
 // stopped by closing its listening sockets: new connections are refused, established ones go on.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelAgent } from '../lib/agent.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { kernelTable, waitForKernel, type KernelService } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig, type VirtualConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf, type TestVirtual } from '../../../testing/lvs-cf.ts';
 import { CLIENT, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { HeldConnection, connect, tally } from '../lib/traffic.ts';
+import { EXPECT_GREETING, HeldConnection, connect, tally } from '../lib/traffic.ts';
 
 const TIMEOUT = 3;
 const REENTRY = 6;
 const PLAIN = 'tcp|198.51.100.20|80';
 const QUIET = 'tcp|198.51.100.21|80';
-const lab = new Lab('hc');
+const lab = new Lab('khc');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 const held: HeldConnection[] = [];
 
 function weightOf(table: Map<string, KernelService>, key: string, address: string): number | null {
@@ -26,11 +26,11 @@ function weightOf(table: Map<string, KernelService>, key: string, address: strin
 
 before(lab.explain(async () => {
   reals = await natLab(lab, { reals: 2, ports: [80] });
-  const virtual = (name: string, address: string, quiesce: boolean): VirtualConfig => ({
-    name, address, device: 'eth0:1', port: 80, scheduler: 'wlc', timeout: TIMEOUT, reentry: REENTRY, quiesce,
+  const virtual = (name: string, vip: string, quiesce: boolean): TestVirtual => ({
+    name, vip, device: 'eth0:1', port: 80, scheduler: 'wlc', timeout: TIMEOUT, reentry: REENTRY, quiesce, expect: EXPECT_GREETING,
     servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: 1 })),
   });
-  agent = await KernelAgent.start(lab, ROUTER, lvsConfig({
+  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
     network: 'nat',
     natRouter: { address: NAT_ROUTER, device: 'eth1:1' },
     virtuals: [virtual('plain', '198.51.100.20', false), virtual('quiet', '198.51.100.21', true)],

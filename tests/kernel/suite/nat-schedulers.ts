@@ -4,12 +4,12 @@
 // to what it promises, with the tolerance stated in the test's name.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelAgent } from '../lib/agent.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { kernelTable, waitForKernel } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig, type VirtualConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf, type TestVirtual } from '../../../testing/lvs-cf.ts';
 import { CLIENT, NAT_CLIENT_SOURCES, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { connect, serversBy, tally, type Answer } from '../lib/traffic.ts';
+import { EXPECT_GREETING, connect, serversBy, tally, type Answer } from '../lib/traffic.ts';
 import type { Scheduler } from '../../../lvs-cf/index.ts';
 
 const CONNECTIONS = 1000;
@@ -25,13 +25,13 @@ const PLAIN_VIP: Partial<Record<Scheduler, string>> = {
   rr: '198.51.100.1', wrr: '198.51.100.2', lc: '198.51.100.3', wlc: '198.51.100.4', sh: '198.51.100.5',
 };
 
-const lab = new Lab('nat');
+const lab = new Lab('knat');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 
-function virtual(name: string, scheduler: Scheduler, address: string, extra: Partial<VirtualConfig> = {}): VirtualConfig {
+function virtual(name: string, scheduler: Scheduler, vip: string, extra: Partial<TestVirtual> = {}): TestVirtual {
   return {
-    name, address, device: 'eth0:1', port: 80, scheduler,
+    name, vip, device: 'eth0:1', port: 80, scheduler, timeout: 6, expect: EXPECT_GREETING,
     servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: WEIGHTS[n]! })),
     ...extra,
   };
@@ -55,12 +55,12 @@ before(lab.explain(async () => {
   }
 }
 `);
-  const virtuals: VirtualConfig[] = [];
+  const virtuals: TestVirtual[] = [];
   for (const [s, vip] of Object.entries(PLAIN_VIP)) virtuals.push(virtual(s, s as Scheduler, vip));
   for (const [s, r] of Object.entries(DEST_RANGES)) virtuals.push(virtual(s, s as Scheduler, `198.51.100.${r.first}`, { fwmark: r.mark }));
   virtuals.push(virtual('sticky', 'wlc', '198.51.100.6', { persistent: 600, pmask: '255.255.255.240' }));
   virtuals.push(virtual('twoports', 'rr', '198.51.100.7', { fwmark: 20 }));
-  agent = await KernelAgent.start(lab, ROUTER, lvsConfig({ network: 'nat', natRouter: { address: NAT_ROUTER, device: 'eth1:1' }, virtuals }));
+  agent = await RouterAgent.start(lab, ROUTER, lvsCf({ network: 'nat', natRouter: { address: NAT_ROUTER, device: 'eth1:1' }, virtuals }));
   // Every service with its three real servers, once their first health checks passed.
   await waitForKernel(lab, ROUTER, `${virtuals.length} services with 3 real servers each`, (t) => t.size === virtuals.length && [...t.values()].every((s) => s.reals.length === 3));
 }));

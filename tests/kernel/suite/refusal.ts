@@ -5,33 +5,33 @@
 // loaded, the service is in the kernel and carries traffic.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor } from '../../../agent/test-support.ts';
-import { KernelAgent } from '../lib/agent.ts';
+import { waitFor } from '../../../testing/wait.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { kernelTable, waitForKernel } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { loadModule, moduleLoaded, unloadModule } from '../lib/modules.ts';
 import { CLIENT, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { connect, tally } from '../lib/traffic.ts';
+import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
 
 const REFUSED = 'tcp|198.51.100.30|80';
 const SERVED = 'tcp|198.51.100.31|80';
 const KERNEL_REASON = /Scheduler or persistence engine not found/;
-const lab = new Lab('rf');
+const lab = new Lab('krf');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 
 before(lab.explain(async () => {
   // Earlier files' namespaces may still be on their way out, holding the module for a moment.
   await unloadModule('ip_vs_wrr');
   reals = await natLab(lab, { reals: 2, ports: [80] });
   const servers = reals.names.map((n) => ({ name: n, address: reals.address(n), weight: 1 }));
-  agent = await KernelAgent.start(lab, ROUTER, lvsConfig({
+  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
     network: 'nat',
     natRouter: { address: NAT_ROUTER, device: 'eth1:1' },
     virtuals: [
-      { name: 'weighted', address: '198.51.100.30', device: 'eth0:1', port: 80, scheduler: 'wrr', timeout: 2, servers },
-      { name: 'plain', address: '198.51.100.31', device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 2, servers },
+      { name: 'weighted', vip: '198.51.100.30', device: 'eth0:1', port: 80, scheduler: 'wrr', timeout: 2, expect: EXPECT_GREETING, servers },
+      { name: 'plain', vip: '198.51.100.31', device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 2, expect: EXPECT_GREETING, servers },
     ],
   }));
   // The other service with both real servers: the health checks passed and the agent applied.

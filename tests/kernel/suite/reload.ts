@@ -5,38 +5,38 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError } from '../../../agent/client.ts';
-import { KernelAgent } from '../lib/agent.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { kernelTable, shape, waitForKernel } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig, type VirtualConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf, type TestVirtual } from '../../../testing/lvs-cf.ts';
 import { CLIENT, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { HeldConnection, connect, tally } from '../lib/traffic.ts';
+import { EXPECT_GREETING, HeldConnection, connect, tally } from '../lib/traffic.ts';
 
 const VIRTUALS = 1000;
 const VIP = '198.51.100.100';
 const FIRST_PORT = 10000;
 const TARGET = `tcp|${VIP}|${FIRST_PORT}`;
-const lab = new Lab('rl');
+const lab = new Lab('krl');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 let held: HeldConnection | null = null;
 
 /** 1,000 virtual servers on one VIP; the first has both real servers (wrr), the others one each. */
 function config(serial: number, rs2Weight: number): string {
-  const virtuals: VirtualConfig[] = [];
+  const virtuals: TestVirtual[] = [];
   for (let i = 0; i < VIRTUALS; i++) {
     const servers = i === 0
       ? [{ name: 'rs1', address: reals.address('rs1'), port: 80, weight: 1 }, { name: 'rs2', address: reals.address('rs2'), port: 80, weight: rs2Weight }]
       : [{ name: `rs${(i % 2) + 1}`, address: reals.address(`rs${(i % 2) + 1}`), port: 80, weight: 1 }];
     // One check of each real server every 20 s: 50 checks a second in all.
-    virtuals.push({ name: `v${i}`, address: VIP, device: 'eth0:1', port: FIRST_PORT + i, scheduler: i === 0 ? 'wrr' : 'wlc', timeout: 20, servers });
+    virtuals.push({ name: `v${i}`, vip: VIP, device: 'eth0:1', port: FIRST_PORT + i, scheduler: i === 0 ? 'wrr' : 'wlc', timeout: 20, expect: EXPECT_GREETING, servers });
   }
-  return lvsConfig({ serial, network: 'nat', natRouter: { address: NAT_ROUTER, device: 'eth1:1' }, virtuals });
+  return lvsCf({ serial, network: 'nat', natRouter: { address: NAT_ROUTER, device: 'eth1:1' }, virtuals });
 }
 
 before(lab.explain(async () => {
   reals = await natLab(lab, { reals: 2, ports: [80] });
-  agent = await KernelAgent.start(lab, ROUTER, config(1, 1));
+  agent = await RouterAgent.start(lab, ROUTER, config(1, 1));
   await waitForKernel(
     lab, ROUTER, `${VIRTUALS} services and ${VIRTUALS + 1} real servers`,
     (t) => t.size === VIRTUALS && [...t.values()].reduce((n, s) => n + s.reals.length, 0) === VIRTUALS + 1,

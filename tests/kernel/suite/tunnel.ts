@@ -3,25 +3,25 @@
 // directly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelAgent } from '../lib/agent.ts';
+import { RouterAgent } from '../lib/agent.ts';
 import { settledTotals, waitForKernel } from '../lib/kernel-table.ts';
-import { Lab } from '../lib/lab.ts';
-import { lvsConfig } from '../lib/lvs-config.ts';
+import { Lab } from '../../../testing/lab.ts';
+import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT, ROUTER, tunnelLab, type Reals } from '../lib/topology.ts';
-import { connect, tally } from '../lib/traffic.ts';
+import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
 
 const VIP = '192.0.2.60';
 const KEY = `tcp|${VIP}|80`;
-const lab = new Lab('tun');
+const lab = new Lab('ktun');
 let reals: Reals;
-let agent: KernelAgent;
+let agent: RouterAgent;
 
 before(lab.explain(async () => {
   reals = await tunnelLab(lab, { reals: 2, ports: [80], vips: [VIP] });
-  agent = await KernelAgent.start(lab, ROUTER, lvsConfig({
+  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
     network: 'tunnel',
     virtuals: [{
-      name: 'web', address: VIP, device: 'eth0:1', port: 80, scheduler: 'rr',
+      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 6, expect: EXPECT_GREETING,
       servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: 1 })),
     }],
   }));

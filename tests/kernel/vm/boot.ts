@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import type { GuestImage } from './image.ts';
-import { REPO } from './image.ts';
+import { REPO_ROOT } from '../../../testing/paths.ts';
 
 /** One line of the guest's reporter (reporter.mjs): a test's result, or how long a file took. */
 export const guestLineSchema = z.discriminatedUnion('kind', [
@@ -73,7 +73,7 @@ export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string
     'console=ttyS0',
     'quiet',
     'panic=-1',
-    kernelWord('piranha_repo', REPO),
+    kernelWord('piranha_repo', REPO_ROOT),
     kernelWord('piranha_modroot', image.moduleRoot),
     kernelWord('piranha_tools', toolsDir),
     ...(only ? [kernelWord('piranha_only', only)] : []),

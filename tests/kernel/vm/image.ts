@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { REPO_ROOT } from '../../../testing/paths.ts';
 
 export const VM_DIR = new URL('.', import.meta.url).pathname;
-export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
-export const DEFAULT_CACHE = join(REPO, '.cache', 'kernel');
+export const DEFAULT_CACHE = join(REPO_ROOT, '.cache', 'kernel');
 const BUSYBOX = '/bin/busybox';
 /** What the initramfs must load before it can mount the host root: virtio-pci and 9p over virtio. */
 const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p'];
