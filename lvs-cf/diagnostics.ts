@@ -1,6 +1,6 @@
-// Diagnostic codes. The first group are the original parser's error kinds (lvsconfig.h), with the
-// same meaning; the second are the cases where the daemons silently misread a file; the third
-// are semantic checks the daemons never made.
+// Building diagnostics. The codes and their severities are in codes.ts; the daemons' own error
+// kinds keep their messages here (lvsStrerror), so a refusal reads the way pulse reported it.
+import type { DaemonCode, DiagnosticCode } from './codes.ts';
 import type { Diagnostic, Severity, Target } from './model.ts';
 
 export const SYNTAX_CODES = {
@@ -17,20 +17,19 @@ export const SYNTAX_CODES = {
   LISTEXPECTED: 'list expected', // rc 13
   TOOMANYARGS: 'too many arguments', // rc 14
   BADNETMASK: 'Bad subnet mask specified', // rc 16
-} as const;
+} as const satisfies Record<DaemonCode, string>;
 
 /** The daemons' numeric return code for each of their error kinds. */
-export const DAEMON_RC: Record<keyof typeof SYNTAX_CODES, number> = {
+export const DAEMON_RC: Record<DaemonCode, number> = {
   STAT: 1, BADQUOTING: 3, EXTRAARGS: 5, EQUALEXPECTED: 6, MISSINGARGS: 7, BADHOSTNAME: 8, BADARGUMENT: 9,
   INTEXPECTED: 10, BOOLEXPECTED: 11, BADCOMMAND: 12, LISTEXPECTED: 13, TOOMANYARGS: 14, BADNETMASK: 16,
 };
 
-export type SyntaxCode = keyof typeof SYNTAX_CODES;
+export type SyntaxCode = DaemonCode;
 
-/** Codes for what the daemons accept but misread (errors) or accept with a surprise (warnings). */
-export type QuirkCode =
-  | 'CRLF' | 'MIXEDEOL' | 'BINARY' | 'UNCLOSED' | 'AFTERBRACE' | 'PMASKALLONES' | 'PORTORDER' | 'HOSTNAME'
-  | 'SHORTADDR' | 'OCTAL' | 'DUPKEY' | 'SINGLEQUOTE';
+export function isDaemonCode(code: DiagnosticCode): code is DaemonCode {
+  return code in SYNTAX_CODES;
+}
 
 export interface Pos {
   line: number;
@@ -40,7 +39,7 @@ export interface Pos {
 
 export function diag(
   severity: Severity,
-  code: string,
+  code: DiagnosticCode,
   message: string,
   pos: Pos,
   target?: Target,
@@ -49,6 +48,13 @@ export function diag(
   const d: Diagnostic = { severity, code, message, line: pos.line, column: pos.column, length: pos.length };
   if (target) d.target = target;
   if (key) d.key = key;
+  return d;
+}
+
+/** A problem the daemons run with: a warning in a file, refused in what an edit writes. */
+export function tolerated(code: DiagnosticCode, message: string, pos: Pos, target?: Target, key?: string): Diagnostic {
+  const d = diag('warning', code, message, pos, target, key);
+  d.writeError = true;
   return d;
 }
 
