@@ -232,13 +232,12 @@ test('ipvsadm: the ipvsadm-restore lines for each forwarding method', async () =
   });
 });
 
-test('input errors: missing, directory, unreadable, binary, invalid UTF-8, empty', async (t) => {
+test('input errors: missing, directory, unreadable, binary, empty', async (t) => {
   const isRoot = process.getuid?.() === 0;
   const rows: [string, RegExp | null][] = [
     ['missing.cf', /missing\.cf: no such file/],
     ['adir.cf', /adir\.cf: is a directory/],
     ['binary.cf', /binary\.cf: binary file \(NUL byte at offset 3\)/],
-    ['latin1.cf', /latin1\.cf: not valid UTF-8 text/],
     // Root reads a mode-000 file anyway, so that row only means something for other users.
     ['locked.cf', isRoot ? null : /locked\.cf: permission denied/],
   ];
@@ -255,6 +254,17 @@ test('input errors: missing, directory, unreadable, binary, invalid UTF-8, empty
     assert.match(one.stderr, re!, f);
   }
   if (isRoot) t.diagnostic('the unreadable-file row is skipped: running as root, which reads mode-000 files');
+});
+
+test('a file that is not UTF-8 is read as Latin-1 with a warning, and fmt gives back its bytes', async () => {
+  const r = await run('check', at('latin1.cf'));
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /latin1\.cf:0:0: warning\[ENCODING\]: the file is not valid UTF-8: it is read as Latin-1/);
+  const out = new PassThrough();
+  const bytes: Buffer[] = [];
+  out.on('data', (b: Buffer) => bytes.push(b));
+  assert.equal(await main(['fmt', at('latin1.cf')], out as unknown as typeof process.stdout, new PassThrough() as unknown as typeof process.stderr), 0);
+  assert.deepEqual(Buffer.concat(bytes), readFileSync(at('latin1.cf')));
 });
 
 test('usage errors exit 2', async () => {
