@@ -1,7 +1,7 @@
 // Reading lvs.cf for the agent: the file is the only source of truth, so every (re)load goes
 // through the lvs-cf library and an invalid file comes back as the library's positioned message.
 import { readFile } from 'node:fs/promises';
-import { parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
+import { decodeConfigFile, parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 
 export type LoadedConfig =
   | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[] }
@@ -9,14 +9,17 @@ export type LoadedConfig =
   | { kind: 'invalid'; message: string };
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}` };
   }
+  // The daemons read bytes: a file that is not UTF-8 is read as Latin-1 (with a warning).
+  const { text, note } = decodeConfigFile(bytes);
   const result = parse(text);
+  if (note) result.diagnostics.unshift(note);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || !result.model || errors.length > 0) {
     const shown = errors.length > 0 ? errors : result.diagnostics;

@@ -21,6 +21,7 @@ import { registerReal } from './routes/real.ts';
 import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
+import { registerFileFix } from './routes/file-fix.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -99,5 +100,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerReal(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
+  registerFileFix(app, ctx);
   return app;
 }
