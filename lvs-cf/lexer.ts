@@ -109,9 +109,3 @@ export function tokenize(line: string): TokenizeResult {
   }
   return result;
 }
-
-/** Removes the surrounding double quotes the daemons strip (lvsd's strip_quotes removes only "). */
-export function stripDoubleQuotes(token: string): string {
-  if (token.length >= 2 && token.startsWith('"') && token.endsWith('"')) return token.slice(1, -1);
-  return token;
-}

@@ -1,20 +1,8 @@
 // The minimal text patch between the parsed text and an edited tree: unedited lines keep their
 // original line numbers, so the hunks are exactly the runs of removed and inserted lines.
 import { splitLines } from './lexer.ts';
-import type { LineNode, Node, SyntaxTree } from './syntax.ts';
+import { flattenLines, type SyntaxTree } from './syntax.ts';
 import type { PatchHunk } from './api-types.ts';
-
-function flatten(nodes: Node[], out: LineNode[]): LineNode[] {
-  for (const n of nodes) {
-    if (n.type === 'line') out.push(n);
-    else {
-      out.push(n.header);
-      flatten(n.children, out);
-      if (n.close) out.push(n.close);
-    }
-  }
-  return out;
-}
 
 export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
   const old = splitLines(oldText);
@@ -31,7 +19,7 @@ export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
     inserted = [];
     p = upTo;
   };
-  for (const line of flatten(tree.children, [])) {
+  for (const line of flattenLines(tree.children)) {
     if (line.num === null) {
       inserted.push(line.text + line.eol);
       continue;

@@ -11,8 +11,6 @@ export const DQUOTE = 34;
 export const HASH = 35;
 export const SQUOTE = 39;
 export const EQUALS = 61;
-export const LBRACKET = 91;
-export const RBRACKET = 93;
 export const LBRACE = 123;
 export const RBRACE = 125;
 

@@ -140,7 +140,8 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
         container.push(node);
         continue;
       }
-      checkAfterBrace(node, num, lenient, diagnostics);
+      const word = lx?.tokens[0];
+      checkAfterBrace(node, num, word ? word.col + word.text.length : q - ls, lenient, diagnostics);
       frame.block.close = node;
       stack.pop();
       container = stack.length ? stack[stack.length - 1]!.block.children : root;
@@ -170,8 +171,10 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       }
       if (lx.bad) diagnostics.push(quoteDropped(num, lx, ''));
       if (lx.loneQuote !== null) diagnostics.push(loneQuote(num, lx.loneQuote));
-      const node = new LineNode('open', text, ls, end, eol, num, lx === null ? p - ls : -1, lx === null ? q - ls : -1, lx, lenient);
-      const block = openBlock(node, num, first as BlockLevel, diagnostics);
+      // q > p: the line starts with a plain word (the keyword); else with a quoted one (`first`).
+      const plain = q > p;
+      const node = new LineNode('open', text, ls, end, eol, num, plain ? p - ls : -1, plain ? q - ls : -1, lx, lenient);
+      const block = openBlock(node, num, (plain ? text.slice(p, q) : first) as BlockLevel, diagnostics);
       container.push(block);
       stack.push({ block, sawLine: false });
       container = block.children;
@@ -202,10 +205,9 @@ function describe(b: BlockNode): string {
  * The daemons read nothing after the `}` of a block, except that its quoting is still checked where
  * they check quoting at all.
  */
-function checkAfterBrace(node: LineNode, num: number, lenient: boolean, diagnostics: Diagnostic[]): void {
+function checkAfterBrace(node: LineNode, num: number, braceEnd: number, lenient: boolean, diagnostics: Diagnostic[]): void {
   const line = node.text;
-  const brace = line.indexOf('}');
-  const r = skipBlanks(line, brace + 1, line.length);
+  const r = skipBlanks(line, braceEnd, line.length);
   if (r >= line.length) return;
   if (line.indexOf('"', r) >= 0 || line.indexOf("'", r) >= 0) {
     const lx = node.lex();

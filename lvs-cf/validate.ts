@@ -2,7 +2,7 @@
 // run a file that breaks these rules, so in a file they are warnings (`writeError`: the console
 // refuses to write such a value); only the closed list of exceptions in docs/lvs-cf.md stays an
 // error, because the daemons would fail at run time. Each problem points at the value it is about.
-import { lvsConfigSchema, type Diagnostic, type LvsConfig, type Target, type VirtualServer } from './model.ts';
+import { lvsConfigSchema, type Diagnostic, type LvsConfig, type Target } from './model.ts';
 import type { DiagnosticCode } from './codes.ts';
 import { diag, tolerated, type Pos } from './diagnostics.ts';
 import { isStrictIPv4, parseStrictIPv4, isContiguousMask, looksLikeHostname } from './values.ts';
