@@ -1,6 +1,7 @@
 // Building diagnostics. The codes and their severities are in codes.ts; the daemons' own error
 // kinds keep their messages here (lvsStrerror), so a refusal reads the way pulse reported it.
 import type { DaemonCode, DiagnosticCode } from './codes.ts';
+import type { Lexed } from './lexer.ts';
 import type { Diagnostic, Severity, Target } from './model.ts';
 
 export const SYNTAX_CODES = {
@@ -61,6 +62,29 @@ export function tolerated(code: DiagnosticCode, message: string, pos: Pos, targe
 export function syntaxError(code: SyntaxCode, detail: string, pos: Pos, target?: Target, key?: string): Diagnostic {
   const base = SYNTAX_CODES[code];
   return diag('error', code, detail ? `${base}: ${detail}` : base, pos, target, key);
+}
+
+// The quoting problems tokenizeString() runs into: a refusal, an undefined word, or dropped words.
+
+export function badQuoting(num: number, lx: Lexed): Diagnostic {
+  return syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: lx.bad!.col + 1, length: lx.bad!.length });
+}
+
+export function loneQuote(num: number, col: number): Diagnostic {
+  return diag('error', 'LONEQUOTE', 'a quote alone at the end of the line: the daemons read an undefined word here (their tokenizer writes before its buffer); remove the quote or close it', {
+    line: num,
+    column: col + 1,
+    length: 1,
+  });
+}
+
+/** The warning for words the daemons drop after an unclosed quote they do not check. */
+export function quoteDropped(num: number, lx: Lexed, what: string): Diagnostic {
+  return tolerated('QUOTEDROP', `this quote is never closed: after the first line of a virtual block the daemons do not refuse that, they drop the quote and the rest of the line${what}`, {
+    line: num,
+    column: lx.bad!.col + 1,
+    length: lx.bad!.length,
+  });
 }
 
 export function byPosition(a: Diagnostic, b: Diagnostic): number {

@@ -3,10 +3,9 @@
 // anything else is tokenized the daemons' way and checked word by word.
 import type { Token } from './lexer.ts';
 import { keysFor, kindOf, type Level, type ValueKind } from './keywords.ts';
-import { syntaxError } from './diagnostics.ts';
+import { badQuoting, loneQuote, quoteDropped, syntaxError } from './diagnostics.ts';
 import { DQUOTE, EQUALS, SQUOTE, isBlank, skipBlanks, skipWord } from './scan.ts';
 import { readOne, readValue, at, UNCHANGED, type Value } from './read-values.ts';
-import { loneQuote, quoteDropped } from './tree-builder.ts';
 import type { LineNode } from './syntax.ts';
 import type { Diagnostic, Target } from './model.ts';
 
@@ -92,7 +91,9 @@ export function readStatement(n: LineNode, level: Level, target: Target, out: Di
   const lx = n.lex();
   if (lx.bad) {
     if (!n.lenient) {
-      out.push(syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: lx.bad.col + 1, length: lx.bad.length }, target));
+      const d = badQuoting(num, lx);
+      d.target = target;
+      out.push(d);
       return undefined;
     }
     out.push(quoteDropped(num, lx, ''));

@@ -3,7 +3,7 @@
 // the structural problems (headers, braces, NUL bytes); statements are read by read-model.ts.
 import { tokenize, type Lexed, type Token } from './lexer.ts';
 import { LineCursor, CR, DQUOTE, HASH, LBRACE, LF, RBRACE, SQUOTE, isBlank, isQuote, skipBlanks, skipWord, type Cutting, type Eol } from './scan.ts';
-import { syntaxError, diag, tolerated, type Pos } from './diagnostics.ts';
+import { syntaxError, diag, tolerated, badQuoting, loneQuote, quoteDropped, type Pos } from './diagnostics.ts';
 import { LineNode, type BlockLevel, type BlockNode, type Node, type SyntaxTree } from './syntax.ts';
 import type { Diagnostic } from './model.ts';
 
@@ -35,27 +35,6 @@ function isWord(text: string, start: number, end: number, word: string): boolean
 
 function tokenPos(num: number, t: Token | undefined, fallbackCol = 0): Pos {
   return { line: num, column: (t ? t.col : fallbackCol) + 1, length: t ? t.text.length : 1 };
-}
-
-function badQuoting(num: number, lx: Lexed): Diagnostic {
-  return syntaxError('BADQUOTING', 'this quote is never closed on its line', { line: num, column: lx.bad!.col + 1, length: lx.bad!.length });
-}
-
-export function loneQuote(num: number, col: number): Diagnostic {
-  return diag('error', 'LONEQUOTE', 'a quote alone at the end of the line: the daemons read an undefined word here (their tokenizer writes before its buffer); remove the quote or close it', {
-    line: num,
-    column: col + 1,
-    length: 1,
-  });
-}
-
-/** The warning for words the daemons drop after an unclosed quote they do not check. */
-export function quoteDropped(num: number, lx: Lexed, what: string): Diagnostic {
-  return tolerated('QUOTEDROP', `this quote is never closed: after the first line of a virtual block the daemons do not refuse that, they drop the quote and the rest of the line${what}`, {
-    line: num,
-    column: lx.bad!.col + 1,
-    length: lx.bad!.length,
-  });
 }
 
 /**
