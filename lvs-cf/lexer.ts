@@ -1,7 +1,7 @@
 // Lossless lexing of lvs.cf: the text is cut into lines (scan.ts), and each line into words the way
 // lvsconfig.c's tokenizeString() does: runs of space/tab separate words, a word that starts with
 // " or ' runs to the same quote, and the daemons read it without its quotes.
-import { LineCursor, CR, DQUOTE, HASH, LF, SPACE, TAB, isQuote, skipBlanks, type Eol } from './scan.ts';
+import { cutLines, EOLS, CR, DQUOTE, HASH, LF, SPACE, TAB, isQuote, skipBlanks, type Eol } from './scan.ts';
 
 export type { Eol } from './scan.ts';
 
@@ -28,9 +28,12 @@ export interface RawLine {
 
 /** Splits on LF, CRLF or a lone CR; concatenating text + eol of every line gives back the input. */
 export function splitLines(text: string): RawLine[] {
-  const lines: RawLine[] = [];
-  const cur = new LineCursor(text);
-  while (cur.next()) lines.push({ num: cur.num, text: text.slice(cur.start, cur.end), eol: cur.eol, offset: cur.start });
+  const { count, at } = cutLines(text);
+  const lines: RawLine[] = new Array(count);
+  for (let k = 0; k < count; k++) {
+    const start = at[3 * k]!;
+    lines[k] = { num: k + 1, text: text.slice(start, at[3 * k + 1]!), eol: EOLS[at[3 * k + 2]!]!, offset: start };
+  }
   return lines;
 }
 

@@ -5,7 +5,7 @@
 // refuse the file (their line numbers count the lines they cut), else at the first CR.
 import { buildTree, type EolStats } from './tree-builder.ts';
 import { readModel } from './read-model.ts';
-import { LineCursor } from './scan.ts';
+import { cutLines } from './scan.ts';
 import { byPosition, diag, isDaemonCode } from './diagnostics.ts';
 import type { Diagnostic } from './model.ts';
 
@@ -19,11 +19,11 @@ export function daemonVerdict(text: string): Diagnostic | null {
 
 /** The 1-based line of the file (as an editor shows it) at which the daemons' line `num` starts. */
 function physicalLineOf(text: string, num: number): number {
-  const d = new LineCursor(text, 'daemon');
-  while (d.next() && d.num < num);
-  const p = new LineCursor(text);
-  while (p.next()) if (p.end + p.eol.length > d.start) return p.num;
-  return p.num;
+  const daemon = cutLines(text, 'daemon');
+  const start = daemon.at[3 * (Math.min(num, daemon.count) - 1)]!;
+  const lines = cutLines(text);
+  for (let k = 0; k < lines.count; k++) if (lines.at[3 * k + 1]! >= start) return k + 1;
+  return lines.count;
 }
 
 export function lineEndingProblem(text: string, eols: EolStats): Diagnostic | null {

@@ -3,7 +3,7 @@
 // statement.ts, its value words by read-values.ts.
 import { keysFor, type Level } from './keywords.ts';
 import { diag, tolerated } from './diagnostics.ts';
-import { readStatement } from './statement.ts';
+import { readStatement, read } from './statement.ts';
 import { at, UNCHANGED, type Value } from './read-values.ts';
 import { makeLocator, type Locator } from './locator.ts';
 import { blockName, type BlockNode, type LineNode, type Node, type SyntaxTree } from './syntax.ts';
@@ -70,9 +70,9 @@ class ModelReader {
         continue;
       }
       if (n.kind !== 'stmt') continue;
-      const st = readStatement(n, level, target, this.diagnostics);
-      if (st === undefined) continue;
-      const { key, value: v } = st;
+      const v = readStatement(n, level, target, this.diagnostics);
+      if (v === undefined) continue;
+      const key = read.key;
       const kid = ids[key]!;
       if (seen[kid] === id) {
         const num = n.num ?? 0;

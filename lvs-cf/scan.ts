@@ -1,7 +1,7 @@
 // The one place where lvs.cf text is cut into lines and words: the character codes the format
-// gives a meaning to, and a cursor that walks the lines either as the file shows them or as the
-// daemons' getNextToks() (lvsconfig.c) reads them. The lexer, the tree builder and the model
-// reader's fast path all scan with these.
+// gives a meaning to, the word scanners, and the cutting of a text into lines either as the file
+// shows them or as the daemons' getNextToks() (lvsconfig.c) reads them. The lexer, the tree builder
+// and the model reader's fast path all scan with these.
 
 export const TAB = 9;
 export const LF = 10;
@@ -25,7 +25,8 @@ export function isQuote(c: number): boolean {
 
 /** The first index at or after `i` (before `end`) that is not a blank. */
 export function skipBlanks(text: string, i: number, end: number): number {
-  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  let c = 0;
+  while (i < end && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
   return i;
 }
 
@@ -47,68 +48,71 @@ export type Eol = '\n' | '\r\n' | '\r' | '';
  */
 export type Cutting = 'physical' | 'daemon';
 
+/** The line endings, by the code cutLines() stores for each line. */
+export const EOLS: readonly Eol[] = ['', '\n', '\r\n', '\r'];
+
 /**
- * Walks the lines of a text. After each successful next(): the line is text[start, end), its
- * ending is `eol` (text[end, end + eol.length)), and `num` is its 1-based number. The lines and
- * their endings, concatenated, give back the text.
+ * The lines of a text, cut once: line k (0-based) is text[at[3k], at[3k + 1]), its ending is
+ * EOLS[at[3k + 2]], and its number is k + 1. The lines and their endings, concatenated, give back
+ * the text. One typed array instead of an object per line: files have hundreds of thousands.
  */
-export class LineCursor {
-  num = 0;
-  start = 0;
-  end = 0;
-  eol: Eol = '';
-  private following = 0;
-  /** Physical cutting: whether a CR occurs at all (the usual file has none: LF is found natively). */
-  private readonly hasCr: boolean;
-  /** Daemon cutting: the next CR at or after the cursor, -1 when none is left. */
-  private nextCr = -1;
+export interface Lines {
+  count: number;
+  at: Int32Array;
+  /** The text has a CR at all. */
+  hasCr: boolean;
+}
 
-  constructor(
-    readonly text: string,
-    readonly cutting: Cutting = 'physical',
-  ) {
-    this.hasCr = text.indexOf('\r') >= 0;
-    if (cutting === 'daemon') this.nextCr = text.indexOf('\r');
-  }
-
-  next(): boolean {
-    const text = this.text;
-    const n = text.length;
-    const start = this.following;
-    if (start >= n) return false;
-    this.start = start;
-    this.num++;
-    if (this.cutting === 'daemon') {
-      // strchr(line, '\r') first, then strchr(line, '\n'): a CR anywhere later wins over the next LF.
-      if (this.nextCr >= 0 && this.nextCr < start) this.nextCr = text.indexOf('\r', start);
-      let end = this.nextCr >= 0 ? this.nextCr : text.indexOf('\n', start);
-      if (end < 0) end = n;
-      this.end = end;
-      this.eol = end >= n ? '' : text.charCodeAt(end) === CR ? '\r' : '\n';
-      this.following = end + this.eol.length;
-      return true;
+export function cutLines(text: string, cutting: Cutting = 'physical'): Lines {
+  const n = text.length;
+  let at = new Int32Array(Math.max(48, (n >> 4) * 3));
+  let count = 0;
+  const add = (start: number, end: number, eol: number) => {
+    if ((count + 1) * 3 > at.length) {
+      const bigger = new Int32Array(at.length * 2);
+      bigger.set(at);
+      at = bigger;
     }
-    if (!this.hasCr) {
+    const k = count++ * 3;
+    at[k] = start;
+    at[k + 1] = end;
+    at[k + 2] = eol;
+  };
+  let nextCr = text.indexOf('\r');
+  const hasCr = nextCr >= 0;
+  let start = 0;
+  if (!hasCr) {
+    // The usual file: LF only (both cuttings are the same), found with the native indexOf.
+    while (start < n) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) {
-        this.end = n;
-        this.eol = '';
-        this.following = n;
-      } else {
-        this.end = nl;
-        this.eol = '\n';
-        this.following = nl + 1;
+        add(start, n, 0);
+        break;
       }
-      return true;
+      add(start, nl, 1);
+      start = nl + 1;
     }
-    let end = start;
-    let c = 0;
-    while (end < n && (c = text.charCodeAt(end)) !== LF && c !== CR) end++;
-    this.end = end;
-    if (end >= n) this.eol = '';
-    else if (c === LF) this.eol = '\n';
-    else this.eol = text.charCodeAt(end + 1) === LF ? '\r\n' : '\r';
-    this.following = end + this.eol.length;
-    return true;
+  } else if (cutting === 'daemon') {
+    // strchr(line, '\r') first, then strchr(line, '\n'): a CR anywhere later wins over the next LF.
+    while (start < n) {
+      if (nextCr >= 0 && nextCr < start) nextCr = text.indexOf('\r', start);
+      let end = nextCr >= 0 ? nextCr : text.indexOf('\n', start);
+      if (end < 0) end = n;
+      const eol = end >= n ? 0 : text.charCodeAt(end) === CR ? 3 : 1;
+      add(start, end, eol);
+      start = end + (eol === 0 ? 0 : 1);
+      if (eol === 0) break;
+    }
+  } else {
+    while (start < n) {
+      let end = start;
+      let c = 0;
+      while (end < n && (c = text.charCodeAt(end)) !== LF && c !== CR) end++;
+      const eol = end >= n ? 0 : c === LF ? 1 : text.charCodeAt(end + 1) === LF ? 2 : 3;
+      add(start, end, eol);
+      start = end + EOLS[eol]!.length;
+      if (eol === 0) break;
+    }
   }
+  return { count, at, hasCr };
 }

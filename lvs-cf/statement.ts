@@ -49,15 +49,17 @@ function plainDecimal(text: string, start: number, end: number): number {
   return v;
 }
 
-export interface Statement {
-  key: string;
-  value: Value | typeof UNCHANGED;
-}
+/** The keyword of the statement readStatement() read last (kept here: no object per line of a large file). */
+export const read = { key: '' };
+
+/** The value word of a plain line, handed to readOne() without a new token for each line. */
+const word: Token = { text: '', value: '', col: 0, quote: null };
 
 /**
- * Reads a statement line; undefined when the daemons would refuse it (the reason is in `out`).
+ * Reads a statement line: its value, with its keyword in `read.key`; undefined when the daemons
+ * would refuse it (the reason is in `out`).
  */
-export function readStatement(n: LineNode, level: Level, target: Target, out: Diagnostic[]): Statement | undefined {
+export function readStatement(n: LineNode, level: Level, target: Target, out: Diagnostic[]): Value | typeof UNCHANGED | undefined {
   const keys = keysFor(level);
   const num = n.num ?? 0;
   if (n.keyStart >= 0) {
@@ -78,11 +80,15 @@ export function readStatement(n: LineNode, level: Level, target: Target, out: Di
             // Plain decimal numbers (most values of a large file) are read without cutting a string.
             if (kind.kind === 'int' || kind.kind === 'bool' || kind.kind === 'port') {
               const d = plainDecimal(src, vs, ve);
-              if (d >= 0 && (kind.kind !== 'bool' || d <= 1)) return { key, value: kind.kind === 'bool' ? d === 1 : d };
+              if (d >= 0 && (kind.kind !== 'bool' || d <= 1)) {
+                read.key = key;
+                return kind.kind === 'bool' ? d === 1 : d;
+              }
             }
-            const word = src.slice(vs, ve);
-            const value = readOne(kind, key, { text: word, value: word, col: vs - base, quote: null }, num, target, out);
-            return value === undefined ? undefined : { key, value };
+            read.key = key;
+            word.text = word.value = src.slice(vs, ve);
+            word.col = vs - base;
+            return readOne(kind, key, word, num, target, out);
           }
         }
       }
@@ -111,8 +117,8 @@ export function readStatement(n: LineNode, level: Level, target: Target, out: Di
     out.push(syntaxError('EQUALEXPECTED', `"${kw.value}" must be followed by " = " (with spaces around the =)`, at(num, eq ?? kw), target, kw.value));
     return undefined;
   }
-  const value = readValue(kind, tokens, lx.truncated, num, kw.value, eq, target, out);
-  return value === undefined ? undefined : { key: kw.value, value };
+  read.key = kw.value;
+  return readValue(kind, tokens, lx.truncated, num, kw.value, eq, target, out);
 }
 
 const LEVEL_WORDS: Record<Level, string> = { global: 'at the top level', virtual: 'inside a virtual block', failover: 'inside a failover block', server: 'inside a server block' };

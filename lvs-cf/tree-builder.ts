@@ -2,7 +2,7 @@
 // closes it, and where an unclosed quote is a refusal or only drops the rest of its line. Reports
 // the structural problems (headers, braces, NUL bytes); statements are read by read-model.ts.
 import { tokenize, type Lexed, type Token } from './lexer.ts';
-import { LineCursor, CR, DQUOTE, HASH, LBRACE, LF, RBRACE, SQUOTE, isBlank, isQuote, skipBlanks, skipWord, type Cutting, type Eol } from './scan.ts';
+import { cutLines, EOLS, CR, DQUOTE, HASH, LBRACE, LF, RBRACE, SQUOTE, isBlank, isQuote, skipBlanks, skipWord, type Cutting, type Eol } from './scan.ts';
 import { syntaxError, diag, tolerated, badQuoting, loneQuote, quoteDropped, type Pos } from './diagnostics.ts';
 import { LineNode, type BlockLevel, type BlockNode, type Node, type SyntaxTree } from './syntax.ts';
 import type { Diagnostic } from './model.ts';
@@ -23,12 +23,6 @@ export interface Built {
   lines: number;
 }
 
-/** An open block and whether its first line (the one the daemons check strictly) was read. */
-interface Frame {
-  block: BlockNode;
-  sawLine: boolean;
-}
-
 function isWord(text: string, start: number, end: number, word: string): boolean {
   return end - start === word.length && text.startsWith(word, start);
 }
@@ -44,19 +38,24 @@ function tokenPos(num: number, t: Token | undefined, fallbackCol = 0): Pos {
 export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
   const diagnostics: Diagnostic[] = [];
   const root: Node[] = [];
-  const stack: Frame[] = [];
+  const stack: BlockNode[] = [];
+  /** For each open block, whether its first line (the one the daemons check strictly) was read. */
+  const sawLine: boolean[] = [];
   let container = root;
   const eols: EolStats = { firstCr: null, allCrlf: true };
   let firstEol: Eol = '';
   const hasNul = text.indexOf('\0') >= 0;
-  const cur = new LineCursor(text, cutting);
-  while (cur.next()) {
-    const { num, start: ls, end, eol } = cur;
+  const { count, at, hasCr } = cutLines(text, cutting);
+  for (let k = 0; k < count; k++) {
+    const num = k + 1;
+    const ls = at[3 * k]!;
+    const end = at[3 * k + 1]!;
+    const eol = EOLS[at[3 * k + 2]!]!;
     if (firstEol === '' && eol !== '') firstEol = eol;
-    if (eol === '\r\n' || eol === '\r') {
-      if (!eols.firstCr) eols.firstCr = { num, col: end - ls };
+    if (hasCr) {
+      if (!eols.firstCr && (eol === '\r\n' || eol === '\r')) eols.firstCr = { num, col: end - ls };
+      if (eol !== '\r\n' && eol !== '') eols.allCrlf = false;
     }
-    if (eol !== '\r\n' && eol !== '') eols.allCrlf = false;
     if (hasNul) {
       const nul = text.indexOf('\0', ls);
       if (nul >= 0 && nul < end) {
@@ -78,11 +77,12 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       container.push(new LineNode('comment', text, ls, end, eol, num));
       continue;
     }
-    const frame = stack.length ? stack[stack.length - 1]! : null;
-    const level = frame ? frame.block.level : 'global';
+    const depth = stack.length;
+    const frame = depth ? stack[depth - 1]! : null;
+    const level = frame ? frame.level : 'global';
     // parseVirtualServer() checks the quoting of the block's first line, and not of the others.
-    const lenient = frame !== null && level !== 'server' && frame.sawLine;
-    if (frame) frame.sawLine = true;
+    const lenient = frame !== null && level !== 'server' && sawLine[depth - 1]!;
+    if (frame) sawLine[depth - 1] = true;
 
     let lx: Lexed | null = null;
     let first: string;
@@ -98,11 +98,12 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       if (!word) {
         // The unclosed quote is the line's first word: the daemons see no word at all, which ends
         // the block as `}` would, and read on at the level above.
-        diagnostics.push(quoteDropped(num, lx, `; with no word left, they take this line as the end of ${describe(frame!.block)}`));
+        diagnostics.push(quoteDropped(num, lx, `; with no word left, they take this line as the end of ${describe(frame!)}`));
         const node = new LineNode('close', text, ls, end, eol, num, -1, -1, lx, lenient);
-        frame!.block.close = node;
+        frame!.close = node;
         stack.pop();
-        container = stack.length ? stack[stack.length - 1]!.block.children : root;
+        sawLine.pop();
+        container = stack.length ? stack[stack.length - 1]!.children : root;
         continue;
       }
       first = word.value;
@@ -121,9 +122,10 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       }
       const word = lx?.tokens[0];
       checkAfterBrace(node, num, word ? word.col + word.text.length : q - ls, lenient, diagnostics);
-      frame.block.close = node;
+      frame.close = node;
       stack.pop();
-      container = stack.length ? stack[stack.length - 1]!.block.children : root;
+      sawLine.pop();
+      container = stack.length ? stack[stack.length - 1]!.children : root;
       continue;
     }
 
@@ -138,7 +140,8 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
         const node = new LineNode('open', text, ls, end, eol, num, p - ls, q - ls);
         const block: BlockNode = { type: 'block', level: text.slice(p, q) as BlockLevel, name: fast, header: node, close: null, children: [] };
         container.push(block);
-        stack.push({ block, sawLine: false });
+        stack.push(block);
+        sawLine.push(false);
         container = block.children;
         continue;
       }
@@ -155,7 +158,8 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       const node = new LineNode('open', text, ls, end, eol, num, plain ? p - ls : -1, plain ? q - ls : -1, lx, lenient);
       const block = openBlock(node, num, (plain ? text.slice(p, q) : first) as BlockLevel, diagnostics);
       container.push(block);
-      stack.push({ block, sawLine: false });
+      stack.push(block);
+      sawLine.push(false);
       container = block.children;
       continue;
     }
@@ -163,7 +167,7 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
     // has no plain first word: it takes the tokenizing path there.
     container.push(lx ? new LineNode('stmt', text, ls, end, eol, num, -1, -1, lx, lenient) : new LineNode('stmt', text, ls, end, eol, num, p - ls, q - ls, null, lenient));
   }
-  for (const { block } of stack) {
+  for (const block of stack) {
     const num = block.header.num ?? 0;
     diagnostics.push(
       diag('warning', 'UNCLOSED', `${describe(block)} is never closed with \`}\` before the end of the file (the daemons accept that)`, {
@@ -173,7 +177,7 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       }),
     );
   }
-  return { tree: { children: root, eol: firstEol === '\r\n' ? '\r\n' : '\n' }, diagnostics, eols, lines: cur.num };
+  return { tree: { children: root, eol: firstEol === '\r\n' ? '\r\n' : '\n' }, diagnostics, eols, lines: count };
 }
 
 function describe(b: BlockNode): string {
