@@ -3,7 +3,12 @@
 // operation; a value the daemons run but that cannot be served is left out with a problem.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tempRoot, waitFor, writeLvsCf, type SpawnedAgent, type TestVirtual } from './test-support.ts';
+import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
+import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { startTcpBackend } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import type { AgentClient } from './client.ts';
 import type { ServiceStats } from './dataplane/types.ts';
 

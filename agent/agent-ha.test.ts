@@ -9,31 +9,18 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort, heartbeatPort, loopback, lvsCf, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf, type SpawnedAgent } from './test-support.ts';
+import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
+import { lvsCf, PAIR_TIMING, pairCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, heartbeatPort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { startTcpBackend, tcpAsk } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import type { AgentEvent, HaStatus } from './protocol.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const f of cleanup.reverse()) await f().catch(() => {});
 });
-
-const KEEPALIVE = 1;
-const DEADTIME = 2;
-const NO_DEVICE = 'pirtest0:1';
-
-function pairCf(o: { serial: number; primary: string; backup: string; port: number; vip: string; vport: number; reals: { name: string; address: string; port: number }[] }): string {
-  const base = lvsCf({
-    serial: o.serial,
-    virtuals: [{ name: 'web', vip: o.vip, port: o.vport, timeout: 1, reentry: 1, servers: o.reals }],
-  });
-  return base
-    .replace('primary = 127.0.0.1', `primary = ${o.primary}`)
-    .replace('backup_active = 0', `backup_active = 1\nbackup = ${o.backup}\nmonitor_links = 0`)
-    .replace('heartbeat_port = 539', `heartbeat_port = ${o.port}`)
-    .replace('keepalive = 6', `keepalive = ${KEEPALIVE}`)
-    .replace('deadtime = 18', `deadtime = ${DEADTIME}`)
-    .replace(`address = ${o.vip} lo`, `address = ${o.vip} ${NO_DEVICE}`);
-}
 
 /** One call on a fresh connection to the agent. */
 async function callOnce<T>(agent: SpawnedAgent, call: (c: Awaited<ReturnType<SpawnedAgent['client']>>) => Promise<T>): Promise<T> {
@@ -56,7 +43,7 @@ test('standalone: haStatus is null and the agent serves at once', async () => {
   cleanup.push(() => backend.close());
   const vip = loopback();
   const vport = await freePort(vip);
-  // test-support's lvs.cf has primary = 127.0.0.1 and backup_active = 0: a lone router, no pair.
+  // testing's lvs.cf has primary = 127.0.0.1 and backup_active = 0: a lone router, no pair.
   await writeLvsCf(t.root, lvsCf({ virtuals: [{ name: 'web', vip, port: vport, servers: [{ name: 's', address: host, port: backend.port }] }] }));
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
@@ -74,7 +61,7 @@ test('primary set to an address of another machine, no --node: standalone, said 
   // 127.x addresses other than 127.0.0.1 are on no interface's address list: "another machine",
   // and were anything sent to them by mistake it would stay on loopback.
   const [other1, other2] = [loopback(), loopback()];
-  const text = lvsCf({ virtuals: [] }).replace('primary = 127.0.0.1', `primary = ${other1}`).replace('backup_active = 0', `backup_active = 1\nbackup = ${other2}`);
+  const text = lvsCf({ primary: other1, backup: other2, virtuals: [] });
   await writeLvsCf(t.root, text);
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
@@ -96,7 +83,7 @@ test('--node without a pair in lvs.cf, and a bad key file: refusing to start, ex
   assert.match(a.stderr(), /--node backup was given but lvs\.cf sets no primary address/);
 
   const b = loopback();
-  await writeLvsCf(t.root, pairCf({ serial: 1, primary: '127.0.0.1', backup: b, port: await heartbeatPort('127.0.0.1', b), vip: loopback(), vport: 80, reals: [] }));
+  await writeLvsCf(t.root, pairCf({ serial: 1, primary: '127.0.0.1', backup: b, port: await heartbeatPort('127.0.0.1', b), vip: loopback(), vport: 80, reals: [], reentry: 1 }));
   await mkdir(join(t.root, 'conf'), { recursive: true });
   await writeFile(join(t.root, 'conf/heartbeat.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o644 });
   const c = await spawnAgent({ root: t.root, socket: t.socket, waitReady: false });
@@ -123,6 +110,7 @@ test('a pair on loopback: roles, the ha event, failover when the active agent is
     vip,
     vport,
     reals: [{ name: 'rs1', address: rsHost, port: rs1.port }],
+    reentry: 1,
   });
   const roots = { p: await tempRoot('piranha-ha-p-'), b: await tempRoot('piranha-ha-b-') };
   for (const r of Object.values(roots)) {
@@ -205,7 +193,7 @@ test('a pair on loopback: roles, the ha event, failover when the active agent is
     'subscribers got an ha event for the transition',
   );
   assert.ok(events.some((e) => e.event === 'state' && e.data.role === 'active'));
-  console.log(`loopback failover: backup active ${tookMs} ms after the kill (deadtime ${DEADTIME} s)`);
+  console.log(`loopback failover: backup active ${tookMs} ms after the kill (deadtime ${PAIR_TIMING.deadtime} s)`);
 
   // 3. The primary returns and stays standby: no preemption.
   primary = await startPrimary();
@@ -221,6 +209,7 @@ test('a pair on loopback: roles, the ha event, failover when the active agent is
     vip,
     vport,
     reals: [{ name: 'rs2', address: rsHost, port: rs2.port }],
+    reentry: 1,
   });
   await writeLvsCf(roots.b.root, text2);
   const rc = await backup.client();

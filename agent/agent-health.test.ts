@@ -3,10 +3,13 @@
 // quiesce keeps it at weight 0, and the sorry server takes over when no real server is up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tally, tcpAsk, tempRoot, waitFor, writeLvsCf,
-  type Backend, type SpawnedAgent,
-} from './test-support.ts';
+import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
+import { lvsCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { pool } from '../testing/pool.ts';
+import { type Backend, startTcpBackend, tally, tcpAsk } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import type { AgentClient } from './client.ts';
 import type { AgentEvent } from './protocol.ts';
 
@@ -89,8 +92,8 @@ test('quiesce_server: the failed server stays at weight 0 and new connections go
   await b.q1.close();
   await waitFor(async () => (await reals('quiesce')).get(at(b.q1)) === 0, { message: 'q1 quiesced' });
   assert.equal((await reals('quiesce')).get(at(b.q2)), 5);
-  const c = await tally(20, () => tcpAsk(vip.quiesce.host, vip.quiesce.port));
-  assert.deepEqual([...c], [['q2', 20]]);
+  const c = tally(await pool(20, 1, () => tcpAsk(vip.quiesce.host, vip.quiesce.port)));
+  assert.deepEqual(c, { q2: 20 });
   const info = (await client.call('checkers', {})).checkers.find((x) => x.server === 'q1')!;
   assert.equal(info.state, 'down');
   assert.equal(info.weight, 0);

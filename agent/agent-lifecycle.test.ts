@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import {
-  freePort, loopback, lvsCf, rawExchange, rawFlood, spawnAgent, startTcpBackend, tcpAsk, tempRoot, waitFor, writeLvsCf,
-  type Backend,
-} from './test-support.ts';
+import { rawExchange, rawFlood, spawnAgent } from '../testing/agent.ts';
+import { lvsCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { type Backend, startTcpBackend, tcpAsk } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import { AgentError } from './client.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -118,7 +120,7 @@ test('start/stop keep the process up; checkNow shows the transcript; SIGHUP relo
   const stopped = await c.call('stop', {});
   assert.equal(stopped.running, false);
   assert.deepEqual((await c.call('table', {})).services, []);
-  await assert.rejects(tcpAsk(vip, vport, undefined, 2000));
+  await assert.rejects(tcpAsk(vip, vport, { timeoutMs: 2000 }));
   // checkNow still works while stopped: it runs the check directly.
   assert.equal((await c.call('checkNow', { virtual: 'svc', server: 'alpha' })).verdict, 'up');
 

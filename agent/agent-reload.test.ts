@@ -3,10 +3,12 @@
 // old table running with the library's positioned message in status and in the reply.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort, loopback, lvsCf, spawnAgent, startTcpBackend, tempRoot, waitFor, writeLvsCf,
-  type Backend, type SpawnedAgent, type TestVirtual,
-} from './test-support.ts';
+import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
+import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { type Backend, startTcpBackend } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import { AgentError, type AgentClient } from './client.ts';
 import type { ServiceStats } from './dataplane/types.ts';
 

@@ -3,10 +3,13 @@
 // also reach the backends). Tolerances are stated per rule below.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort, loopback, lvsCf, spawnAgent, startTcpBackend, startUdpBackend, tally, tcpAsk, tempRoot, udpAsk, waitFor, writeLvsCf,
-  type Backend, type SpawnedAgent, type TestVirtual,
-} from './test-support.ts';
+import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
+import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { pool } from '../testing/pool.ts';
+import { type Backend, startTcpBackend, startUdpBackend, tally, tcpAsk, udpAsk } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
 import type { AgentClient } from './client.ts';
 import { SCHEDULERS } from '../lvs-cf/model.ts';
 
@@ -56,36 +59,36 @@ after(async () => {
   for (const f of cleanup.reverse()) await f().catch(() => {});
 });
 
-const share = (counts: Map<string, number>, name: string, i: number) => counts.get(`${name}-${i}`) ?? 0;
+const share = (counts: Record<string, number>, name: string, i: number) => counts[`${name}-${i}`] ?? 0;
 const viaVip = (name: string) => {
   const { vip, port } = vips.get(name)!;
-  return (source?: string) => tcpAsk(vip, port, source);
+  return (source?: string) => tcpAsk(vip, port, { from: source });
 };
 
 test('rr: equal shares whatever the weights (exact: ±1 over 1,000)', async () => {
-  const c = await tally(N, () => viaVip('rr')());
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'rr', i) - N / 3) <= 1, JSON.stringify([...c]));
+  const c = tally(await pool(N, 1, () => viaVip('rr')()));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'rr', i) - N / 3) <= 1, JSON.stringify(c));
 });
 
 test('wrr: shares proportional to weights 1:2:3 (exact: ±2 over 1,000)', async () => {
-  const c = await tally(N, () => viaVip('wrr')());
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'wrr', i) - (N * WEIGHTS[i]) / 6) <= 2, JSON.stringify([...c]));
+  const c = tally(await pool(N, 1, () => viaVip('wrr')()));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'wrr', i) - (N * WEIGHTS[i]) / 6) <= 2, JSON.stringify(c));
 });
 
 test('lc and wlc: sequential connections spread by (weighted) connection count (±5% of 1,000)', async () => {
-  const [lc, wlc] = await Promise.all([tally(N, () => viaVip('lc')()), tally(N, () => viaVip('wlc')())]);
+  const [lc, wlc] = (await Promise.all([pool(N, 1, () => viaVip('lc')()), pool(N, 1, () => viaVip('wlc')())])).map(tally);
   for (let i = 0; i < 3; i++) {
-    assert.ok(Math.abs(share(lc, 'lc', i) - N / 3) <= 50, `lc ${JSON.stringify([...lc])}`);
-    assert.ok(Math.abs(share(wlc, 'wlc', i) - (N * WEIGHTS[i]) / 6) <= 50, `wlc ${JSON.stringify([...wlc])}`);
+    assert.ok(Math.abs(share(lc, 'lc', i) - N / 3) <= 50, `lc ${JSON.stringify(lc)}`);
+    assert.ok(Math.abs(share(wlc, 'wlc', i) - (N * WEIGHTS[i]) / 6) <= 50, `wlc ${JSON.stringify(wlc)}`);
   }
 });
 
 test('dh, lblc, lblcr: one destination (the VIP) → every connection to the same real server', async () => {
   const names = ['dh', 'lblc', 'lblcr'];
-  const counts = await Promise.all(names.map((s) => tally(N, () => viaVip(s)())));
+  const counts = (await Promise.all(names.map((s) => pool(N, 1, () => viaVip(s)())))).map(tally);
   names.forEach((s, i) => {
-    assert.equal(counts[i].size, 1, `${s}: ${JSON.stringify([...counts[i]])}`);
-    assert.equal([...counts[i].values()][0], N);
+    assert.equal(Object.keys(counts[i]!).length, 1, `${s}: ${JSON.stringify(counts[i])}`);
+    assert.equal(Object.values(counts[i]!)[0], N);
   });
 });
 
@@ -93,37 +96,37 @@ test('sh: each client address always reaches the same server; 100 clients spread
   const sources = Array.from({ length: 100 }, () => loopback());
   const bySource = new Map<string, Set<string>>();
   const ask = viaVip('sh');
-  const c = await tally(N, async (i) => {
+  const c = tally(await pool(N, 1, async (i) => {
     const src = sources[i % sources.length];
     const who = await ask(src);
     const set = bySource.get(src) ?? new Set();
     set.add(who);
     bySource.set(src, set);
     return who;
-  });
+  }));
   for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
   // Bucket shares follow the weights 1:2:3; with 100 clients the spread is binomial: ±15 points.
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'sh', i) / N - WEIGHTS[i] / 6) <= 0.15, JSON.stringify([...c]));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'sh', i) / N - WEIGHTS[i] / 6) <= 0.15, JSON.stringify(c));
 });
 
 test('persistence: a client sticks to its server; ten clients are dealt round robin', async () => {
   const sources = Array.from({ length: 10 }, () => loopback());
   const bySource = new Map<string, Set<string>>();
   const ask = viaVip('persist');
-  const c = await tally(N, async (i) => {
+  const c = tally(await pool(N, 1, async (i) => {
     const src = sources[i % sources.length];
     const who = await ask(src);
     bySource.set(src, (bySource.get(src) ?? new Set()).add(who));
     return who;
-  });
+  }));
   for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
-  assert.deepEqual([...c.values()].sort(), [300, 300, 400]);
+  assert.deepEqual(Object.values(c).sort(), [300, 300, 400]);
 });
 
 test('udp rr: 1,000 datagrams from 1,000 clients share equally (±1)', async () => {
   const { vip, port } = vips.get('udp-rr')!;
   // One source address per datagram: a reused ephemeral port would (rightly) hit its existing
   // UDP session and go to the same server again, which is the session rule, not rr.
-  const c = await tally(N, () => udpAsk(vip, port, loopback()));
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'udp-rr', i) - N / 3) <= 1, JSON.stringify([...c]));
+  const c = tally(await pool(N, 1, async () => (await udpAsk(vip, port, 'ping', { from: loopback() })).reply.split(':')[0]!));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'udp-rr', i) - N / 3) <= 1, JSON.stringify(c));
 });

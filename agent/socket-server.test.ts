@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SocketServer, RpcError, type Handlers } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
 import { MAX_LINE_BYTES, type StatusResult } from './protocol.ts';
-import { rawExchange, rawFlood, rawSession } from './test-support.ts';
+import { rawExchange, rawFlood, rawSession } from '../testing/agent.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'piranha-sock-'));
 after(() => rm(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 // the unsaved-changes warning, a wrong password, and an address outside the allowlist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser } from './browser.ts';
-import { startConsole, PASSWORD } from './console-harness.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

@@ -4,9 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBrowser } from './browser.ts';
-import { startConsole, PASSWORD } from './console-harness.ts';
-import { freePort, loopback, spawnAgent, startReplyServer, writeLvsCf } from '../agent/test-support.ts';
+import { spawnAgent } from '../testing/agent.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
+import { writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { startReplyServer } from '../testing/traffic.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

@@ -1,14 +1,17 @@
 // REDUNDANCY's "Router status" in Chromium against a real pair of agents on loopback (see
-// server/test/ha-pair.ts): this router's role and state, the partner, the no-key warning; htmx
+// pairCf in testing/lvs-cf.ts): this router's role and state, the partner, the no-key warning; htmx
 // refreshes the section, so the backup's death shows without a reload; CONTROL/MONITORING says which
 // router is active. With JavaScript off the same status is on the page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBrowser } from './browser.ts';
-import { startConsole, PASSWORD } from './console-harness.ts';
-import { loopback, spawnAgent, tempRoot, waitFor, writeLvsCf } from '../agent/test-support.ts';
-import { heartbeatPort, pairCf } from '../server/test/ha-pair.ts';
+import { spawnAgent } from '../testing/agent.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
+import { pairCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { heartbeatPort, loopback } from '../testing/net.ts';
+import { tempRoot } from '../testing/temp.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;

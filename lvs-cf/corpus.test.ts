@@ -1,11 +1,12 @@
-// Every real-world file in the shared corpus: those the original C parser accepts round-trip byte
-// for byte and pass `check`; those it rejects fail at the line it reports (SOURCES.md records both).
+// Every real-world file in the corpus (lvs-cf/testdata/corpus): those the original C parser
+// accepts round-trip byte for byte and pass `check`; those it rejects fail at the line it reports
+// (SOURCES.md records both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseDocument, serialize } from './index.ts';
-import { CORPUS_DIR } from '../tests/paths.ts';
+import { CORPUS_DIR } from '../testing/paths.ts';
 
 interface Expectation {
   accepted: boolean;
@@ -37,7 +38,7 @@ const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.cf')).sort();
 const expect = expectations();
 
 test('the corpus and SOURCES.md describe the same files', () => {
-  assert.ok(files.length >= 15, `expected the shared corpus at ${CORPUS_DIR}`);
+  assert.ok(files.length >= 15, `expected the corpus at ${CORPUS_DIR}`);
   for (const f of files) assert.ok(expect.has(f), `${f} has no verdict in SOURCES.md`);
 });
 

@@ -14,7 +14,7 @@ import type { Edit, EditResult, ParseResult } from './api-types.ts';
 
 export * from './model.ts';
 export * from './api-types.ts';
-export { writeFileAtomic } from './atomic-write.ts';
+export { writeFileAtomic } from '../common/atomic-write.ts';
 export { decodeConfigFile, encodeConfigText, type ConfigText, type Encoding } from './file-text.ts';
 export { formatDiagnostic } from './code-frame.ts';
 export { toIpvsadm, forwardFlag, serviceAddress } from './ipvsadm.ts';

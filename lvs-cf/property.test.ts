@@ -12,7 +12,7 @@ import {
 } from './index.ts';
 import { splitLines } from './lexer.ts';
 import { GLOBAL_KEYS, VIRTUAL_KEYS, SERVER_KEYS } from './keywords.ts';
-import { CORPUS_DIR } from '../tests/paths.ts';
+import { CORPUS_DIR } from '../testing/paths.ts';
 
 const corpus = readdirSync(CORPUS_DIR)
   .filter((f) => f.endsWith('.cf'))

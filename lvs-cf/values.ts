@@ -3,6 +3,7 @@
 // getservbyname (getPort). The model holds what the daemons read; the warnings say where that is
 // not what the text seems to say.
 import { TCP_SERVICES } from './services.ts';
+import { isIPv4, parseIPv4 } from '../common/ipv4.ts';
 
 export interface CInteger {
   /** What the daemons hold: strtol's long, truncated to a 32-bit int. */
@@ -91,15 +92,17 @@ export interface InetAddress {
 }
 
 /**
- * glibc's inet_aton, the only IPv4 reader of this library (the daemons use it for every address).
- * One to four parts, each decimal, 0x hex or 0-octal, every part but the last at most 255 and the
- * last filling the remaining bytes (`10.1` is 10.0.0.1); anything after a whitespace character is
- * ignored (`"10.0.0.1 x"` is 10.0.0.1). ipaddr.js reads the same forms except that last one, and it
- * costs about a microsecond per address where a large file has tens of thousands: so this scanner.
+ * glibc's inet_aton, the way the daemons read every address. The plain dotted quad is read by the
+ * project's one IPv4 reader (common/ipv4.ts); the other forms inet_aton takes are read here, the one
+ * extra reader the project keeps: one to four parts, each decimal, 0x hex or 0-octal, every part but
+ * the last at most 255 and the last filling the remaining bytes (`10.1` is 10.0.0.1); anything after
+ * a whitespace character is ignored (`"10.0.0.1 x"` is 10.0.0.1). ipaddr.js reads the same forms
+ * except that last one (values.test.ts holds the two together).
  */
 export function inetAton(s: string): InetAddress | null {
-  const quad = plainQuad(s);
-  if (quad >= 0) return { value: quad, plain: true };
+  // The plain form first, with the project's one reader of it (common/ipv4.ts), which allocates nothing.
+  const quad = parseIPv4(s);
+  if (quad !== null) return { value: quad, plain: true };
   const n = s.length;
   const parts: number[] = [];
   let i = 0;
@@ -151,46 +154,11 @@ export function formatIPv4(value: number): string {
   return `${Math.floor(value / 16777216) % 256}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
 }
 
-/**
- * inet_aton's reading of its plainest form, four decimal octets 0–255 without leading zeros: the
- * value, or -1 for any other text. Scanned without allocating, since it runs for every address of
- * a large file (twice: when it is read and when it is checked).
- */
-function plainQuad(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || part > 255) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      if (i < n && ++dots > 3) return -1;
-    } else if (c >= 48 && c <= 57) {
-      // No leading zeros: "010" is octal to inet_aton, not this form.
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (c - 48);
-      if (++digits > 3) return -1;
-    } else return -1;
-  }
-  return dots === 3 ? value : -1;
-}
-
-/** A plain dotted quad: four decimal octets 0–255 without leading zeros. */
-export function isStrictIPv4(s: string): boolean {
-  return plainQuad(s) >= 0;
-}
+/** A plain dotted quad: four decimal octets 0–255 without leading zeros (the project's reader). */
+export const isStrictIPv4 = isIPv4;
 
 /** The value of a plain dotted quad, else null. */
-export function parseStrictIPv4(s: string): number | null {
-  const v = plainQuad(s);
-  return v >= 0 ? v : null;
-}
+export const parseStrictIPv4 = parseIPv4;
 
 /** True when the mask's one bits are contiguous from the top (255.255.255.0 yes, 255.0.255.0 no). */
 export function isContiguousMask(value: number): boolean {

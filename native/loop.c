@@ -1,5 +1,5 @@
 // The native addon's event loop: one epoll set of our own, watched by a libuv poll handle, so that
-// relay.c and checks.c run on Node's main thread with no threads, no locks and no hand-over, and
+// the relay and the checks run on Node's main thread with no threads, no locks and no hand-over, and
 // each wake-up handles every ready socket in one batch with one callback scope.
 #include "loop.h"
 
@@ -191,9 +191,23 @@ void define_int(napi_env env, napi_value exports, const char *name, int value) {
   napi_set_named_property(env, exports, name, int_value(env, value));
 }
 
+napi_value define_object(napi_env env, napi_value parent, const char *name) {
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, parent, name, obj);
+  return obj;
+}
+
+void define_layout(napi_env env, napi_value parent, const char *name, const LayoutEntry *entries, size_t count) {
+  napi_value obj = define_object(env, parent, name);
+  for (size_t i = 0; i < count; i++) define_int(env, obj, entries[i].name, entries[i].value);
+}
+
 static napi_value module_init(napi_env env, napi_value exports) {
-  relay_register(env, exports);
-  checks_register(env, exports);
+  // `layout`: what JavaScript reads of shared memory and results, checked by agent/native-contract.ts.
+  napi_value layout = define_object(env, exports, "layout");
+  relay_register(env, exports, layout);
+  checks_register(env, exports, layout);
   return exports;
 }
 

@@ -1,7 +1,8 @@
 // What the parts of the native addon share: Node's environment, one epoll set watched by a libuv
 // poll handle on Node's main thread, the batch that each wake-up is, and calls into JavaScript.
-// relay.c (the userspace dataplane's TCP relay) and checks.c (TCP health checks) register their
-// sockets in the epoll set with their own tag and get their events back through loop.c.
+// The relay (relay*.c, the userspace dataplane's TCP relay) and the checks (checks*.c, TCP health
+// checks) register their sockets in the epoll set with their own tag and get their events back
+// through loop.c.
 #ifndef PIRANHA_LOOP_H
 #define PIRANHA_LOOP_H
 #define _GNU_SOURCE
@@ -59,8 +60,9 @@ void relay_event(uint64_t data, uint32_t events);
 void relay_batch_end(void);
 void checks_event(uint64_t data, uint32_t events);
 void checks_batch_end(void);
-void relay_register(napi_env env, napi_value exports);
-void checks_register(napi_env env, napi_value exports);
+/** Each part defines its functions on `exports` and describes what it shares with JavaScript in `layout`. */
+void relay_register(napi_env env, napi_value exports, napi_value layout);
+void checks_register(napi_env env, napi_value exports, napi_value layout);
 
 // Helpers for the functions JavaScript calls.
 #define ARGS(n)                                                    \
@@ -74,5 +76,22 @@ void checks_register(napi_env env, napi_value exports);
 napi_value int_value(napi_env env, int v);
 void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn);
 void define_int(napi_env env, napi_value exports, const char *name, int value);
+/** A new object set as `parent[name]`. */
+napi_value define_object(napi_env env, napi_value parent, const char *name);
+
+/**
+ * The layout shared with JavaScript (offsets, result codes) is written once, as an X-macro list
+ * of (enum constant, JavaScript name): LAYOUT_ENUM makes the C enum of it, LAYOUT_ENTRY the
+ * table that define_layout() exports as `{name: value, ...}` for agent/native-contract.ts to check.
+ */
+#define LAYOUT_ENUM(constant, js_name) constant,
+#define LAYOUT_ENTRY(constant, js_name) {js_name, constant},
+typedef struct {
+  const char *name;
+  int value;
+} LayoutEntry;
+#define LAYOUT_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/** `parent[name] = {entries...}`. */
+void define_layout(napi_env env, napi_value parent, const char *name, const LayoutEntry *entries, size_t count);
 
 #endif

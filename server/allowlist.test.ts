@@ -147,8 +147,17 @@ describe('IPv6', () => {
     assert.equal(isAllowed([v6], '127.0.0.1'), false);
   });
 
+  test('::a.b.c.d is an IPv6 address (IPv4-compatible), not IPv4-mapped as ipaddr.js reads it', () => {
+    const r = rules('Order allow,deny', 'Allow from ::10.1.2.3');
+    assert.equal(isAllowed([r], '::10.1.2.3'), true);
+    assert.equal(isAllowed([r], '::a01:203'), true);
+    assert.equal(isAllowed([r], '10.1.2.3'), false);
+    assert.equal(isAllowed([r], '::ffff:10.1.2.3'), false);
+    assert.equal(isAllowed([rules('Order allow,deny', 'Allow from 10.1.2.3')], '::10.1.2.3'), false);
+  });
+
   test('invalid IPv6 rules are refused', () => {
-    for (const bad of ['1.2.3.4::', '::1.2.3.4:1', '2001:db8:::1', '2001:db8::1::2', '1:2:3:4:5:6:7:8:9', 'fe80::1%eth0', '2001:db8::/255.255.0.0', '12345::1', '::1/']) {
+    for (const bad of ['1.2.3.4::', '::1.2.3.4:1', '2001:db8:::1', '2001:db8::1::2', '1:2:3:4:5:6:7:8:9', 'fe80::1%eth0', '2001:db8::/255.255.0.0', '12345::1', '::1/', '::01.2.3.4', '::1.2.3.256']) {
       assert.throws(() => rules(`Allow from ${bad}`), AllowlistError, bad);
     }
   });

@@ -1,6 +1,9 @@
 // The console's host allowlist: Apache mod_access_compat `Order` / `Allow from` / `Deny from`,
-// evaluated exactly like httpd 2.4 + APR (see docs/security.md), parsed by our own code because
-// npm IP libraries disagree with Apache about partial addresses (`10.1` is 10.1.0.0/16 here).
+// evaluated exactly like httpd 2.4 + APR (see docs/security.md). IPv4 addresses are read by the
+// project's one reader (common/ipv4.ts); the rest is our own code because npm IP libraries disagree
+// with Apache about partial addresses (`10.1` is 10.1.0.0/16 here) and about IPv6: ipaddr.js reads
+// `::a.b.c.d` as IPv4-mapped (APR does not) and accepts `::01.2.3.4`.
+import { parseIPv4 } from '../common/ipv4.ts';
 //
 // Pure module: no I/O. The watcher (allowlist-watcher.ts) reads the files and keeps the last good
 // rule set; this file only turns text into rules and rules plus a client address into a verdict.
@@ -122,7 +125,6 @@ function* logicalLines(text: string, file: string): Generator<{ line: number; te
 }
 
 const DIGITS = /^[0-9]+$/;
-const CANONICAL_DECIMAL = /^(0|[1-9][0-9]{0,2})$/;
 
 function parseHost(token: string, file: string, line: number): Matcher {
   const lower = token.toLowerCase();
@@ -188,22 +190,28 @@ function parseIpv4Parts(
   const parts = body.split('.');
   if (parts.length > 4) return fail(`${what} has more than four parts`);
   if (!partialAllowed && parts.length !== 4) return fail(`${what} must have four parts (a.b.c.d)`);
-  const bytes = new Uint8Array(4);
-  const mask = new Uint8Array(4);
-  parts.forEach((part, i) => {
-    if (!DIGITS.test(part)) return fail(`${what} has an empty or non-decimal part`);
-    if (!CANONICAL_DECIMAL.test(part)) {
-      if (part.length > 1 && part.startsWith('0')) {
-        return fail(`${what} has a part with a leading zero ("${part}"), which some tools read as octal; write it without leading zeros`);
-      }
-      return fail(`${what} has a part greater than 255`);
-    }
-    const n = Number(part);
-    if (n > 255) return fail(`${what} has a part greater than 255`);
-    bytes[i] = n;
-    mask[i] = 0xff;
-  });
+  // A partial address is read as the network it starts (10.1 is 10.1.0.0), masked to the parts given.
+  const value = parseIPv4([...parts, '0', '0', '0'].slice(0, 4).join('.'));
+  if (value === null) return fail(whyNotIpv4(parts, what));
+  const bytes = ipv4Bytes(value);
+  const mask = new Uint8Array(4).map((_, i) => (i < parts.length ? 0xff : 0));
   return { bytes, mask };
+}
+
+/** Why dotted parts make no address, naming the first part at fault. */
+function whyNotIpv4(parts: string[], what: string): string {
+  for (const part of parts) {
+    if (!DIGITS.test(part)) return `${what} has an empty or non-decimal part`;
+    if (part.length > 1 && part.startsWith('0')) {
+      return `${what} has a part with a leading zero ("${part}"), which some tools read as octal; write it without leading zeros`;
+    }
+    if (Number(part) > 255) break;
+  }
+  return `${what} has a part greater than 255`;
+}
+
+function ipv4Bytes(value: number): Uint8Array {
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
 function parseIpv6Rule(
@@ -236,9 +244,9 @@ export function parseIpv6(text: string): Uint8Array | null {
     for (let i = 0; i < pieces.length; i++) {
       const p = pieces[i];
       if (last && i === pieces.length - 1 && p.includes('.')) {
-        const v4 = parseStrictIpv4(p);
-        if (!v4) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+        const v4 = parseIPv4(p);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
       } else {
         if (!/^[0-9A-Fa-f]{1,4}$/.test(p)) return null;
         out.push(parseInt(p, 16));
@@ -260,13 +268,6 @@ export function parseIpv6(text: string): Uint8Array | null {
   return bytes;
 }
 
-/** Strict dotted-quad (four decimal parts, no leading zeros); null if invalid. */
-function parseStrictIpv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => CANONICAL_DECIMAL.test(p) && Number(p) <= 255)) return null;
-  return Uint8Array.from(parts.map(Number));
-}
-
 function isV4Mapped(b: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
@@ -278,8 +279,8 @@ function isV4Mapped(b: Uint8Array): boolean {
  * peers), an IPv6 zone (`%eth0`) is dropped. Null when it is not an IP address at all.
  */
 export function parseClientAddress(ip: string): { family: 4 | 6; bytes: Uint8Array } | null {
-  const v4 = parseStrictIpv4(ip);
-  if (v4) return { family: 4, bytes: v4 };
+  const v4 = parseIPv4(ip);
+  if (v4 !== null) return { family: 4, bytes: ipv4Bytes(v4) };
   const zone = ip.indexOf('%');
   const v6 = parseIpv6(zone === -1 ? ip : ip.slice(0, zone));
   if (!v6) return null;

@@ -22,6 +22,7 @@ import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
 import { registerFileFix } from './routes/file-fix.ts';
+import { HttpError } from './http-error.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -77,7 +78,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const problem = csrfProblem(ctx.secret, req);
     if (problem) {
       req.log.warn({ client: req.ip, url: req.url }, `CSRF check failed: ${problem}`);
-      throw Object.assign(new Error(problem), { statusCode: 403 });
+      throw new HttpError(403, problem);
     }
   });
 

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, writeFileAtomic, type Encoding } from '../lvs-cf/index.ts';
+import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, type Encoding } from '../lvs-cf/index.ts';
+import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
 

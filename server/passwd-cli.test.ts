@@ -2,13 +2,14 @@
 // usage errors, file mode and hash, and the interactive prompt under a pseudo-terminal.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable, PassThrough } from 'node:stream';
+import { missingTool } from '../testing/requirements.ts';
 import { PasswordStore } from './password-file.ts';
 import { main } from './passwd-cli.ts';
 
@@ -57,8 +58,8 @@ async function verifies(file: string, password: string): Promise<boolean> {
 
 // --- interactive, under a pseudo-terminal made by util-linux `script` ---------------------------
 
-const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-const noScript = hasScript ? false : 'util-linux `script` is not installed, so there is no pseudo-terminal to test the prompt in';
+// Without `script` there is no pseudo-terminal to test the prompt in.
+const noScript = missingTool('script') ?? false;
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -1,17 +1,17 @@
 // The password file and its store: format, modes, verification, caching and invalidation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile, chmod, chown, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile, chmod, chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { missingRoot, unprivileged } from '../testing/requirements.ts';
+import { tempRoot } from '../testing/temp.ts';
 import { PasswordStore, writePasswordFile, validateNewPassword, ensurePassword } from './password-file.ts';
 
 const bcrypt = createRequire(import.meta.url)('bcrypt') as { hash(s: string, r: number): Promise<string>; compare(a: string, b: string): Promise<boolean> };
 
-async function tempRoot(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'piranha-pw-'));
-}
 
 test('validateNewPassword refuses empty, line breaks, NUL and more than 72 UTF-8 bytes', () => {
   assert.equal(validateNewPassword('correct horse'), null);
@@ -26,7 +26,7 @@ test('validateNewPassword refuses empty, line breaks, NUL and more than 72 UTF-8
 });
 
 test('writePasswordFile writes piranha:<bcrypt> with mode 0600 in a new 0700 conf folder', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'conf', 'piranha.passwd');
     await writePasswordFile(file, 'pa55 wörd', 4);
@@ -38,12 +38,12 @@ test('writePasswordFile writes piranha:<bcrypt> with mode 0600 in a new 0700 con
     await assert.rejects(writePasswordFile(file, 'x'.repeat(73), 4), /at most 72 bytes/);
     assert.equal(await readFile(file, 'utf8'), text, 'a refused password leaves the file alone');
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('a file written with the default cost (12) verifies, and only for user piranha', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'conf', 'piranha.passwd');
     await writePasswordFile(file, 'default cost');
@@ -55,12 +55,12 @@ test('a file written with the default cost (12) verifies, and only for user pira
     assert.equal(await store.verify('piranha', 'default cos'), false);
     assert.equal(await store.verify('Piranha', 'default cost'), false);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('verify: no file, wrong passwords, truncation attempts and NUL never pass', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'conf', 'piranha.passwd');
     const store = new PasswordStore({ file });
@@ -77,12 +77,12 @@ test('verify: no file, wrong passwords, truncation attempts and NUL never pass',
     assert.equal(await store.verify('piranha', pw + 'extra'), false);
     assert.equal(await store.verify('piranha', pw.slice(0, 10) + '\0' + pw.slice(11)), false);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('a changed password file takes effect at the next verify, and the cache goes with it', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'conf', 'piranha.passwd');
     await writePasswordFile(file, 'first', 4);
@@ -96,7 +96,7 @@ test('a changed password file takes effect at the next verify, and the cache goe
     assert.equal(await store.verify('piranha', 'second'), false);
     assert.equal(store.exists(), false);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
@@ -121,7 +121,7 @@ function spyOnCompare(): { calls: () => number; maxConcurrent: () => number; res
 }
 
 test('bcrypt runs once per credential, concurrent first requests share it, a new file resets it', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   const spy = spyOnCompare();
   try {
     const file = join(root, 'conf', 'piranha.passwd');
@@ -143,12 +143,12 @@ test('bcrypt runs once per credential, concurrent first requests share it, a new
     assert.equal(spy.calls(), 5);
   } finally {
     spy.restore();
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('at most two bcrypt computations run at once', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   const spy = spyOnCompare();
   try {
     const file = join(root, 'conf', 'piranha.passwd');
@@ -161,12 +161,12 @@ test('at most two bcrypt computations run at once', async () => {
     assert.equal(await store.verify('piranha', 'right'), true);
   } finally {
     spy.restore();
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('hashes from htpasswd -B ($2y$) verify; DES, MD5 and other users do not', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'piranha.passwd');
     const h = (await bcrypt.hash('from apache', 4)).replace(/^\$2b\$/, '$2y$');
@@ -183,27 +183,41 @@ test('hashes from htpasswd -B ($2y$) verify; DES, MD5 and other users do not', a
     await writeFile(file, 'admin:$apr1$abcdefgh$0123456789abcdefghijkl\n');
     assert.match(store.problem() ?? '', /has no piranha entry/);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
-test('an unreadable file is reported, not crashed on', { skip: process.getuid?.() === 0 ? 'root can read a 0000 file' : false }, async () => {
-  const root = await tempRoot();
+/** The store's view of `file` from a process without root's privileges, as the console's own user sees it. */
+async function storeSeenUnprivileged(file: string, password: string): Promise<{ exists: boolean; problem: string | null; verified: boolean }> {
+  const probe = `
+    const { PasswordStore } = await import(${JSON.stringify(new URL('./password-file.ts', import.meta.url).href)});
+    const store = new PasswordStore({ file: process.argv[1] });
+    const exists = store.exists();
+    const problem = store.problem();
+    process.stdout.write(JSON.stringify({ exists, problem, verified: await store.verify('piranha', process.argv[2]) }));`;
+  const argv = unprivileged([process.execPath, '--import', 'tsx', '--input-type=module', '-e', probe, file, password]);
+  const { stdout } = await promisify(execFile)(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return JSON.parse(stdout);
+}
+
+test('an unreadable file is reported, not crashed on', async () => {
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'piranha.passwd');
     await writePasswordFile(file, 'secret', 4);
     await chmod(file, 0o000);
-    const store = new PasswordStore({ file });
-    assert.equal(store.exists(), false);
-    assert.match(store.problem() ?? '', /cannot read .*EACCES/);
-    assert.equal(await store.verify('piranha', 'secret'), false);
+    // Root reads a mode-000 file anyway: the store is asked from a process without its privileges.
+    const seen = await storeSeenUnprivileged(file, 'secret');
+    assert.equal(seen.exists, false);
+    assert.match(seen.problem ?? '', /cannot read .*EACCES/);
+    assert.equal(seen.verified, false);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
 test('ensurePassword generates a password once and stores only its hash', async () => {
-  const root = await tempRoot();
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const file = join(root, 'var', 'ha', 'conf', 'piranha.passwd');
     const first = await ensurePassword(file);
@@ -216,12 +230,12 @@ test('ensurePassword generates a password once and stores only its hash', async 
     assert.equal(await ensurePassword(file), null);
     assert.equal(await readFile(file, 'utf8'), text, 'an existing file is never replaced');
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });
 
-test('run as root, the new file keeps the owner of the file it replaces so the console can read it', { skip: process.getuid?.() === 0 ? false : 'needs root to chown' }, async () => {
-  const root = await tempRoot();
+test('run as root, the new file keeps the owner of the file it replaces so the console can read it', { skip: missingRoot('chown to another user') ?? false }, async () => {
+  const { root, remove } = await tempRoot('piranha-pw-');
   try {
     const conf = join(root, 'conf');
     await mkdir(conf, { mode: 0o700 });
@@ -234,6 +248,6 @@ test('run as root, the new file keeps the owner of the file it replaces so the c
     const st = await stat(file);
     assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [61, 62, 0o600]);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await remove();
   }
 });

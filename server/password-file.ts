@@ -12,7 +12,7 @@ import { statSync, readFileSync, chownSync, type BigIntStats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../lvs-cf/atomic-write.ts';
+import { writeFileAtomic } from '../common/atomic-write.ts';
 
 /** The part of the npm `bcrypt` package we use (it ships no type declarations). */
 interface Bcrypt {

@@ -12,7 +12,8 @@ import { sendPage, type AppContext } from './context.ts';
 import { changedWithContext, lineDiff } from './line-diff.ts';
 import { placeDiagnostics, type Values } from './forms/form.ts';
 import type { FieldErrors } from './forms/fields.ts';
-import { clientIp, HttpError } from './security/access.ts';
+import { clientIp } from './security/access.ts';
+import { HttpError } from './http-error.ts';
 import type { Flash } from './flash.ts';
 
 const versionSchema = z.string().regex(/^[0-9a-f]{64}$/);

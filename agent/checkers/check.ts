@@ -8,8 +8,8 @@ import { udpProbe, type UdpProbe } from './udp.ts';
 import { programArgv, programProbe, type ProgramProbe } from './program.ts';
 import { EMPTY, formatSeconds, type ProbeResult } from './outcome.ts';
 import { errorName } from '../net/raw-tcp.ts';
-import { ipv4ToInt } from '../dataplane/userspace/ipv4.ts';
-import ipaddr from 'ipaddr.js';
+import { parseIPv4 } from '../../common/ipv4.ts';
+import { Outcome, type NativeFailure } from '../native-contract.ts';
 
 export { unescape } from './escape.ts';
 
@@ -176,18 +176,6 @@ export interface NativeTcpPlan {
   failure(kind: NativeFailure, errno: number, received: Buffer): string;
 }
 
-/** How a native check failed; the same numbers as in native/checks.c. */
-export enum NativeFailure {
-  Socket = 1,
-  Connect,
-  ConnectTimeout,
-  Write,
-  Read,
-  Closed,
-  Timeout,
-  Mismatch,
-}
-
 export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
   let plan: Plan;
   try {
@@ -195,7 +183,8 @@ export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
   } catch {
     return null;
   }
-  if (plan.kind !== 'tcp' || plan.regex || !ipaddr.IPv4.isValidFourPartDecimal(spec.address)) return null;
+  const ip = parseIPv4(spec.address);
+  if (plan.kind !== 'tcp' || plan.regex || ip === null) return null;
   const { probe, expectText } = plan;
   if (!validPort(probe.port)) return null;
   const where = `${probe.address}:${probe.port}`;
@@ -204,7 +193,7 @@ export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
     return v && !v.ok ? v.error : otherwise;
   };
   return {
-    ip: ipv4ToInt(probe.address),
+    ip,
     port: probe.port,
     send: probe.send,
     expect: expectText === null || expectText === '*' ? null : Buffer.from(expectText, 'utf8'),
@@ -212,21 +201,21 @@ export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
     timeoutSec: probe.timeoutSec,
     failure(kind, errno, received) {
       switch (kind) {
-        case NativeFailure.Socket:
+        case Outcome.socket:
           return `socket ${errorName(-errno)}`;
-        case NativeFailure.Connect:
+        case Outcome.connect:
           return `connect ${errorName(-errno)} ${where}`;
-        case NativeFailure.ConnectTimeout:
+        case Outcome.connectTimeout:
           return `connect to ${where} timed out after ${formatSeconds(probe.timeoutSec)} s`;
-        case NativeFailure.Write:
+        case Outcome.write:
           return `write ${errorName(-errno)}`;
-        case NativeFailure.Read:
+        case Outcome.read:
           return `read ${errorName(-errno)}`;
-        case NativeFailure.Closed:
+        case Outcome.closed:
           return decided(received, 'closed', 'connection closed');
-        case NativeFailure.Timeout:
+        case Outcome.timeout:
           return decided(received, 'timeout', `timed out after ${formatSeconds(probe.timeoutSec)} s writing the send string`);
-        case NativeFailure.Mismatch:
+        case Outcome.mismatch:
           return decided(received, null, 'unexpected answer');
       }
     },

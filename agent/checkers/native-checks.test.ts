@@ -7,7 +7,8 @@ import net from 'node:net';
 import { readdirSync } from 'node:fs';
 import { runCheck, nativeTcpPlan, type CheckSpec } from './check.ts';
 import { addNativeCheck, nativeChecksInFlight, removeNativeCheck, setNativeMaxInFlight } from './native-checks.ts';
-import { freePort, waitFor } from '../test-support.ts';
+import { freePort } from '../../testing/net.ts';
+import { waitFor } from '../../testing/wait.ts';
 
 const HOST = '127.0.0.47';
 const servers: net.Server[] = [];

@@ -1,9 +1,11 @@
-// Scheduled TCP health checks run by the native addon (native/checks.c): each real server's check
+// Scheduled TCP health checks run by the native addon (native/checks*.c): each real server's check
 // is registered once with its interval and first delay, and every verdict comes back in batches,
-// one call into JavaScript per batch. The pool (pool.ts) keeps nanny's state machine for them, as
-// for the checks it schedules itself (UDP, send_program, regex expect, host names).
+// one call into JavaScript per batch, as rows laid out by native-contract.ts. The pool (pool.ts)
+// keeps nanny's state machine for them, as for the checks it schedules itself (UDP, send_program,
+// regex expect, host names).
 import { nativeAddon } from '../native-addon.ts';
-import type { NativeFailure, NativeTcpPlan } from './check.ts';
+import { Outcome, RESULT_FIELDS, ResultColumn, type NativeFailure } from '../native-contract.ts';
+import type { NativeTcpPlan } from './check.ts';
 
 /** Receives every verdict of one registered check. */
 export type NativeVerdict = (ok: boolean, error: string | null) => void;
@@ -15,21 +17,21 @@ interface Registered {
 
 let results: Int32Array | null = null;
 let bytes: Uint8Array = new Uint8Array(0);
-let fields = 5;
 const registered: (Registered | undefined)[] = [];
 
 function onResults(count: number): void {
   const r = results!;
   for (let i = 0; i < count; i++) {
-    const at = i * fields;
-    const reg = registered[r[at]!];
+    const at = i * RESULT_FIELDS;
+    const reg = registered[r[at + ResultColumn.id]!];
     if (reg === undefined) continue;
-    const kind = r[at + 1]!;
-    if (kind === 0) {
+    const outcome = r[at + ResultColumn.outcome]!;
+    if (outcome === Outcome.ok) {
       reg.verdict(true, null);
     } else {
-      const received = Buffer.from(bytes.subarray(r[at + 3]!, r[at + 3]! + r[at + 4]!));
-      reg.verdict(false, reg.plan.failure(kind as NativeFailure, r[at + 2]!, received));
+      const offset = r[at + ResultColumn.offset]!;
+      const received = Buffer.from(bytes.subarray(offset, offset + r[at + ResultColumn.length]!));
+      reg.verdict(false, reg.plan.failure(outcome as NativeFailure, r[at + ResultColumn.errno]!, received));
     }
   }
 }
@@ -40,7 +42,6 @@ function started(): void {
   const [res, buf] = addon.checksInit(onResults);
   results = new Int32Array(res);
   bytes = new Uint8Array(buf);
-  fields = addon.RESULT_FIELDS;
 }
 
 /**

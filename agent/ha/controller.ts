@@ -6,6 +6,7 @@ import type { LvsConfig } from '../../lvs-cf/model.ts';
 import type { HaNode } from './heartbeat-packet.ts';
 import { startHa, type Ha, type HaStatus } from './index.ts';
 import type { LinkReader } from './links.ts';
+import { ProblemLog } from './problem-log.ts';
 import type { Runner } from './vip.ts';
 
 /** What the controller needs from the director (implemented by Agent). */
@@ -31,15 +32,13 @@ export interface RedundancyOptions {
   linkReader?: LinkReader;
 }
 
-const PROBLEMS_KEEP = 20;
-
 export class Redundancy {
   private ha: Ha | null = null;
   private last: HaStatus | null = null;
   /** Pushes go out one at a time and in save order, so the partner never ends on an older file. */
   private pushes: Promise<unknown> = Promise.resolve();
   /** Failures of the wiring itself (a reload the runtime could not take), shown with the runtime's. */
-  private readonly problems: { time: string; message: string }[] = [];
+  private readonly problems = new ProblemLog((message) => this.opts.log(message));
 
   constructor(private readonly opts: RedundancyOptions) {}
 
@@ -96,7 +95,7 @@ export class Redundancy {
     const s = this.ha ? this.ha.status() : this.last;
     if (!s) return null;
     const warnings = this.ha ? s.warnings : [...s.warnings, 'Redundancy is stopped on this router (STOP): it neither serves nor takes over. START rejoins the pair.'];
-    return { ...s, problems: [...s.problems, ...this.problems].sort((a, b) => a.time.localeCompare(b.time)), warnings };
+    return { ...s, problems: [...s.problems, ...this.problems.list()].sort((a, b) => a.time.localeCompare(b.time)), warnings };
   }
 
   /**
@@ -134,9 +133,7 @@ export class Redundancy {
   }
 
   private problem(message: string): void {
-    this.opts.log(message);
-    this.problems.push({ time: new Date().toISOString(), message });
-    if (this.problems.length > PROBLEMS_KEEP) this.problems.shift();
+    this.problems.add(message);
     const s = this.status();
     if (s) this.opts.onStatus(s);
   }

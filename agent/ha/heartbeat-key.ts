@@ -3,7 +3,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../lvs-cf/atomic-write.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
 
 export const KEY_RELATIVE_PATH = 'conf/heartbeat.key';
 const DEFAULT_ROOT = '/etc/sysconfig/ha';

@@ -7,6 +7,7 @@ import type { LvsConfig } from '../../lvs-cf/model.ts';
 import type { HaNode, Heartbeat, WireState } from './heartbeat-packet.ts';
 import { DROP_REASONS, HeartbeatLink, type DropReason } from './heartbeat.ts';
 import { loadKey } from './heartbeat-key.ts';
+import { ProblemLog, type Problem } from './problem-log.ts';
 import { linkUp, sysfsLinkReader, type LinkReader } from './links.ts';
 import { detectNode, localAddresses, resolvePeers, type Peers } from './peers.ts';
 import { RoleMachine, type HaState, type PartnerState, type RoleAction, type Transition } from './role.ts';
@@ -49,7 +50,7 @@ export interface HaStatus {
   vips: { address: string; prefix: number; device: string; label: string | null }[];
   linkUp: boolean;
   /** Failures of the last transition (ip, arping, active_cmd, the dataplane), newest last. */
-  problems: { time: string; message: string }[];
+  problems: Problem[];
   /** Things the console should show as warnings (no key, serials differ). */
   warnings: string[];
 }
@@ -65,7 +66,6 @@ export interface Ha {
 const clock = () => performance.timeOrigin + performance.now();
 const TICK_MS = 100;
 const LINK_POLL_MS = 500;
-const PROBLEMS_KEEP = 20;
 
 export async function startHa(opts: HaOptions): Promise<Ha> {
   const key = await loadKey(opts.keyFile);
@@ -86,7 +86,7 @@ class HaRuntime implements Ha {
   private timers: NodeJS.Timeout[] = [];
   private sendTimer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
-  private readonly problems: { time: string; message: string }[] = [];
+  private readonly problems = new ProblemLog((message) => this.opts.log(message));
   private droppedBefore: Record<string, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
   private linkIsUp = true;
   private stopped = false;
@@ -160,7 +160,7 @@ class HaRuntime implements Ha {
       sync: { ...this.sync.state },
       vips: this.vip.holding().map(({ address, prefix, device, label }) => ({ address, prefix, device, label })),
       linkUp: s.linkUp,
-      problems: [...this.problems],
+      problems: this.problems.list(),
       warnings,
     };
   }
@@ -347,9 +347,7 @@ class HaRuntime implements Ha {
   }
 
   private problem(message: string): void {
-    this.opts.log(message);
-    this.problems.push({ time: new Date().toISOString(), message });
-    if (this.problems.length > PROBLEMS_KEEP) this.problems.shift();
+    this.problems.add(message);
   }
 }
 

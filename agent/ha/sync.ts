@@ -13,7 +13,7 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parse, formatDiagnostic, type LvsConfig } from '../../lvs-cf/index.ts';
-import { writeFileAtomic } from '../../lvs-cf/atomic-write.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
 import type { HaNode } from './heartbeat-packet.ts';
 
 export const SYNC_VERSION = 1;

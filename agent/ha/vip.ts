@@ -3,6 +3,7 @@
 // with an argument array (values come from lvs.cf) and every failure is reported to the caller.
 import { spawn } from 'node:child_process';
 import type { LvsConfig } from '../../lvs-cf/model.ts';
+import { parseIPv4 } from '../../common/ipv4.ts';
 
 export interface RunResult {
   code: number | null;
@@ -39,9 +40,8 @@ export interface FloatingAddress {
 /** `255.255.255.0` → 24; null/absent → 32 (pulse brought VIPs up without a netmask). */
 export function maskToPrefix(mask: string | null): number {
   if (mask === null || mask === '' || mask === '0.0.0.0') return 32;
-  const parts = mask.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`bad netmask ${mask}`);
-  const bits = parts.reduce((acc, p) => acc * 256 + p, 0);
+  const bits = parseIPv4(mask);
+  if (bits === null) throw new Error(`bad netmask ${mask}`);
   const prefix = 32 - Math.log2(2 ** 32 - bits);
   if (!Number.isInteger(prefix)) throw new Error(`netmask ${mask} is not contiguous`);
   return prefix;

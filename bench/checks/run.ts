@@ -19,7 +19,7 @@ import type { Sample } from './child.ts';
 import { startServers } from './servers.ts';
 import { measureHaproxy, type Baseline } from './haproxy-baseline.ts';
 import { once } from 'node:events';
-import { freePort } from '../../agent/test-support.ts';
+import { freePort } from '../../testing/net.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ADDRESSES = ['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64', '127.0.0.65'];

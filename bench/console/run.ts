@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { startGui } from '../../server/main.ts';
 import { writePasswordFile } from '../../server/password-file.ts';
-import { spawnAgent } from '../../agent/test-support.ts';
+import { spawnAgent } from '../../testing/agent.ts';
 
 const PASSWORD = 'bench password';
 const AUTH = 'Basic ' + Buffer.from(`piranha:${PASSWORD}`).toString('base64');

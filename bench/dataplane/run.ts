@@ -11,7 +11,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { freePort } from '../../agent/test-support.ts';
+import { freePort } from '../../testing/net.ts';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const NGINX = '/usr/sbin/nginx';

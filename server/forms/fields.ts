@@ -3,6 +3,7 @@
 // command channel to root (send_program runs as root), so nothing that could end a line, a quoted
 // value or a block ever reaches the file.
 import { z } from 'zod';
+import { isIPv4 } from '../../common/ipv4.ts';
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -16,31 +17,27 @@ function plain(max: number) {
     .refine((s) => s.length <= max, `Too long: at most ${max} characters.`);
 }
 
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}(:[A-Za-z0-9_]{1,15})?$/;
-
-export const isIpv4 = (s: string) => IPV4.test(s);
 
 export const ipv4 = plain(15)
   .transform((s) => s.trim())
   .refine((s) => s !== '', 'Required: enter an IPv4 address such as 192.168.1.10.')
-  .refine((s) => s === '' || IPV4.test(s), 'Not an IPv4 address: use four numbers 0-255 separated by dots, e.g. 192.168.1.10.');
+  .refine((s) => s === '' || isIPv4(s), 'Not an IPv4 address: use four numbers 0-255 separated by dots, e.g. 192.168.1.10.');
 
 export const optionalIpv4 = plain(15)
   .transform((s) => s.trim())
-  .refine((s) => s === '' || IPV4.test(s), 'Not an IPv4 address: use four numbers 0-255 separated by dots, e.g. 192.168.1.10, or leave it blank.');
+  .refine((s) => s === '' || isIPv4(s), 'Not an IPv4 address: use four numbers 0-255 separated by dots, e.g. 192.168.1.10, or leave it blank.');
 
 /** An address the daemons resolve: IPv4 preferred, a host name accepted (resolved when pulse starts). */
 export const host = plain(253)
   .transform((s) => s.trim())
   .refine((s) => s !== '', 'Required: enter an IPv4 address such as 192.168.1.10.')
-  .refine((s) => s === '' || IPV4.test(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s)), 'Not an IPv4 address or host name (e.g. 192.168.1.10).');
+  .refine((s) => s === '' || isIPv4(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s)), 'Not an IPv4 address or host name (e.g. 192.168.1.10).');
 
 export const optionalHost = plain(253)
   .transform((s) => s.trim())
-  .refine((s) => s === '' || IPV4.test(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s)), 'Not an IPv4 address or host name (e.g. 192.168.1.10); leave it blank for none.');
+  .refine((s) => s === '' || isIPv4(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s)), 'Not an IPv4 address or host name (e.g. 192.168.1.10); leave it blank for none.');
 
 export const device = plain(31)
   .transform((s) => s.trim())

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { ServiceStats } from '../../agent/dataplane/types.ts';
 import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
 import type { Flash } from '../flash.ts';
-import { clientIp, HttpError } from '../security/access.ts';
+import { clientIp } from '../security/access.ts';
+import { HttpError } from '../http-error.ts';
 import { haSummary } from '../ha-view.ts';
 
 const URL = '/secure/control';

@@ -1,7 +1,7 @@
 // URL parameters and list selections, validated with zod; an index outside the file is a 404.
 import { z } from 'zod';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { HttpError } from '../security/access.ts';
+import { HttpError } from '../http-error.ts';
 
 const index = z.string().regex(/^\d{1,6}$/).transform(Number);
 

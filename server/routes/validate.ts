@@ -10,7 +10,7 @@ import { redundancyForm } from '../forms/redundancy.ts';
 import { virtualForm } from '../forms/virtual.ts';
 import { realForm } from '../forms/real.ts';
 import { scriptsForm } from '../forms/scripts.ts';
-import { HttpError } from '../security/access.ts';
+import { HttpError } from '../http-error.ts';
 
 const FORMS: Record<string, PanelForm<never>> = {
   global: globalForm as PanelForm<never>,

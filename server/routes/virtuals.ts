@@ -9,7 +9,7 @@ import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
 import { baseVersion, requireModel, runSave } from '../save-flow.ts';
 import type { Snapshot } from '../config-store.ts';
-import { HttpError } from '../security/access.ts';
+import { HttpError } from '../http-error.ts';
 import { freshName, listAction, nameNote, selectedRow, virtualIndex } from './params.ts';
 import { loadMonitorOptions, netmaskOptions, schedulerOptions } from './options.ts';
 

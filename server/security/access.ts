@@ -7,6 +7,7 @@
 // (its login page lived outside web/secure). Everything else, unknown paths included, needs the password.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import basicAuth from '@fastify/basic-auth';
+import { HttpError } from '../http-error.ts';
 
 export const REALM = 'access to the piranha web GUI';
 export const USER = 'piranha';
@@ -41,12 +42,6 @@ export function isPublicPath(url: string): boolean {
 export function clientIp(req: FastifyRequest): string {
   const ip = req.ip ?? '';
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
-
-class HttpError extends Error {
-  constructor(public statusCode: number, message: string) {
-    super(message);
-  }
 }
 
 export async function registerAccess(app: FastifyInstance, deps: AccessDeps): Promise<void> {
@@ -90,5 +85,3 @@ export async function registerAccess(app: FastifyInstance, deps: AccessDeps): Pr
     await runBasicAuth(req, reply);
   });
 }
-
-export { HttpError };

@@ -5,8 +5,9 @@
 // forwarding to the real servers in rs1/rs2 (which say through which router the request came).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bench, netnsUnavailable, pairConfig, waitFor } from './harness.ts';
-import { Pair, SERVICE_PORT, type Router } from './pair.ts';
+import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
+import { Pair, type Router, SERVICE_PORT } from '../../testing/netns-pair.ts';
+import { waitFor } from '../../testing/wait.ts';
 
 const skip = netnsUnavailable();
 const KEEPALIVE = 1;
@@ -35,9 +36,9 @@ after(() => bench?.destroy());
 
 test('the pair settles: the primary holds the VIP and the client reaches it', { skip: skip ?? false }, async () => {
   await pair.settled('r1', 'r2');
-  await waitFor('the client to be answered through the primary', 10_000, () => pair.routerOf(seen.at(-1)?.who) === 'r1');
+  await waitFor(() => pair.routerOf(seen.at(-1)?.who) === 'r1', { timeoutMs: 10_000, message: 'the client to be answered through the primary' });
   // Both real servers serve (wlc spreads the probe's one-at-a-time requests over them).
-  await waitFor('both real servers to answer', 10_000, () => ['rs1', 'rs2'].every((rs) => seen.some((s) => s.who === `${rs} via ${bench.ip('r1')}`)));
+  await waitFor(() => ['rs1', 'rs2'].every((rs) => seen.some((s) => s.who === `${rs} via ${bench.ip('r1')}`)), { timeoutMs: 10_000, message: 'both real servers to answer' });
   const [p, b] = await Promise.all([pair.agentStatus('r1'), pair.agentStatus('r2')]);
   assert.deepEqual([p.role, p.running, b.role, b.running], ['active', true, 'standby', false]);
   assert.ok(bench.hasAddress('r1', bench.vip));
@@ -51,14 +52,15 @@ test(`kill the active router: the other answers on the VIP within deadtime + 1 s
   for (let trial = 1; trial <= TRIALS; trial++) {
     const standby: Router = active === 'r1' ? 'r2' : 'r1';
     await pair.settled(active, standby);
-    await waitFor(`the client to reach ${active}`, 10_000, () => pair.routerOf(seen.at(-1)?.who) === active);
+    await waitFor(() => pair.routerOf(seen.at(-1)?.who) === active, { timeoutMs: 10_000, message: `the client to reach ${active}` });
     assert.equal(bench.neighbourMac('client', bench.vip), bench.mac(active), `trial ${trial}: client's ARP entry before the kill`);
 
     const killedAt = Date.now();
     pair.crash(active);
-    const answered = await waitFor(`${standby} to answer on the VIP (trial ${trial})`, 15_000, () =>
-      seen.find((s) => s.t > killedAt && pair.routerOf(s.who) === standby),
-    );
+    const answered = await waitFor(() => seen.find((s) => s.t > killedAt && pair.routerOf(s.who) === standby), {
+      timeoutMs: 15_000,
+      message: `${standby} to answer on the VIP (trial ${trial})`,
+    });
     const took = answered.t - killedAt;
     times.push(took);
     assert.ok(took <= (DEADTIME + 1) * 1000, `trial ${trial}: ${standby} answered ${took} ms after the kill (limit ${(DEADTIME + 1) * 1000} ms)\n${pair.tail()}`);

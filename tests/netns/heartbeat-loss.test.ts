@@ -5,8 +5,9 @@
 // 0.3^3 per heartbeat, a failover every ~40 s (see docs/redundancy.md on choosing deadtime).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bench, netnsUnavailable, pairConfig, sleep } from './harness.ts';
-import { Pair } from './pair.ts';
+import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
+import { Pair } from '../../testing/netns-pair.ts';
+import { sleep } from '../../testing/wait.ts';
 
 const skip = netnsUnavailable();
 const PORT = 539;

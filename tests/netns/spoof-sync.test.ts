@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Bench, netnsUnavailable, pairConfig, REPO, sleep, waitFor } from './harness.ts';
-import { Pair } from './pair.ts';
+import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
+import { Pair } from '../../testing/netns-pair.ts';
+import { REPO_ROOT } from '../../testing/paths.ts';
+import { sleep, waitFor } from '../../testing/wait.ts';
 
 const skip = netnsUnavailable();
 const PORT = 539;
@@ -30,7 +32,7 @@ after(() => bench?.destroy());
 
 function spoofer(args: string[]): string {
   const r = spawnSync('ip', ['netns', 'exec', bench.ns('attacker'), process.execPath, '--import', 'tsx', 'tests/netns/spoofer.ts', ...args], {
-    cwd: REPO,
+    cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -39,7 +41,7 @@ function spoofer(args: string[]): string {
 }
 
 async function dropped(reason: string, atLeast: number): Promise<void> {
-  await waitFor(`backup to count ${atLeast} ${reason} drop(s)`, 5000, async () => (await pair.status('r2')).dropped[reason as 'replay'] >= atLeast);
+  await waitFor(async () => (await pair.status('r2')).dropped[reason as 'replay'] >= atLeast, { timeoutMs: 5000, message: `backup to count ${atLeast} ${reason} drop(s)` });
 }
 
 test('forged and replayed heartbeats change nothing and are counted', { skip: skip ?? false }, async () => {
@@ -114,10 +116,10 @@ test('a save on the primary reaches the backup and is applied there', { skip: sk
   const reloaded = await pair.reload('r1');
   assert.equal(reloaded.serial, 2);
   // The active agent pushes in the background; its haStatus shows the partner's answer.
-  const sent = await waitFor('the primary to report the push', 10_000, async () => {
+  const sent = await waitFor(async () => {
     const sync = (await pair.status('r1')).sync;
     return sync.lastSync?.direction === 'sent' && sync.lastSync.serial === 2 ? sync : sync.lastError ? sync : null;
-  });
+  }, { timeoutMs: 10_000, message: 'the primary to report the push' });
   assert.equal(sent.lastError, null, `the push failed: ${JSON.stringify(sent.lastError)}\n${pair.tail()}`);
 
   // The backup's file is the pushed text, byte for byte; the replaced one is kept in history/.
@@ -134,20 +136,22 @@ test('a save on the primary reaches the backup and is applied there', { skip: sk
   assert.equal(b.sync.lastSync?.direction, 'received');
   assert.equal((await pair.agentStatus('r2')).serial, 2, 'the backup agent reloaded the pushed file');
   // The standby checks the new virtual server's real server too, ready for a failover.
-  await waitFor('the backup to check api/rs2', 15_000, async () =>
-    (await pair.checkers('r2')).checkers.some((c) => c.virtual === 'api' && c.server === 'rs2' && c.state === 'up'),
+  await waitFor(
+    async () => (await pair.checkers('r2')).checkers.some((c) => c.virtual === 'api' && c.server === 'rs2' && c.state === 'up'),
+    { timeoutMs: 15_000, message: 'the backup to check api/rs2' },
   );
-  await waitFor('the primary to hold the new VIP', 5000, () => bench.hasAddress('r1', second));
-  await waitFor('both serials to agree', 5000, async () => {
+  await waitFor(() => bench.hasAddress('r1', second), { timeoutMs: 5000, message: 'the primary to hold the new VIP' });
+  await waitFor(async () => {
     const [p, q] = await Promise.all([pair.status('r1'), pair.status('r2')]);
     return p.sync.inSync === true && q.sync.inSync === true && p.partner?.serial === 2;
-  });
+  }, { timeoutMs: 5000, message: 'both serials to agree' });
   assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && /lvs\.cf \(serial 2\) received from/.test(l)));
   assert.ok(pair.logs.some((l) => l.startsWith('[r2]') && l.includes('reloaded serial 2')));
   // And the primary serves the new virtual server through its dataplane.
   const ask = `require('http').get('http://${second}:8080/', (r) => { let d = ''; r.on('data', (c) => (d += c)); r.on('end', () => console.log(d.trim())); }).on('error', () => {})`;
-  const answer = await waitFor('the new VIP to answer through the primary', 15_000, () =>
-    bench.sh('client', [process.execPath, '-e', ask], { allowFail: true }).trim(),
-  );
+  const answer = await waitFor(() => bench.sh('client', [process.execPath, '-e', ask], { allowFail: true }).trim(), {
+    timeoutMs: 15_000,
+    message: 'the new VIP to answer through the primary',
+  });
   assert.equal(answer, `rs2 via ${bench.ip('r1')}`);
 });

@@ -69,7 +69,12 @@ export class IpvsDataplane implements Dataplane {
     }
     const probe = await this.run(this.bin, ['-Ln']);
     if (probe.code !== 0) {
-      const why = firstLine(probe.stderr) || `${this.bin} -Ln exited with code ${probe.code}`;
+      // ipvsadm runs modprobe first where kmod is installed; its complaint (no module file) is
+      // said after ipvsadm's own reason, which is the kernel's.
+      const lines = probe.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+      const modprobe = lines.find((l) => l.startsWith('modprobe:'));
+      const own = firstLine(lines.filter((l) => l !== modprobe).join('\n'));
+      const why = (own ? own + (modprobe ? ` [${modprobe}]` : '') : modprobe) || `${this.bin} -Ln exited with code ${probe.code}`;
       throw new Error(
         `IPVS is not available in this kernel: ${why} ` +
           `(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)`,

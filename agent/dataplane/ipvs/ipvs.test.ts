@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { IpvsDataplane } from './dataplane.ts';
 import type { RunResult, Runner } from './runner.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
+import { missingTool } from '../../../testing/requirements.ts';
 
 const data = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
@@ -95,6 +96,22 @@ test('start() rejects clearly when ipvsadm is missing or the kernel has no IPVS'
   await assert.rejects(noModule.start(), {
     message:
       "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
+      '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
+  });
+  // Where kmod is installed, ipvsadm's modprobe speaks first: the kernel's reason still leads.
+  const noModuleFile = new IpvsDataplane({
+    ipvsadm: bin.path,
+    runner: recorder(() => ({
+      code: 2,
+      stderr:
+        'modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0\n' +
+        "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+    })).runner,
+  });
+  await assert.rejects(noModuleFile.start(), {
+    message:
+      "IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available " +
+      '[modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0] ' +
       '(load the module with "modprobe ip_vs" as root, or run the agent with --dataplane userspace)',
   });
   bin.cleanup();
@@ -201,9 +218,9 @@ test('table(): parses -Ln and --stats --exact, reports only its own services, fl
 });
 
 test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the kernel\'s reason', async (t) => {
-  const bin = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'].find((p) => existsSync(p));
-  if (bin === undefined) {
-    t.skip('ipvsadm is not installed');
+  const missing = missingTool('ipvsadm');
+  if (missing) {
+    t.skip(missing);
     return;
   }
   const dp = new IpvsDataplane();
@@ -213,7 +230,8 @@ test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the k
     return;
   }
   await assert.rejects(dp.start(), (err: Error) => {
-    assert.match(err.message, /^IPVS is not available in this kernel: Can't initialize ipvs: Protocol not available/);
+    // ipvsadm's own reason: without kmod it reports the socket error; with kmod installed, modprobe's.
+    assert.match(err.message, /^IPVS is not available in this kernel: (Can't initialize ipvs: Protocol not available|modprobe: FATAL: Module ip_vs not found)/);
     assert.match(err.message, /--dataplane userspace/);
     return true;
   });

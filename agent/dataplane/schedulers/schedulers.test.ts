@@ -5,6 +5,7 @@ import { createScheduler } from './index.ts';
 import type { Destination } from './types.ts';
 import { hash32 } from './types.ts';
 import { DestinationHashing, SourceHashing } from './hash.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
 
 interface D extends Destination {
   name: string;
@@ -18,7 +19,7 @@ function dests(...weights: number[]): D[] {
     available: true,
   }));
 }
-const ip = (s: string) => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+const ip = (s: string) => parseIPv4(s)!;
 const VIP = ip('10.0.0.5');
 
 test('rr cycles in list order and skips weight 0', () => {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { startTcpService, until } from './test-helpers.ts';
+import { startTcpService } from '../../../testing/dataplane.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.77.41';
 const BE = '127.0.78.41';
@@ -66,7 +67,7 @@ test('TCP: 8 MiB echoed to a paused client arrive intact while another connectio
   a.sock.resume();
   assert.ok(await a.done, 'A: every byte came back in order and unaltered');
 
-  await until(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, 5000, 'the connections to close');
+  await waitFor(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, { timeoutMs: 5000, message: 'the connections to close' });
   const [svc] = await dp.table();
   assert.equal(svc!.reals[0]!.bytesIn, 2 * SIZE);
   assert.equal(svc!.reals[0]!.bytesOut, 2 * SIZE);

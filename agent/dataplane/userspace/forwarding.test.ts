@@ -5,10 +5,10 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { UserspaceDataplane, FWMARK_PROBLEM } from './dataplane.ts';
-import {
-  freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until,
-  addTcpService,
-} from './test-helpers.ts';
+import { addTcpService, real, tcpService } from '../../../testing/dataplane.ts';
+import { freePort } from '../../../testing/net.ts';
+import { LineClient, startTcpBackend, startUdpBackend, tcpAsk, udpAsk } from '../../../testing/traffic.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.77.1';
 const BE1 = '127.0.78.1';
@@ -27,8 +27,8 @@ async function dataplane(opts = {}) {
 }
 
 test('TCP: forwards both ways, passes half-close, and counts bytes, chunks and states', async () => {
-  const a = await tcpBackend('alpha', BE1);
-  const b = await tcpBackend('beta', BE2);
+  const a = await startTcpBackend('alpha', BE1, 0, { echo: true });
+  const b = await startTcpBackend('beta', BE2, 0, { echo: true });
   cleanups.push(a.close, b.close);
   const dp = await dataplane();
   const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: a.port }, { host: BE2, port: b.port }]);
@@ -44,9 +44,9 @@ test('TCP: forwards both ways, passes half-close, and counts bytes, chunks and s
   // Half-close: the client stops sending; the backend still answers, then closes.
   c1.sock.end();
   assert.equal(await c1.next(), 'alpha bye');
-  await until(() => c1.sock.destroyed || c1.ended, 5000, 'the end of the connection');
+  await waitFor(() => c1.sock.destroyed || c1.ended, { timeoutMs: 5000, message: 'the end of the connection' });
 
-  await until(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, 5000, 'active to drop');
+  await waitFor(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, { timeoutMs: 5000, message: 'active to drop' });
   [svc] = await dp.table();
   const r0 = svc!.reals[0]!;
   assert.equal(r0.activeConns, 0);
@@ -55,7 +55,7 @@ test('TCP: forwards both ways, passes half-close, and counts bytes, chunks and s
   assert.equal(r0.bytesOut, 'alpha\n'.length + 'alpha:hello\n'.length + 'alpha bye\n'.length);
   assert.ok(r0.packetsIn >= 1 && r0.packetsOut >= 2, `chunks counted: ${r0.packetsIn}/${r0.packetsOut}`);
 
-  assert.equal(await whoAnswers(VIP, port), 'beta', 'rr: second connection to the second');
+  assert.equal(await tcpAsk(VIP, port, { untilClosed: false }), 'beta', 'rr: second connection to the second');
 });
 
 test('TCP: a refused real server resets the client; the service keeps serving', async () => {
@@ -64,12 +64,12 @@ test('TCP: a refused real server resets the client; the service keeps serving', 
   const sock = net.connect({ host: VIP, port });
   const [err] = (await once(sock, 'error')) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNRESET');
-  await until(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, 5000, 'counts to settle');
+  await waitFor(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, { timeoutMs: 5000, message: 'counts to settle' });
 });
 
 test('UDP: datagrams reach a real server and replies come back from the VIP; sessions expire', async () => {
-  const a = await udpBackend('ua', BE1);
-  const b = await udpBackend('ub', BE2);
+  const a = await startUdpBackend('ua', BE1);
+  const b = await startUdpBackend('ub', BE2);
   cleanups.push(a.close, b.close);
   const dp = await dataplane({ udpTimeout: 1 });
   const port = await freePort(VIP);
@@ -85,10 +85,10 @@ test('UDP: datagrams reach a real server and replies come back from the VIP; ses
   cleanups.push(() => {
     client.close();
   });
-  const first = await udpAsk(VIP, port, 'q1', client);
+  const first = await udpAsk(VIP, port, 'q1', { socket: client });
   assert.equal(first.reply, 'ua:q1');
   assert.equal(first.from, `${VIP}:${port}`, 'the answer comes from the VIP');
-  const again = await udpAsk(VIP, port, 'q2', client);
+  const again = await udpAsk(VIP, port, 'q2', { socket: client });
   assert.equal(again.reply, 'ua:q2', 'same client address:port = same session = same server');
   const other = await udpAsk(VIP, port, 'q3');
   assert.equal(other.reply, 'ub:q3', 'a new client is scheduled (rr) to the next server');
@@ -101,13 +101,13 @@ test('UDP: datagrams reach a real server and replies come back from the VIP; ses
   assert.equal(svc!.reals[0]!.bytesOut, 10);
 
   // udpTimeout 1 s: the sessions end within a few seconds of silence.
-  await until(async () => (await dp.table())[0]!.reals.every((x) => x.inactiveConns === 0), 8000, 'UDP sessions to expire');
+  await waitFor(async () => (await dp.table())[0]!.reals.every((x) => x.inactiveConns === 0), { timeoutMs: 8000, message: 'UDP sessions to expire' });
   [svc] = await dp.table();
   assert.equal(svc!.reals[0]!.connections, 1);
 });
 
 test('a VIP that is not local, a busy port and a firewall mark are reported; other services still forward', async () => {
-  const a = await tcpBackend('gamma', BE1);
+  const a = await startTcpBackend('gamma', BE1, 0, { echo: true });
   cleanups.push(a.close);
   const dp = await dataplane();
   const port = await freePort(VIP);
@@ -137,11 +137,11 @@ test('a VIP that is not local, a busy port and a firewall mark are reported; oth
   assert.equal(problem('fwm|7'), FWMARK_PROBLEM);
   assert.equal(problem(ok.key), null);
   assert.equal(t.length, 4, 'services with a problem stay in the table');
-  assert.equal(await whoAnswers(VIP, port), 'gamma');
+  assert.equal(await tcpAsk(VIP, port, { untilClosed: false }), 'gamma');
 
   // The busy port frees up: the dataplane retries and takes it over.
   await new Promise<void>((r) => squatter.close(() => r()));
-  await until(async () => (await dp.table()).find((s) => s.key === busy.key)!.problem === null, 8000, 'rebind');
+  await waitFor(async () => (await dp.table()).find((s) => s.key === busy.key)!.problem === null, { timeoutMs: 8000, message: 'rebind' });
 });
 
 test('apply() reports invalid and impossible operations and applies the rest', async () => {
@@ -172,7 +172,7 @@ test('apply() reports invalid and impossible operations and applies the rest', a
 });
 
 test('stop() closes the listeners and cuts open connections', async () => {
-  const a = await tcpBackend('delta', BE1);
+  const a = await startTcpBackend('delta', BE1, 0, { echo: true });
   cleanups.push(a.close);
   const dp = new UserspaceDataplane();
   await dp.start();
@@ -180,7 +180,7 @@ test('stop() closes the listeners and cuts open connections', async () => {
   const c = new LineClient(VIP, port);
   assert.equal(await c.next(), 'delta');
   await dp.stop();
-  await until(() => c.sock.destroyed || c.ended, 5000, 'the client to be cut');
+  await waitFor(() => c.sock.destroyed || c.ended, { timeoutMs: 5000, message: 'the client to be cut' });
   const probe = net.connect({ host: VIP, port });
   const [err] = (await once(probe, 'error')) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNREFUSED');
@@ -188,25 +188,25 @@ test('stop() closes the listeners and cuts open connections', async () => {
 });
 
 test('TCP: a connection idle for longer than tcpIdleTimeout is cut', async () => {
-  const a = await tcpBackend('idle', BE1);
+  const a = await startTcpBackend('idle', BE1, 0, { echo: true });
   cleanups.push(a.close);
   const dp = await dataplane({ tcpIdleTimeout: 1 });
   const { port } = await addTcpService(dp, VIP, [{ host: BE1, port: a.port }]);
   const c = new LineClient(VIP, port);
   assert.equal(await c.next(), 'idle');
   // Swept once a second: cut after 2-3 s of silence; generous bound.
-  await until(() => c.sock.destroyed || c.ended, 8000, 'the idle connection to be cut');
-  await until(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, 5000, 'counts to settle');
+  await waitFor(() => c.sock.destroyed || c.ended, { timeoutMs: 8000, message: 'the idle connection to be cut' });
+  await waitFor(async () => (await dp.table())[0]!.reals[0]!.activeConns === 0, { timeoutMs: 5000, message: 'counts to settle' });
 });
 
 test('TCP: a real server named by a host name is reached at the address the name resolves to', async () => {
   // localhost resolves to 127.0.0.1 on every machine this runs on (/etc/hosts).
-  const backend = await tcpBackend('named', '127.0.0.1');
+  const backend = await startTcpBackend('named', '127.0.0.1', 0, { echo: true });
   cleanups.push(backend.close);
   const dp = await dataplane();
   const { port } = await addTcpService(dp, VIP, [{ host: 'localhost', port: backend.port }]);
   // The first lookup is asynchronous: until it answers, clients are reset rather than misrouted.
-  await until(async () => (await whoAnswers(VIP, port).catch(() => '')) === 'named', 5000, 'the name to resolve');
+  await waitFor(async () => (await tcpAsk(VIP, port, { untilClosed: false }).catch(() => '')) === 'named', { timeoutMs: 5000, message: 'the name to resolve' });
   const [svc] = await dp.table();
   assert.equal(svc!.reals[0]!.address, 'localhost');
 });

@@ -6,16 +6,19 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { UserspaceDataplane } from './dataplane.ts';
-import { freePort, tcpBackend, udpBackend, whoAnswers, LineClient, udpAsk, tcpService, real, until, addTcpService } from './test-helpers.ts';
+import { addTcpService, real, tcpService } from '../../../testing/dataplane.ts';
+import { freePort } from '../../../testing/net.ts';
+import { LineClient, startTcpBackend, startUdpBackend, tcpAsk, udpAsk } from '../../../testing/traffic.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.81.1';
 const H1 = '127.0.82.1';
 const H2 = '127.0.82.2';
 
-const a = await tcpBackend('a', H1);
-const b = await tcpBackend('b', H2);
-const ua = await udpBackend('ua', H1);
-const ub = await udpBackend('ub', H2);
+const a = await startTcpBackend('a', H1, 0, { echo: true });
+const b = await startTcpBackend('b', H2, 0, { echo: true });
+const ua = await startUdpBackend('ua', H1);
+const ub = await startUdpBackend('ub', H2);
 const dp = new UserspaceDataplane();
 await dp.start();
 after(async () => {
@@ -37,7 +40,7 @@ test('deleteService: open connections finish, new ones are refused, stop() cuts 
   const [err] = (await once(probe, 'error')) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'ECONNREFUSED');
   await own.stop();
-  await until(() => open.sock.destroyed || open.ended, 5000, 'the draining connection to be cut');
+  await waitFor(() => open.sock.destroyed || open.ended, { timeoutMs: 5000, message: 'the draining connection to be cut' });
 });
 
 test('deleteReal: its open connection keeps flowing; the server can be added back', async () => {
@@ -46,11 +49,11 @@ test('deleteReal: its open connection keeps flowing; the server can be added bac
   assert.equal(await open.next(), 'a');
   await dp.apply([{ op: 'deleteReal', key, address: H1, port: a.port }]);
   assert.equal(await open.say('x'), 'a:x');
-  for (let i = 0; i < 4; i++) assert.equal(await whoAnswers(VIP, port), 'b');
+  for (let i = 0; i < 4; i++) assert.equal(await tcpAsk(VIP, port, { untilClosed: false }), 'b');
   const again = await dp.apply([{ op: 'addReal', key, real: real(H1, a.port) }]);
   assert.deepEqual(again.failures, []);
   const seen = new Set<string>();
-  for (let i = 0; i < 4; i++) seen.add(await whoAnswers(VIP, port));
+  for (let i = 0; i < 4; i++) seen.add(await tcpAsk(VIP, port, { untilClosed: false }));
   assert.deepEqual([...seen].sort(), ['a', 'b']);
   const [svc] = (await dp.table()).filter((s) => s.key === key);
   assert.equal(svc!.reals.find((r) => r.address === H1)!.connections, 2, 'counters start over for a re-added server');
@@ -83,11 +86,11 @@ test('editService turning persistence off lets the scheduler spread clients agai
     { op: 'addReal', key: spec.key, real: real(H2, b.port) },
   ]);
   const stuck = new Set<string>();
-  for (let i = 0; i < 4; i++) stuck.add(await whoAnswers(VIP, port));
+  for (let i = 0; i < 4; i++) stuck.add(await tcpAsk(VIP, port, { untilClosed: false }));
   assert.equal(stuck.size, 1);
   await dp.apply([{ op: 'editService', service: { ...spec, persistent: 0 } }]);
   const spread = new Set<string>();
-  for (let i = 0; i < 4; i++) spread.add(await whoAnswers(VIP, port));
+  for (let i = 0; i < 4; i++) spread.add(await tcpAsk(VIP, port, { untilClosed: false }));
   assert.deepEqual([...spread].sort(), ['a', 'b']);
   const [svc] = (await dp.table()).filter((s) => s.key === spec.key);
   assert.equal(svc!.persistent, 0);
@@ -103,8 +106,8 @@ test('no real server left: TCP clients are reset at once, UDP datagrams dropped'
   const ukey = `udp|${VIP}|${uport}`;
   await dp.apply([{ op: 'addService', service: tcpService(VIP, uport, { protocol: 'udp' }) }]);
   const c = dgram.createSocket('udp4');
-  await assert.rejects(udpAsk(VIP, uport, 'anyone?', c), /no UDP reply/);
+  await assert.rejects(udpAsk(VIP, uport, 'anyone?', { socket: c }), /no UDP reply/);
   c.close();
-  await until(async () => (await dp.table()).find((s) => s.key === key)!.reals[0]!.activeConns === 0, 3000, 'no stray counts');
+  await waitFor(async () => (await dp.table()).find((s) => s.key === key)!.reals[0]!.activeConns === 0, { timeoutMs: 3000, message: 'no stray counts' });
   await dp.apply([{ op: 'deleteService', key }, { op: 'deleteService', key: ukey }]);
 });

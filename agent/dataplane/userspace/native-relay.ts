@@ -1,25 +1,21 @@
-// The JavaScript side of the native TCP relay (native/relay.c, in the addon of
-// agent/native-addon.ts): starts it, hands out each real server's slot in the counters it shares with
-// the addon, and routes the addon's callbacks (a client to place, a connection ended, accept
-// failing) to the listener or connection they concern.
-import { nativeAddon, NativeAddonError, type NativeAddon } from '../../native-addon.ts';
-import type { Assignment } from './service.ts';
-
-/** Field offsets within a real server's slot; the same order as in native/relay.c. */
-export const F_ACTIVE = 0;
-export const F_INACTIVE = 1;
-export const F_PACKETS_IN = 2;
-export const F_PACKETS_OUT = 3;
-export const F_BYTES_IN = 4;
-export const F_BYTES_OUT = 5;
-export const F_IP = 6;
-export const F_PORT = 7;
-const SLOT_FIELDS = 8;
+// The JavaScript side of the native TCP relay (native/relay*.c, in the addon of
+// agent/native-addon.ts): starts it, hands out each real server's slot in the counters it shares
+// with the addon (their layout: agent/native-contract.ts), and routes the addon's callbacks (a
+// client to place, a connection ended, accept failing) to the listener they concern. What a placed
+// connection holds (a real server, a persistence template) is the listener's business
+// (tcp-listener.ts): this module knows listeners, connection ids and slots only.
+import { nativeAddon, type NativeAddon } from '../../native-addon.ts';
+import { COUNTER_FIELDS } from '../../native-contract.ts';
 
 /** What a listener does with the addon's callbacks. */
 export interface RelayListener {
-  /** Places a new client: the assignment, or null to reset the client. */
-  place(peer: number): Assignment | null;
+  /**
+   * A new client (its IPv4 address as an integer) that the addon calls connection `conn` until it
+   * ends: the slot of the real server that takes it, or -1 to reset the client.
+   */
+  accept(peer: number, conn: number): number;
+  /** Connection `conn`, which this listener accepted, has ended both ways. */
+  closed(conn: number): void;
   /** Accepting failed with this errno (negative), or works again (0). */
   acceptProblem(errno: number): void;
 }
@@ -30,27 +26,23 @@ interface Loaded {
 }
 
 let loaded: Loaded | null = null;
+/** Listeners taking clients, by the addon's listener id. */
 const listeners: (RelayListener | undefined)[] = [];
-/** The assignment of every open connection, by the addon's connection id. */
-const assignments: (Assignment | undefined)[] = [];
+/** The listener of every open connection, by the addon's connection id: it outlives routeListener(id, undefined). */
+const owners: (RelayListener | undefined)[] = [];
 
 function onAccept(listener: number, peer: number, conn: number): number {
-  const a = listeners[listener]?.place(peer) ?? null;
-  if (a === null) return -1;
-  if (a.real.counters[a.real.base + F_IP] === 0) {
-    // A real server named by a host name that has not resolved yet: nowhere to connect.
-    if (a.template !== null) a.table!.release(a.template, Date.now());
-    return -1;
-  }
-  assignments[conn] = a;
-  return a.real.slot;
+  const l = listeners[listener];
+  if (l === undefined) return -1;
+  const slot = l.accept(peer, conn);
+  if (slot >= 0) owners[conn] = l;
+  return slot;
 }
 
 function onClosed(conn: number): void {
-  const a = assignments[conn]!;
-  assignments[conn] = undefined;
-  a.real.recordClosed();
-  if (a.template !== null) a.table!.release(a.template, Date.now());
+  const l = owners[conn]!;
+  owners[conn] = undefined;
+  l.closed(conn);
 }
 
 function onProblem(listener: number, errno: number): void {
@@ -61,9 +53,6 @@ function onProblem(listener: number, errno: number): void {
 export function relay(): Loaded {
   if (loaded !== null) return loaded;
   const addon = nativeAddon();
-  if (addon.SLOT_FIELDS !== SLOT_FIELDS) {
-    throw new NativeAddonError(`the built TCP relay has ${addon.SLOT_FIELDS} counters per real server where this code expects ${SLOT_FIELDS}: run \`npm rebuild\``);
-  }
   const counters = new Float64Array(addon.relayInit(onAccept, onClosed, onProblem));
   loaded = { addon, counters };
   return loaded;
@@ -80,16 +69,17 @@ export function allocateSlot(owner: object): { slot: number; base: number; count
   const { addon, counters } = relay();
   let slot = freeSlots.pop();
   if (slot === undefined) {
-    if (nextSlot >= addon.MAX_SLOTS) throw new Error(`the userspace dataplane holds at most ${addon.MAX_SLOTS} real servers`);
+    const max = addon.layout.relay.maxSlots;
+    if (nextSlot >= max) throw new Error(`the userspace dataplane holds at most ${max} real servers`);
     slot = nextSlot++;
   }
-  const base = slot * SLOT_FIELDS;
-  counters.fill(0, base, base + SLOT_FIELDS);
+  const base = slot * COUNTER_FIELDS;
+  counters.fill(0, base, base + COUNTER_FIELDS);
   slotReleaser.register(owner, slot);
   return { slot, base, counters };
 }
 
-/** Registers a listener's callbacks under the addon's listener id (or removes them with undefined). */
+/** Routes new clients of a listener (by the addon's listener id) to `l`, or stops routing them with undefined. */
 export function routeListener(id: number, l: RelayListener | undefined): void {
   listeners[id] = l;
 }

@@ -2,20 +2,20 @@
 // dataplanes. Both dataplanes validate every op before acting, and the ipvs dataplane writes the
 // values into an ipvsadm batch, so nothing here may carry a space, newline or quote.
 import { z } from 'zod';
-import ipaddr from 'ipaddr.js';
+import { isIPv4 } from '../../../common/ipv4.ts';
 import { SCHEDULERS } from '../../../lvs-cf/model.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
 
 const dotted = z
   .string()
-  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), 'must be a dotted IPv4 address');
+  .refine(isIPv4, 'must be a dotted IPv4 address');
 
 /** lvs.cf allows a hostname for a real server (rarely used); letters, digits, dots and dashes only. */
 const host = z
   .string()
   .refine(
     (s) =>
-      ipaddr.IPv4.isValidFourPartDecimal(s) ||
+      isIPv4(s) ||
       /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(s),
     'must be an IPv4 address or a host name',
   );

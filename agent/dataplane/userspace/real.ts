@@ -15,11 +15,9 @@
 import { lookup } from 'node:dns';
 import type { ForwardMethod, RealSpec, RealStats } from '../types.ts';
 import type { Destination } from '../schedulers/types.ts';
-import ipaddr from 'ipaddr.js';
-import { ipv4ToInt } from './ipv4.ts';
-import {
-  allocateSlot, F_ACTIVE, F_BYTES_IN, F_BYTES_OUT, F_INACTIVE, F_IP, F_PACKETS_IN, F_PACKETS_OUT, F_PORT,
-} from './native-relay.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
+import { Counter } from '../../native-contract.ts';
+import { allocateSlot } from './native-relay.ts';
 
 /** How often a real server named by a host name is looked up again: after a failure, and after a success. */
 const RESOLVE_RETRY_SECONDS = 10;
@@ -52,8 +50,9 @@ export class Real implements Destination {
     this.slot = slot;
     this.base = base;
     this.counters = counters;
-    counters[this.base + F_PORT] = spec.port;
-    if (ipaddr.IPv4.isValidFourPartDecimal(spec.address)) counters[this.base + F_IP] = ipv4ToInt(spec.address);
+    counters[this.base + Counter.port] = spec.port;
+    const ip = parseIPv4(spec.address);
+    if (ip !== null) counters[this.base + Counter.ip] = ip;
     else this.resolve();
   }
 
@@ -64,31 +63,37 @@ export class Real implements Destination {
    */
   private resolve(): void {
     lookup(this.address, { family: 4 }, (err, address) => {
-      if (err || !ipaddr.IPv4.isValidFourPartDecimal(address)) {
+      const ip = err ? null : parseIPv4(address);
+      if (ip === null) {
         this.resolveIn = RESOLVE_RETRY_SECONDS;
       } else {
-        this.counters[this.base + F_IP] = ipv4ToInt(address);
+        this.counters[this.base + Counter.ip] = ip;
         this.resolveIn = RESOLVE_REFRESH_SECONDS;
       }
     });
   }
 
-  get activeConns(): number { return this.counters[this.base + F_ACTIVE]!; }
-  set activeConns(v: number) { this.counters[this.base + F_ACTIVE] = v; }
-  get inactiveConns(): number { return this.counters[this.base + F_INACTIVE]!; }
-  set inactiveConns(v: number) { this.counters[this.base + F_INACTIVE] = v; }
+  /** Whether the relay has an address to connect to: false while a host name has not resolved. */
+  get hasAddress(): boolean {
+    return this.counters[this.base + Counter.ip] !== 0;
+  }
+
+  get activeConns(): number { return this.counters[this.base + Counter.active]!; }
+  set activeConns(v: number) { this.counters[this.base + Counter.active] = v; }
+  get inactiveConns(): number { return this.counters[this.base + Counter.inactive]!; }
+  set inactiveConns(v: number) { this.counters[this.base + Counter.inactive] = v; }
   /**
    * "Packets" are the chunks a socket delivers (one read of a TCP socket, or a datagram for UDP): a userspace
    * proxy never sees IP packets, and a chunk is at least one segment, so these undercount under load.
    */
-  get packetsIn(): number { return this.counters[this.base + F_PACKETS_IN]!; }
-  set packetsIn(v: number) { this.counters[this.base + F_PACKETS_IN] = v; }
-  get packetsOut(): number { return this.counters[this.base + F_PACKETS_OUT]!; }
-  set packetsOut(v: number) { this.counters[this.base + F_PACKETS_OUT] = v; }
-  get bytesIn(): number { return this.counters[this.base + F_BYTES_IN]!; }
-  set bytesIn(v: number) { this.counters[this.base + F_BYTES_IN] = v; }
-  get bytesOut(): number { return this.counters[this.base + F_BYTES_OUT]!; }
-  set bytesOut(v: number) { this.counters[this.base + F_BYTES_OUT] = v; }
+  get packetsIn(): number { return this.counters[this.base + Counter.packetsIn]!; }
+  set packetsIn(v: number) { this.counters[this.base + Counter.packetsIn] = v; }
+  get packetsOut(): number { return this.counters[this.base + Counter.packetsOut]!; }
+  set packetsOut(v: number) { this.counters[this.base + Counter.packetsOut] = v; }
+  get bytesIn(): number { return this.counters[this.base + Counter.bytesIn]!; }
+  set bytesIn(v: number) { this.counters[this.base + Counter.bytesIn] = v; }
+  get bytesOut(): number { return this.counters[this.base + Counter.bytesOut]!; }
+  set bytesOut(v: number) { this.counters[this.base + Counter.bytesOut] = v; }
 
   /** A TCP connection closed: it stays inactive for the window. */
   recordClosed(): void {

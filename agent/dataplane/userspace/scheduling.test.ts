@@ -5,15 +5,19 @@ import assert from 'node:assert/strict';
 import type { Scheduler } from '../../../lvs-cf/model.ts';
 import { UserspaceDataplane } from './dataplane.ts';
 import { SourceHashing, DestinationHashing } from '../schedulers/hash.ts';
-import { ipv4ToInt } from './ipv4.ts';
-import { freePort, tcpBackend, whoAnswers, LineClient, tcpService, real, pool, tally, until } from './test-helpers.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
+import { real, tcpService } from '../../../testing/dataplane.ts';
+import { freePort } from '../../../testing/net.ts';
+import { pool } from '../../../testing/pool.ts';
+import { LineClient, startTcpBackend, tally, tcpAsk } from '../../../testing/traffic.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.79.1';
 const NAMES = ['r1', 'r2', 'r3'] as const;
 const HOSTS = ['127.0.80.1', '127.0.80.2', '127.0.80.3'];
 const N = 1000;
 
-const backends = await Promise.all(NAMES.map((n, i) => tcpBackend(n, HOSTS[i]!)));
+const backends = await Promise.all(NAMES.map((n, i) => startTcpBackend(n, HOSTS[i]!, 0, { echo: true })));
 const dp = new UserspaceDataplane();
 await dp.start();
 after(async () => {
@@ -34,7 +38,7 @@ async function service(scheduler: Scheduler, weights: number[], over = {}) {
 }
 
 async function distribution(port: number, width: number, source?: (i: number) => string, untilClosed = false) {
-  return tally(await pool(N, width, (i) => whoAnswers(VIP, port, source?.(i), untilClosed)));
+  return tally(await pool(N, width, (i) => tcpAsk(VIP, port, { from: source?.(i), untilClosed })));
 }
 
 test('rr: 1,000 connections split exactly evenly, weights ignored except 0', async () => {
@@ -95,41 +99,41 @@ test('lblcr: one connection at a time all go to one server', async () => {
 test('dh: all 1,000 connections go to the server the VIP hashes to', async () => {
   const { port } = await service('dh', [1, 1, 1]);
   const predicted = new DestinationHashing(NAMES.map((name) => ({ name, weight: 1, activeConns: 0, inactiveConns: 0, available: true })));
-  const expected = predicted.bucketFor(ipv4ToInt(VIP))!.name;
+  const expected = predicted.bucketFor(parseIPv4(VIP)!)!.name;
   assert.deepEqual(await distribution(port, 10), { [expected]: N });
 });
 
 test('sh: 1,000 client addresses spread by weight 1:3 (tolerance: +-6% of 1,000) and each maps to its hash bucket', async () => {
   const { port } = await service('sh', [1, 3]);
   const src = (i: number) => `127.1.${i >> 8}.${i & 255}`;
-  const got = await pool(N, 10, (i) => whoAnswers(VIP, port, src(i)));
+  const got = await pool(N, 10, (i) => tcpAsk(VIP, port, { from: src(i), untilClosed: false }));
   const model = new SourceHashing(['r1', 'r2'].map((name, i) => ({ name, weight: i === 0 ? 1 : 3, activeConns: 0, inactiveConns: 0, available: true })));
-  for (let i = 0; i < N; i++) assert.equal(got[i], model.bucketFor(ipv4ToInt(src(i)))!.name, `client ${src(i)}`);
+  for (let i = 0; i < N; i++) assert.equal(got[i], model.bucketFor(parseIPv4(src(i))!)!.name, `client ${src(i)}`);
   const d = tally(got);
   assert.ok(Math.abs(d.r1! - 250) <= 60, `r1: ${d.r1}`);
   assert.ok(Math.abs(d.r2! - 750) <= 60, `r2: ${d.r2}`);
   // The same client always lands on the same server.
-  assert.equal(await whoAnswers(VIP, port, src(5)), got[5]);
+  assert.equal(await tcpAsk(VIP, port, { from: src(5), untilClosed: false }), got[5]);
 });
 
 test('persistence with pmask 255.255.255.0: 127.0.0.2 and 127.0.0.3 stick together, also when quiesced', async () => {
   const { port, spec } = await service('rr', [1, 1], { persistent: 60, pmask: '255.255.255.0' });
-  const first = await whoAnswers(VIP, port, '127.0.0.2');
+  const first = await tcpAsk(VIP, port, { from: '127.0.0.2', untilClosed: false });
   for (let i = 0; i < 5; i++) {
-    assert.equal(await whoAnswers(VIP, port, '127.0.0.3'), first);
-    assert.equal(await whoAnswers(VIP, port, '127.0.0.2'), first);
+    assert.equal(await tcpAsk(VIP, port, { from: '127.0.0.3', untilClosed: false }), first);
+    assert.equal(await tcpAsk(VIP, port, { from: '127.0.0.2', untilClosed: false }), first);
   }
-  const otherNet = await whoAnswers(VIP, port, '127.0.9.2');
+  const otherNet = await tcpAsk(VIP, port, { from: '127.0.9.2', untilClosed: false });
   assert.notEqual(otherNet, first, 'another /24 is a new template, scheduled by rr to the other server');
   // Quiesce the persisted server: its template keeps its clients (IPVS, expire_quiescent_template=0),
   // new clients go elsewhere.
   const idx = NAMES.indexOf(first as never);
   await dp.apply([{ op: 'editReal', key: spec.key, real: real(HOSTS[idx]!, backends[idx]!.port, 0) }]);
-  assert.equal(await whoAnswers(VIP, port, '127.0.0.3'), first);
-  assert.equal(await whoAnswers(VIP, port, '127.0.44.1'), otherNet);
+  assert.equal(await tcpAsk(VIP, port, { from: '127.0.0.3', untilClosed: false }), first);
+  assert.equal(await tcpAsk(VIP, port, { from: '127.0.44.1', untilClosed: false }), otherNet);
   // Removing the server drops its template: the clients are scheduled afresh.
   await dp.apply([{ op: 'deleteReal', key: spec.key, address: HOSTS[idx]!, port: backends[idx]!.port }]);
-  assert.equal(await whoAnswers(VIP, port, '127.0.0.2'), otherNet);
+  assert.equal(await tcpAsk(VIP, port, { from: '127.0.0.2', untilClosed: false }), otherNet);
   const [svc] = (await dp.table()).filter((s) => s.key === spec.key);
   assert.equal(svc!.reals.length, 1);
 });
@@ -140,7 +144,7 @@ test('quiesce: with weight 0 an open connection keeps flowing and new ones go el
   const server = await open.next();
   assert.equal(server, 'r1');
   await dp.apply([{ op: 'editReal', key: spec.key, real: real(HOSTS[0]!, backends[0]!.port, 0) }]);
-  const news = await pool(20, 5, () => whoAnswers(VIP, port));
+  const news = await pool(20, 5, () => tcpAsk(VIP, port, { untilClosed: false }));
   assert.deepEqual(tally(news), { r2: 20 });
   assert.equal(await open.say('still there?'), 'r1:still there?');
   const stats = (await dp.table()).find((s) => s.key === spec.key)!;
@@ -159,7 +163,7 @@ test('editService changing the scheduler keeps open connections', async () => {
   const t = (await dp.table()).find((s) => s.key === spec.key)!;
   assert.equal(t.scheduler, 'wrr');
   assert.equal(t.reals.reduce((s, x) => s + x.activeConns, 0), 3);
-  assert.deepEqual(tally(await pool(30, 1, () => whoAnswers(VIP, port))), { r1: 10, r2: 10, r3: 10 });
+  assert.deepEqual(tally(await pool(30, 1, () => tcpAsk(VIP, port, { untilClosed: false }))), { r1: 10, r2: 10, r3: 10 });
   open.forEach((c) => c.close());
-  await until(async () => (await dp.table()).find((s) => s.key === spec.key)!.reals.every((x) => x.activeConns === 0), 5000, 'connections to close');
+  await waitFor(async () => (await dp.table()).find((s) => s.key === spec.key)!.reals.every((x) => x.activeConns === 0), { timeoutMs: 5000, message: 'connections to close' });
 });

@@ -3,7 +3,7 @@
 // dataplane). Holds no sockets itself, so the scheduling logic can be followed in one place.
 import { createScheduler, type SchedulerAlgorithm } from '../schedulers/index.ts';
 import type { RealSpec, ServiceSpec } from '../types.ts';
-import { ipv4ToInt, maskToInt } from './ipv4.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
 import { PersistenceTable, type Template } from './persistence.ts';
 import { Real } from './real.ts';
 
@@ -12,6 +12,11 @@ export interface Assignment {
   /** The persistence template this connection holds, released when it ends. */
   template: Template | null;
   table: PersistenceTable | null;
+}
+
+/** A service's pmask as an integer: none means 255.255.255.255, one address per template. */
+function persistenceMask(pmask: string | null): number {
+  return pmask === null ? 0xffffffff : parseIPv4(pmask) ?? 0;
 }
 
 export class Service {
@@ -27,7 +32,7 @@ export class Service {
     private readonly inactiveWindowSeconds: number,
   ) {
     this.spec = spec;
-    this.vip = ipv4ToInt(spec.address);
+    this.vip = parseIPv4(spec.address) ?? 0;
     this.scheduler = createScheduler<Real>(spec.scheduler, this.reals);
     this.configurePersistence();
   }
@@ -37,9 +42,9 @@ export class Service {
     if (persistent <= 0) {
       this.persistence = null;
     } else if (this.persistence === null) {
-      this.persistence = new PersistenceTable(persistent * 1000, maskToInt(pmask));
+      this.persistence = new PersistenceTable(persistent * 1000, persistenceMask(pmask));
     } else {
-      this.persistence.reconfigure(persistent * 1000, maskToInt(pmask));
+      this.persistence.reconfigure(persistent * 1000, persistenceMask(pmask));
     }
   }
 

@@ -8,7 +8,9 @@ import { closeSync, openSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { Service } from './service.ts';
 import { TcpListener } from './tcp-listener.ts';
-import { freePort, tcpService, until } from './test-helpers.ts';
+import { tcpService } from '../../../testing/dataplane.ts';
+import { freePort } from '../../../testing/net.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.85.1';
 
@@ -51,7 +53,7 @@ test('a failed accept is reported as a problem, and the client is taken once des
       assert.equal((e as NodeJS.ErrnoException).code, 'EMFILE');
     }
     client.stdin!.write('go\n');
-    await until(() => problems.length === 1, 5000, 'the accept failure to be reported');
+    await waitFor(() => problems.length === 1, { timeoutMs: 5000, message: 'the accept failure to be reported' });
     assert.equal(problems[0], `cannot accept TCP clients on ${VIP}:${port}: EMFILE (too many open files)`);
     // The client waits in the backlog meanwhile: it is neither reset nor dropped.
     assert.equal(clientSaid, '');
@@ -60,9 +62,9 @@ test('a failed accept is reported as a problem, and the client is taken once des
     // The once-a-second sweep puts the listener back; the service has no real server, so the
     // client, now accepted, is reset, and the problem is cleared.
     listener.sweep(Date.now());
-    await until(() => problems.length === 2, 5000, 'the problem to be cleared');
+    await waitFor(() => problems.length === 2, { timeoutMs: 5000, message: 'the problem to be cleared' });
     assert.equal(problems[1], null);
-    await until(() => clientSaid.includes('ECONNRESET'), 5000, `the client to be reset (it said ${JSON.stringify(clientSaid)})`);
+    await waitFor(() => clientSaid.includes('ECONNRESET'), { timeoutMs: 5000, message: `the client to be reset (it said ${JSON.stringify(clientSaid)})` });
   } finally {
     for (const fd of fillers) closeSync(fd);
     setSoftFdLimit(savedLimit);

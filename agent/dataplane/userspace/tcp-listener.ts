@@ -1,11 +1,14 @@
 // The TCP side of a userspace service: a listening socket on VIP:PORT in the native relay
-// (native/relay.c through native-relay.ts), which accepts each client, asks this listener's
+// (native/relay*.c through native-relay.ts), which accepts each client, asks this listener's
 // service which real server takes it, and relays the bytes. Timeouts are applied by a
 // once-a-second sweep over the open connections instead of a timer per connection.
+import { parseIPv4 } from '../../../common/ipv4.ts';
 import { errnoError, errorMessage, errorName } from '../../net/raw-tcp.ts';
-import { ipv4ToInt } from './ipv4.ts';
 import { relay, routeListener, type RelayListener } from './native-relay.ts';
 import type { Assignment, Service } from './service.ts';
+
+/** The assignment of every open connection of every listener, by the relay's connection id. */
+const assignments: (Assignment | undefined)[] = [];
 
 export interface TcpTuning {
   /** Idle time after which a connection is cut (IPVS's established timeout is 15 minutes). */
@@ -34,7 +37,7 @@ export class TcpListener implements RelayListener {
   /** Resolves once listening; rejects with the socket error (EADDRNOTAVAIL, EADDRINUSE, ...). */
   listen(): Promise<void> {
     const { address, port } = this.service.spec;
-    const id = relay().addon.listen(ipv4ToInt(address), port, 4096);
+    const id = relay().addon.listen(parseIPv4(address) ?? 0, port, 4096);
     // 'listen' for bind errors too, as net reports them.
     if (id < 0) return Promise.reject(errnoError(id, 'listen', address, port));
     this.id = id;
@@ -66,10 +69,26 @@ export class TcpListener implements RelayListener {
     return Promise.resolve();
   }
 
-  place(peer: number): Assignment | null {
+  accept(peer: number, conn: number): number {
     // No server can take it (none left, or all quiesced): the relay resets the client at once
     // rather than let it wait for a timeout.
-    return this.service.assign(peer, Date.now());
+    const now = Date.now();
+    const a = this.service.assign(peer, now);
+    if (a === null) return -1;
+    if (!a.real.hasAddress) {
+      // A real server named by a host name that has not resolved yet: nowhere to connect.
+      if (a.template !== null) a.table!.release(a.template, now);
+      return -1;
+    }
+    assignments[conn] = a;
+    return a.real.slot;
+  }
+
+  closed(conn: number): void {
+    const a = assignments[conn]!;
+    assignments[conn] = undefined;
+    a.real.recordClosed();
+    if (a.template !== null) a.table!.release(a.template, Date.now());
   }
 
   acceptProblem(errno: number): void {

@@ -8,7 +8,11 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { UserspaceOptions } from './dataplane.ts';
-import { freePort, tcpBackend, whoAnswers, pool, until, startTcpService } from './test-helpers.ts';
+import { startTcpService } from '../../../testing/dataplane.ts';
+import { freePort } from '../../../testing/net.ts';
+import { pool } from '../../../testing/pool.ts';
+import { startTcpBackend, tcpAsk } from '../../../testing/traffic.ts';
+import { waitFor } from '../../../testing/wait.ts';
 
 const VIP = '127.0.83.1';
 const BE = '127.0.84.1';
@@ -49,13 +53,13 @@ test('TCP: a client that half-closes still receives the whole reply; its FIN mak
   const got: Buffer[] = [];
   sock.on('data', (d: Buffer) => got.push(d));
   sock.end('request');
-  await until(async () => (await stats()).inactiveConns === 1, 5000, 'the client FIN to be counted');
+  await waitFor(async () => (await stats()).inactiveConns === 1, { timeoutMs: 5000, message: 'the client FIN to be counted' });
   assert.equal((await stats()).activeConns, 0);
   release();
   await once(sock, 'end');
   sock.destroy();
   assert.ok(Buffer.concat(got).equals(Buffer.concat([Buffer.from('request'), reply])), 'the reply arrived whole');
-  await until(async () => (await stats()).bytesOut === 7 + reply.length, 5000, 'the counts');
+  await waitFor(async () => (await stats()).bytesOut === 7 + reply.length, { timeoutMs: 5000, message: 'the counts' });
   const s = await stats();
   assert.equal(s.activeConns, 0);
   assert.equal(s.inactiveConns, 1, 'closed, counted in the TIME_WAIT window');
@@ -85,7 +89,7 @@ test('TCP: a real server that half-closes first still receives what the client s
   await done;
   assert.equal(received, 'after your FIN\n');
   await closed;
-  await until(async () => (await stats()).activeConns === 0 && (await stats()).inactiveConns === 1, 5000, 'the counts');
+  await waitFor(async () => (await stats()).activeConns === 0 && (await stats()).inactiveConns === 1, { timeoutMs: 5000, message: 'the counts' });
 });
 
 /**
@@ -135,7 +139,7 @@ test('TCP: a real server that does not accept within connectTimeout: the client 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 test('TCP: no file descriptor leaks, however 200 connections end', async () => {
-  const live = await tcpBackend('live', BE);
+  const live = await startTcpBackend('live', BE, 0, { echo: true });
   cleanups.push(live.close);
   const dead = await freePort(BE);
   const ok = await service([{ host: BE, port: live.port }]);
@@ -156,16 +160,16 @@ test('TCP: no file descriptor leaks, however 200 connections end', async () => {
       await once(sock, 'close');
     } else {
       // Half-close from the client, reply, close (whoAnswers ends after the greeting).
-      assert.equal(await whoAnswers(VIP, ok.port), 'live');
+      assert.equal(await tcpAsk(VIP, ok.port, { untilClosed: false }), 'live');
     }
   });
 
-  await until(async () => {
+  await waitFor(async () => {
     const [a, b] = [await ok.stats(), await refused.stats()];
     return a.activeConns === 0 && a.inactiveConns === 150 && b.activeConns === 0 && b.inactiveConns === 50;
-  }, 5000, 'every connection to be closed');
+  }, { timeoutMs: 5000, message: 'every connection to be closed' });
   // The backend's own sockets close on their own schedule; a leak would leave hundreds.
-  await until(() => openFds() <= before + 3, 5000, 'the fds to come back').catch(() => {});
+  await waitFor(() => openFds() <= before + 3, { timeoutMs: 5000, message: 'the fds to come back' }).catch(() => {});
   assert.ok(openFds() <= before + 3, `open fds: ${before} before, ${openFds()} after`);
 });
 
@@ -191,10 +195,10 @@ test('TCP: connections cut while writes wait (client stopped reading, then reset
     sock.resetAndDestroy();
     await once(sock, 'close');
   });
-  await until(async () => {
+  await waitFor(async () => {
     const s = await stats();
     return s.activeConns === 0 && s.inactiveConns === 20;
-  }, 5000, 'every cut connection to be counted closed');
-  await until(() => openFds() <= before + 3, 5000, 'the fds to come back').catch(() => {});
+  }, { timeoutMs: 5000, message: 'every cut connection to be counted closed' });
+  await waitFor(() => openFds() <= before + 3, { timeoutMs: 5000, message: 'the fds to come back' }).catch(() => {});
   assert.ok(openFds() <= before + 3, `open fds: ${before} before, ${openFds()} after`);
 });

@@ -4,7 +4,7 @@
 // ends after `sessionTimeoutMs` without traffic (IPVS's UDP timeout, 5 minutes by default).
 import dgram from 'node:dgram';
 import { bindProblem } from './bind-problem.ts';
-import { ipv4ToInt } from './ipv4.ts';
+import { parseIPv4 } from '../../../common/ipv4.ts';
 import type { Assignment, Service } from './service.ts';
 
 export interface UdpTuning {
@@ -58,7 +58,7 @@ export class UdpListener {
     const now = Date.now();
     let s = this.sessions.get(key);
     if (s === undefined) {
-      const a = this.service.assign(ipv4ToInt(rinfo.address), now);
+      const a = this.service.assign(parseIPv4(rinfo.address) ?? 0, now);
       if (a === null) return; // nobody to send it to: dropped, as IPVS drops it
       s = this.open(key, a, rinfo.address, rinfo.port);
     }

@@ -1,0 +1,174 @@
+// The agent as a real process for tests: bin/piranha-agent.js on a socket in a temp folder, the
+// typed client, and raw access to the socket's line protocol for abuse tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { AgentClient } from '../agent/client.ts';
+import { LineSplitter } from '../agent/framing.ts';
+import { waitFor } from './wait.ts';
+
+export const AGENT_BIN = fileURLToPath(new URL('../bin/piranha-agent.js', import.meta.url));
+
+// --- the agent as a real process -------------------------------------------------------------
+
+export interface SpawnedAgent {
+  child: ChildProcess;
+  socket: string;
+  /** Everything the agent wrote to stderr so far (its log). */
+  stderr(): string;
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal and waits for the exit (SIGKILL after `graceMs`). */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  client(): Promise<AgentClient>;
+}
+
+export interface SpawnOptions {
+  root: string;
+  socket: string;
+  dataplane?: 'userspace' | 'ipvs';
+  args?: string[];
+  /** Wait until the socket answers (default true). Set false to watch a refusal to start. */
+  waitReady?: boolean;
+  timeoutMs?: number;
+}
+
+export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
+  const args = [AGENT_BIN, '--root', opts.root, '--socket', opts.socket, '--dataplane', opts.dataplane ?? 'userspace', ...(opts.args ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  const agent: SpawnedAgent = {
+    child,
+    socket: opts.socket,
+    stderr: () => err,
+    exited,
+    async stop(signal = 'SIGTERM', graceMs = 10_000) {
+      if (!done) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const r = await exited;
+      clearTimeout(timer);
+      return r;
+    },
+    client: () => AgentClient.connect(opts.socket, { timeoutMs: 10_000, clientName: 'test' }),
+  };
+  if (opts.waitReady !== false) {
+    await waitFor(
+      async () => {
+        if (done) throw new Error(`agent exited during startup:\n${err}`);
+        const c = await AgentClient.connect(opts.socket, { timeoutMs: 1000 });
+        c.close();
+        return true;
+      },
+      { timeoutMs: opts.timeoutMs ?? 60_000, message: 'agent did not answer on its socket' },
+    ).catch(async (e) => {
+      if (!done) child.kill('SIGKILL');
+      throw e;
+    });
+  }
+  return agent;
+}
+
+// --- raw protocol access (for abuse tests) ---------------------------------------------------
+
+export interface RawSession {
+  send(data: string | Buffer): void;
+  /** The next reply or event line, parsed. */
+  next(timeoutMs?: number): Promise<Record<string, unknown>>;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export async function rawSession(path: string): Promise<RawSession> {
+  const socket: Socket = createConnection({ path });
+  await new Promise<void>((r, j) => {
+    socket.once('connect', r);
+    socket.once('error', j);
+  });
+  const queue: Record<string, unknown>[] = [];
+  const waiters: ((v: Record<string, unknown> | null) => void)[] = [];
+  let closed = false;
+  const splitter = new LineSplitter(64 * 1024 * 1024);
+  socket.on('data', (chunk: Buffer) => {
+    for (const ev of splitter.push(chunk)) {
+      if (ev.kind !== 'line') continue;
+      const msg = JSON.parse(ev.line) as Record<string, unknown>;
+      const w = waiters.shift();
+      if (w) w(msg);
+      else queue.push(msg);
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    for (const w of waiters.splice(0)) w(null);
+  });
+  return {
+    send: (data) => {
+      if (!socket.destroyed) socket.write(data);
+    },
+    next(timeoutMs = 10_000) {
+      const queued = queue.shift();
+      if (queued) return Promise.resolve(queued);
+      if (closed) return Promise.reject(new Error('connection closed'));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push((v) => {
+          clearTimeout(timer);
+          if (v) resolve(v);
+          else reject(new Error('connection closed'));
+        });
+      });
+    },
+    get closed() {
+      return closed;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+/** Sends each line and returns one reply per non-blank line, in order. */
+export async function rawExchange(path: string, lines: string[]): Promise<Record<string, unknown>[]> {
+  const s = await rawSession(path);
+  s.send(lines.map((l) => l + '\n').join(''));
+  const out: Record<string, unknown>[] = [];
+  for (const l of lines) if (l.trim() !== '') out.push(await s.next());
+  s.close();
+  return out;
+}
+
+/**
+ * Writes one line of `bytes` bytes (as fast as the agent takes it) and collects every reply until
+ * the agent closes the connection. Returns whether it did close it.
+ */
+export async function rawFlood(path: string, bytes: number): Promise<{ replies: Record<string, unknown>[]; closed: boolean }> {
+  const socket: Socket = createConnection({ path });
+  await new Promise<void>((r, j) => {
+    socket.once('connect', r);
+    socket.once('error', j);
+  });
+  const replies: Record<string, unknown>[] = [];
+  const splitter = new LineSplitter(1024 * 1024);
+  socket.on('data', (chunk: Buffer) => {
+    for (const ev of splitter.push(chunk)) if (ev.kind === 'line') replies.push(JSON.parse(ev.line));
+  });
+  socket.on('error', () => {}); // EPIPE once the agent hangs up mid-line is expected
+  const closed = new Promise<boolean>((r) => socket.once('close', () => r(true)));
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  void (async () => {
+    for (let sent = 0; sent < bytes && !socket.destroyed; sent += chunk.length) {
+      if (!socket.write(chunk)) await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
+    }
+    if (!socket.destroyed) socket.write('\n');
+  })();
+  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 15_000));
+  const didClose = await Promise.race([closed, timeout]);
+  socket.destroy();
+  return { replies, closed: didClose };
+}

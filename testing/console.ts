@@ -1,0 +1,134 @@
+// The console in tests, on a temp root with a known password (bcrypt cost 4 to keep tests quick),
+// an optional lvs.cf, allowlist and agent socket. Two ways in:
+// - makeConsole: the app in this process, spoken to through app.inject() the way a browser would
+//   (basic auth, the form's CSRF token and version), with the real allowlist watcher and login
+//   throttle;
+// - startConsole: the real piranha-gui listening on a loopback address, for browser tests.
+import type { TestContext } from 'node:test';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../server/app.ts';
+import { AllowlistWatcher } from '../server/allowlist-watcher.ts';
+import { startGui } from '../server/main.ts';
+import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
+import { LoginThrottle } from '../server/login-throttle.ts';
+import { tempRoot } from './temp.ts';
+
+export const PASSWORD = 'correct horse battery';
+export const AUTH = 'Basic ' + Buffer.from(`piranha:${PASSWORD}`).toString('base64');
+export const WRONG_AUTH = 'Basic ' + Buffer.from('piranha:wrong').toString('base64');
+
+export interface ConsoleOptions {
+  lvs?: string;
+  htaccess?: string;
+  /** The agent's socket in the console's root (`<root>/agent.sock`). */
+  agentInRoot?: boolean;
+  /** Runs on the root before the console starts (e.g. writes the agent's files). */
+  prepare?: (root: string) => Promise<void>;
+}
+
+/** The console in this process (makeConsole). */
+export interface Console {
+  app: FastifyInstance;
+  root: string;
+  lvsPath: string;
+  lvs(): Promise<string>;
+  get(url: string, headers?: Record<string, string>): Promise<Awaited<ReturnType<FastifyInstance['inject']>>>;
+  /** GETs `formUrl`, then POSTs its hidden fields (csrf, version) plus `fields` to `action`. */
+  submit(formUrl: string, action: string, fields: Record<string, string>): Promise<Awaited<ReturnType<FastifyInstance['inject']>>>;
+  post(url: string, fields: Record<string, string>, headers?: Record<string, string>): Promise<Awaited<ReturnType<FastifyInstance['inject']>>>;
+  hidden(html: string): { csrf: string; version: string };
+}
+
+/** A console root: web/secure, conf/piranha.passwd, and the optional allowlist and lvs.cf. */
+export async function consoleRoot(opts: ConsoleOptions) {
+  const tmp = await tempRoot('piranha-gui-');
+  const { root } = tmp;
+  await mkdir(join(root, 'web', 'secure'), { recursive: true });
+  const passwd = join(root, 'conf', 'piranha.passwd');
+  await writePasswordFile(passwd, PASSWORD, 4);
+  if (opts.htaccess !== undefined) await writeFile(join(root, 'web', 'secure', '.htaccess'), opts.htaccess);
+  const lvsPath = join(root, 'lvs.cf');
+  if (opts.lvs !== undefined) await writeFile(lvsPath, opts.lvs);
+  if (opts.prepare) await opts.prepare(root);
+  return { root, passwd, lvsPath, remove: tmp.remove, lvs: () => readFile(lvsPath, 'utf8').catch(() => '') };
+}
+
+export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agentSocket?: string | null } = {}): Promise<Console> {
+  const { root, passwd, lvsPath, remove, lvs } = await consoleRoot(opts);
+  const allowlist = new AllowlistWatcher({ files: [join(root, 'web', 'secure', '.htaccess'), join(root, 'web', '.htaccess')] });
+  await allowlist.start();
+  const app = await buildApp({
+    root,
+    agentSocket: opts.agentInRoot ? join(root, 'agent.sock') : (opts.agentSocket ?? null),
+    allowlist,
+    passwords: new PasswordStore({ file: passwd }),
+    throttle: new LoginThrottle({ maxFailures: 1000 }),
+    logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
+  });
+  t.after(async () => {
+    await app.close();
+    allowlist.close();
+    await remove();
+  });
+
+  const hidden = (html: string) => {
+    const csrf = /name="_csrf" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    const version = /name="version" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    return { csrf, version };
+  };
+  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers: { authorization: AUTH, ...headers } });
+  const post = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: new URLSearchParams(fields).toString(),
+    });
+  return {
+    app,
+    root,
+    lvsPath,
+    lvs,
+    get,
+    post,
+    hidden,
+    async submit(formUrl, action, fields) {
+      const page = await get(formUrl);
+      if (page.statusCode !== 200) throw new Error(`GET ${formUrl} gave ${page.statusCode}: ${page.body.slice(0, 300)}`);
+      const h = hidden(page.body);
+      return post(action, { _csrf: h.csrf, version: h.version, ...fields });
+    },
+  };
+}
+
+/** Follows a 303 and returns the page it leads to. */
+export async function follow(c: Console, res: Awaited<ReturnType<FastifyInstance['inject']>>) {
+  if (res.statusCode !== 303) throw new Error(`expected 303, got ${res.statusCode}: ${res.body.slice(0, 500)}`);
+  return c.get(String(res.headers.location));
+}
+
+/** A console listening on HTTP (the real piranha-gui), for browser tests. */
+export interface Harness {
+  root: string;
+  url: string;
+  lvsPath: string;
+  lvs(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
+  const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
+  return {
+    root,
+    url: gui.url,
+    lvsPath,
+    lvs,
+    async close() {
+      await gui.close();
+      await remove();
+    },
+  };
+}
