@@ -15,7 +15,7 @@ import { freePort, heartbeatPort, loopback } from '../testing/net.ts';
 import { tempRoot } from '../testing/temp.ts';
 import { startTcpBackend, tcpAsk } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
-import type { AgentEvent, HaStatus } from './protocol.ts';
+import type { AgentEvent, HaStatus } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -156,9 +156,10 @@ test('a pair on loopback: roles, the ha event, failover when the active agent is
   assert.equal(p1.role, 'primary');
   assert.equal(p1.keyConfigured, true);
   assert.deepEqual(p1.warnings, []);
-  assert.ok(
-    p1.problems.some((x) => x.message.includes(vip) && /virtual server web/.test(x.message)),
-    `the failed ip addr add is reported:\n${JSON.stringify(p1.problems)}`,
+  // The VIP is added after the role change is reported, so its failure shows a moment later.
+  await waitFor(
+    async () => (await haStatus(primary))?.problems.some((x) => x.message.includes(vip) && /virtual server web/.test(x.message)),
+    { message: 'the failed ip addr add to be reported' },
   );
   const [ps, bs] = await Promise.all([statusOf(primary), statusOf(backup)]);
   assert.equal(ps.role, 'active');

@@ -11,7 +11,7 @@ import { pool } from '../testing/pool.ts';
 import { type Backend, startTcpBackend, tally, tcpAsk } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
 import type { AgentClient } from './client.ts';
-import type { AgentEvent } from './protocol.ts';
+import type { AgentEvent } from './protocol/index.ts';
 
 const TIMEOUT = 1;
 const REENTRY = 3;

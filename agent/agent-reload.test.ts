@@ -10,7 +10,7 @@ import { tempRoot } from '../testing/temp.ts';
 import { type Backend, startTcpBackend } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
 import { AgentError, type AgentClient } from './client.ts';
-import type { ServiceStats } from './dataplane/types.ts';
+import type { ServiceStats } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 let agent: SpawnedAgent;

@@ -1,20 +1,33 @@
 // A small typed client for the agent's unix socket, used by the console and by tests. It does the
 // hello handshake on connect, matches replies to requests by id, and hands events to subscribers.
+// Every reply and event is checked against the protocol's schemas: one that does not fit is an
+// AgentError (E_BAD_REPLY) naming the field, which the console shows like any other agent error.
 import { createConnection, type Socket } from 'node:net';
 import { LineSplitter, frame } from './framing.ts';
 import {
+  ERROR_CODES,
   PROTOCOL_VERSION,
+  checkEvent,
+  checkResult,
+  describeIssues,
+  replyEnvelopeSchema,
   type AgentEvent,
   type ErrorCode,
   type HelloResult,
   type MethodName,
   type Methods,
-} from './protocol.ts';
+} from './protocol/index.ts';
 
 /** Replies can be much larger than requests (a table of 1,000 services); this only guards against a runaway agent. */
 const MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
-export type ClientErrorCode = ErrorCode | 'E_DISCONNECTED' | 'E_TIMEOUT' | 'E_CONNECT';
+/**
+ * The agent's codes, plus this client's own: E_CONNECT (cannot connect), E_DISCONNECTED (the
+ * connection ended), E_TIMEOUT (no answer in time), E_BAD_REPLY (an answer that does not fit the
+ * protocol: a line that is not JSON, a result or event with a missing or mistyped field).
+ */
+export type ClientErrorCode = ErrorCode | 'E_DISCONNECTED' | 'E_TIMEOUT' | 'E_CONNECT' | 'E_BAD_REPLY';
+const AGENT_CODES = new Set<string>(ERROR_CODES);
 
 export class AgentError extends Error {
   constructor(
@@ -34,6 +47,7 @@ export interface ConnectOptions {
 }
 
 interface Pending {
+  method: MethodName;
   resolve: (value: unknown) => void;
   reject: (err: AgentError) => void;
   timer: NodeJS.Timeout;
@@ -42,7 +56,7 @@ interface Pending {
 export class AgentClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<(event: AgentEvent) => void>();
+  private readonly listeners = new Set<Subscriber>();
   private readonly closeListeners = new Set<(err: AgentError) => void>();
   private closed: AgentError | null = null;
   /** The agent's hello reply. */
@@ -101,21 +115,26 @@ export class AgentClient {
         this.pending.delete(id);
         reject(new AgentError('E_TIMEOUT', `agent did not answer ${method} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
       this.socket.write(frame({ id, method, params }));
     });
   }
 
-  /** Asks the agent for events and calls onEvent for each; returns a function that stops calling it. */
-  async subscribe(onEvent: (event: AgentEvent) => void): Promise<() => void> {
-    this.listeners.add(onEvent);
+  /**
+   * Asks the agent for events and calls onEvent for each; returns a function that stops calling it.
+   * An event that does not fit the protocol goes to onBadEvent (an E_BAD_REPLY AgentError) instead;
+   * an event name this client does not know (a newer agent's) is skipped.
+   */
+  async subscribe(onEvent: (event: AgentEvent) => void, onBadEvent?: (err: AgentError) => void): Promise<() => void> {
+    const subscriber: Subscriber = { onEvent, onBadEvent };
+    this.listeners.add(subscriber);
     try {
       await this.call('subscribe', {});
     } catch (err) {
-      this.listeners.delete(onEvent);
+      this.listeners.delete(subscriber);
       throw err;
     }
-    return () => this.listeners.delete(onEvent);
+    return () => this.listeners.delete(subscriber);
   }
 
   /** Called once when the connection ends (agent stopped, socket error, close()). */
@@ -138,28 +157,50 @@ export class AgentClient {
     try {
       msg = JSON.parse(line);
     } catch {
-      return; // the agent only sends JSON; a broken line would be its bug, not ours to crash on
-    }
-    if (!msg || typeof msg !== 'object') return;
-    const m = msg as Record<string, unknown>;
-    if (typeof m.event === 'string') {
-      for (const l of this.listeners) l(m as unknown as AgentEvent);
+      // Which request it answered cannot be known: every call in flight fails now rather than at its timeout.
+      this.abort(new AgentError('E_BAD_REPLY', `the agent sent a line that is not JSON: ${preview(line)}`));
       return;
     }
-    if (typeof m.id !== 'number') {
-      // An error with id null (E_PARSE) cannot be ours: we never send unparsable lines.
+    if (msg !== null && typeof msg === 'object' && !Array.isArray(msg) && 'event' in msg) {
+      this.onEventLine(msg);
       return;
     }
+    const reply = replyEnvelopeSchema.safeParse(msg);
+    if (!reply.success) {
+      this.abort(new AgentError('E_BAD_REPLY', `the agent sent a line that is neither a reply nor an event (${describeIssues(reply.error)}): ${preview(line)}`));
+      return;
+    }
+    const m = reply.data;
+    // An id that is not one of ours (null for E_PARSE/E_TOO_LARGE, a string) answers nothing we sent.
+    if (typeof m.id !== 'number') return;
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
     clearTimeout(p.timer);
-    if (m.error && typeof m.error === 'object') {
-      const e = m.error as { code: ErrorCode; message: string };
-      p.reject(new AgentError(e.code, e.message));
-    } else {
-      p.resolve(m.result);
+    if ('error' in m) {
+      const { code, message } = m.error;
+      if (AGENT_CODES.has(code)) p.reject(new AgentError(code as ErrorCode, message));
+      else p.reject(new AgentError('E_BAD_REPLY', `the agent answered ${p.method} with an error code this console does not know (${code}): ${message}`));
+      return;
     }
+    const checked = checkResult(p.method, m.result);
+    if (checked.ok) p.resolve(checked.value);
+    else p.reject(new AgentError('E_BAD_REPLY', `the agent's ${checked.message.replace(/^the /, '')}`));
+  }
+
+  private onEventLine(msg: object): void {
+    const checked = checkEvent(msg);
+    if (checked.ok === 'unknown') return;
+    for (const l of this.listeners) {
+      if (checked.ok) l.onEvent(checked.value);
+      else l.onBadEvent?.(new AgentError('E_BAD_REPLY', `the agent's ${checked.message.replace(/^the /, '')}`));
+    }
+  }
+
+  /** The connection cannot be trusted any more: fail every call and close it. */
+  private abort(err: AgentError): void {
+    this.fail(err);
+    this.socket.destroy();
   }
 
   private fail(err: AgentError): void {
@@ -174,6 +215,16 @@ export class AgentClient {
     this.closeListeners.clear();
     this.listeners.clear();
   }
+}
+
+interface Subscriber {
+  onEvent: (event: AgentEvent) => void;
+  onBadEvent?: (err: AgentError) => void;
+}
+
+/** The start of a bad line, for the message (a runaway reply can be megabytes). */
+function preview(line: string): string {
+  return JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line);
 }
 
 function connectMessage(path: string, err: NodeJS.ErrnoException): string {

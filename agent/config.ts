@@ -1,7 +1,7 @@
 // Reading lvs.cf for the agent: the file is the only source of truth, so every (re)load goes
 // through the lvs-cf library and an invalid file comes back as the library's positioned message.
 import { readFile } from 'node:fs/promises';
-import { decodeConfigFile, parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
+import { decodeConfigFile, parse, formatDiagnostic, type Diagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 
 export type LoadedConfig =
   | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[] }
@@ -18,6 +18,11 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   }
   // The daemons read bytes: a file that is not UTF-8 is read as Latin-1 (with a warning).
   const { text, note } = decodeConfigFile(bytes);
+  return parseConfigText(text, path, note);
+}
+
+/** Validates the text of an lvs.cf; `path` only names the file in the messages. */
+export function parseConfigText(text: string, path: string, note: Diagnostic | null = null): LoadedConfig {
   const result = parse(text);
   if (note) result.diagnostics.unshift(note);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');

@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createDataplane, type DataplaneOptions } from './dataplane/index.ts';
-import { loadConfig } from './config.ts';
 import type { LvsConfig } from '../lvs-cf/index.ts';
-import { Agent, StartupError } from './agent.ts';
+import { Agent } from './agent.ts';
+import { ConfigState } from './config-state.ts';
+import { StartupError } from './errors.ts';
+import { rpcHandlers } from './rpc-handlers.ts';
 import { nativeAddon, NativeAddonError } from './native-addon.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
@@ -116,10 +118,16 @@ export async function main(argv: string[]): Promise<number> {
 
   // lvsd applied lvs.cf's connection timeouts (ipvsadm --set) and ipvsadm path when it started;
   // so does the agent. A missing or invalid file leaves the defaults (init() then reports it).
-  const loaded = await loadConfig(join(root, 'lvs.cf'));
-  const dataplane = createDataplane(kind, dataplaneOptions(loaded.kind === 'ok' ? loaded.model : null));
-  const agent = new Agent({ root, dataplane, logger, version });
-  const server = new SocketServer({ path: socket, version, handlers: agent.handlers() });
+  const config = new ConfigState(root, (m) => logger.log(m));
+  const first = await config.read();
+  const dataplane = createDataplane(kind, dataplaneOptions(first.ok ? first.config.model : null));
+  const agent = new Agent({ config, dataplane, logger });
+  const server = new SocketServer({
+    path: socket,
+    version,
+    handlers: rpcHandlers(agent),
+    onProtocolError: (message) => logger.log(`protocol error (not sent): ${message}`),
+  });
   agent.onEvent((e) => server.broadcast(e));
 
   // The socket comes first: a second agent must refuse before it touches the dataplane.
@@ -133,14 +141,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // Standby until we know whether this is a router of a pair: a pair's router must not serve
     // before the role machine says so (both routers would answer on the VIPs).
-    await agent.init({ direct: false });
+    await agent.init(first);
     const mode = decideRedundancy(agent.currentModel(), cliNode, localAddresses());
     if (mode.kind === 'error') throw new StartupError(mode.message);
     if (mode.kind === 'standalone') {
       agent.setNote('redundancy', mode.note);
-      await agent.activate();
+      await agent.serve();
     } else {
-      agent.setRole('standby');
       redundancy = new Redundancy({
         root,
         keyFile,
@@ -149,9 +156,8 @@ export async function main(argv: string[]): Promise<number> {
         hooks: agent,
         onStatus: (s) => agent.notifyHa(s),
       });
-      agent.attachRedundancy(redundancy);
       try {
-        await redundancy.join(agent.currentModel()!);
+        await agent.joinPair(redundancy);
       } catch (err) {
         throw new StartupError(`redundancy cannot start: ${(err as Error).message}`);
       }
@@ -159,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof StartupError ? err.message : `cannot start: ${(err as Error).stack ?? err}`;
     process.stderr.write(`piranha-agent: refusing to start:\n${message}\n`);
-    await redundancy?.leave().catch(() => {});
+    await agent.leavePair().catch(() => {});
     await agent.shutdown().catch(() => {});
     await server.close();
     return 1;
@@ -192,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
         let code = 0;
         try {
           // Leaving first: the partner hears "stopping" and takes over without waiting deadtime.
-          await redundancy?.leave();
+          await agent.leavePair();
         } catch (err) {
           logger.log(`error while leaving the pair: ${(err as Error).message}`);
           code = 1;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketServer, RpcError, type Handlers } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
-import { MAX_LINE_BYTES, type StatusResult } from './protocol.ts';
+import { MAX_LINE_BYTES, type StatusResult } from './protocol/index.ts';
 import { rawExchange, rawFlood, rawSession } from '../testing/agent.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'piranha-sock-'));
@@ -149,4 +149,40 @@ test('a stale socket file is replaced; a live agent on the path makes a second o
 
 test('client reports a missing socket clearly', async () => {
   await assert.rejects(AgentClient.connect(join(dir, 'none.sock')), (e: AgentError) => e.code === 'E_CONNECT' && /no agent socket/.test(e.message));
+});
+
+test('its own reply that does not fit the protocol is not sent: E_INTERNAL naming the field, reported', async () => {
+  const path = join(dir, `s${++n}.sock`);
+  const reported: string[] = [];
+  const server = new SocketServer({
+    path,
+    version: '9.9.9',
+    handlers: { ...handlers(), status: async () => ({ ...status, serial: 'three' }) as never },
+    checkReplies: true,
+    onProtocolError: (m) => reported.push(m),
+  });
+  await server.listen();
+  const c = await AgentClient.connect(path);
+  await assert.rejects(c.call('status', {}), (e: AgentError) => e.code === 'E_INTERNAL' && /^the reply to status does not match the protocol: serial: /.test(e.message));
+  assert.equal(reported.length, 1);
+  assert.match(reported[0]!, /^the reply to status does not match the protocol: serial: /);
+  c.close();
+  await server.close();
+});
+
+test('an event that does not fit the protocol is not broadcast, and is reported', async () => {
+  const path = join(dir, `s${++n}.sock`);
+  const reported: string[] = [];
+  const server = new SocketServer({ path, version: '9.9.9', handlers: handlers(), checkReplies: true, onProtocolError: (m) => reported.push(m) });
+  await server.listen();
+  const c = await AgentClient.connect(path);
+  const got: string[] = [];
+  await c.subscribe((e) => got.push(e.event === 'log' ? e.data.message : e.event));
+  server.broadcast({ event: 'reload', data: { serial: 1, operations: -1 } });
+  server.broadcast({ event: 'log', data: { time: 't', message: 'after' } });
+  await c.call('status', {}); // replies are ordered after the events on the same connection
+  assert.deepEqual(got, ['after']);
+  assert.match(reported.join('\n'), /^the reload event does not match the protocol: data\.operations: /);
+  c.close();
+  await server.close();
 });

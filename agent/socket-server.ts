@@ -1,24 +1,26 @@
 // The agent's control socket: a unix stream socket speaking one JSON object per line. This module
 // owns framing, the size limit, the hello handshake, parameter validation and event fan-out; what
-// each method does is supplied by the caller (agent.ts), so the protocol can be tested on its own.
+// each method does is supplied by the caller (rpc-handlers.ts), so the protocol can be tested on its own.
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdir, lstat, unlink, chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { LineSplitter, frame } from './framing.ts';
 import { AgentClient } from './client.ts';
 import {
   MAX_LINE_BYTES,
   PROTOCOL_VERSION,
-  checkNowParamsSchema,
-  helloParamsSchema,
+  checkEvent,
+  checkParams,
+  checkResult,
+  describeIssues,
+  isMethodName,
   requestSchema,
   type AgentEvent,
   type ErrorCode,
   type MethodName,
   type Methods,
   type Request,
-} from './protocol.ts';
+} from './protocol/index.ts';
 
 /** An error with a protocol code, thrown by handlers to answer a request with that code. */
 export class RpcError extends Error {
@@ -32,20 +34,6 @@ export class RpcError extends Error {
 
 type Handled = Exclude<MethodName, 'hello' | 'subscribe'>;
 export type Handlers = { [M in Handled]: (params: Methods[M]['params']) => Promise<Methods[M]['result']> };
-
-const noParams = z.object({}).strict();
-const paramSchemas: Record<MethodName, z.ZodType> = {
-  hello: helloParamsSchema,
-  status: noParams,
-  table: noParams,
-  checkers: noParams,
-  reload: noParams,
-  start: noParams,
-  stop: noParams,
-  checkNow: checkNowParamsSchema,
-  subscribe: noParams,
-  haStatus: noParams,
-};
 
 /** A subscriber that lets this much output pile up unread is cut off rather than grow the agent's memory. */
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
@@ -62,13 +50,25 @@ export interface SocketServerOptions {
   /** The agent's software version, returned by hello. */
   version: string;
   handlers: Handlers;
+  /**
+   * Check every reply and event against the protocol before sending it; one that does not fit is
+   * not sent (a reply becomes E_INTERNAL naming the field) and is reported to onProtocolError.
+   * Default: on unless NODE_ENV is `production` (it costs a schema check per reply; in development
+   * and in the tests it catches the agent drifting from the protocol where it happens).
+   */
+  checkReplies?: boolean;
+  /** Told about every reply or event that failed the check above (the agent logs it). */
+  onProtocolError?: (message: string) => void;
 }
 
 export class SocketServer {
   private server: Server | null = null;
   private readonly conns = new Set<Connection>();
+  private readonly checkReplies: boolean;
 
-  constructor(private readonly opts: SocketServerOptions) {}
+  constructor(private readonly opts: SocketServerOptions) {
+    this.checkReplies = opts.checkReplies ?? process.env.NODE_ENV !== 'production';
+  }
 
   /**
    * Creates the socket (mode 0660, parent folder 0750 when missing). A socket file left by a crash
@@ -99,6 +99,14 @@ export class SocketServer {
 
   /** Sends an event to every subscribed client. */
   broadcast(event: AgentEvent): void {
+    if (![...this.conns].some((c) => c.subscribed)) return;
+    if (this.checkReplies) {
+      const checked = checkEvent(event);
+      if (checked.ok !== true) {
+        this.opts.onProtocolError?.(checked.ok === false ? checked.message : `unknown event ${checked.event}`);
+        return;
+      }
+    }
     const line = frame(event);
     for (const c of this.conns) {
       if (c.subscribed) this.send(c, line);
@@ -165,13 +173,17 @@ export class SocketServer {
     if (!parsed.success) {
       const rawId = (msg as { id?: unknown }).id;
       const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
-      this.reply(conn, id, { code: 'E_PARSE', message: `not a request: ${summarize(parsed.error)}` });
+      this.reply(conn, id, { code: 'E_PARSE', message: `not a request: ${describeIssues(parsed.error)}` });
       return;
     }
     const req = parsed.data;
     try {
       const result = await this.dispatch(conn, req);
-      this.reply(conn, req.id, undefined, result);
+      // Checked after the await, not inside dispatch: an extra await there would let a later
+      // pipelined request that fails at once be answered before this one.
+      const problem = this.replyProblem(req.method, result);
+      if (problem !== null) this.reply(conn, req.id, { code: 'E_INTERNAL', message: problem });
+      else this.reply(conn, req.id, undefined, result);
     } catch (err) {
       if (err instanceof RpcError) this.reply(conn, req.id, { code: err.code, message: err.message });
       else this.reply(conn, req.id, { code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) });
@@ -180,14 +192,13 @@ export class SocketServer {
 
   private async dispatch(conn: Connection, req: Request): Promise<unknown> {
     const method = req.method;
-    if (!Object.hasOwn(paramSchemas, method)) throw new RpcError('E_UNKNOWN_METHOD', `unknown method ${JSON.stringify(method)}`);
-    const name = method as MethodName;
-    if (name !== 'hello' && !conn.greeted) throw new RpcError('E_HANDSHAKE', `send hello with {"version":${PROTOCOL_VERSION}} first`);
-    const p = paramSchemas[name].safeParse(req.params ?? {});
-    if (!p.success) throw new RpcError('E_BAD_PARAMS', `bad params for ${name}: ${summarize(p.error)}`);
-    switch (name) {
+    if (!isMethodName(method)) throw new RpcError('E_UNKNOWN_METHOD', `unknown method ${JSON.stringify(method)}`);
+    if (method !== 'hello' && !conn.greeted) throw new RpcError('E_HANDSHAKE', `send hello with {"version":${PROTOCOL_VERSION}} first`);
+    const p = checkParams(method, req.params ?? {});
+    if (!p.ok) throw new RpcError('E_BAD_PARAMS', p.message);
+    switch (method) {
       case 'hello': {
-        const { version } = p.data as Methods['hello']['params'];
+        const { version } = p.value as Methods['hello']['params'];
         if (version !== PROTOCOL_VERSION) {
           throw new RpcError('E_VERSION', `this agent speaks protocol ${PROTOCOL_VERSION}, not ${version}`);
         }
@@ -198,10 +209,19 @@ export class SocketServer {
         conn.subscribed = true;
         return { subscribed: true } satisfies Methods['subscribe']['result'];
       default: {
-        const handler = this.opts.handlers[name] as (params: unknown) => Promise<unknown>;
-        return handler(p.data);
+        const handler = this.opts.handlers[method] as (params: unknown) => Promise<unknown>;
+        return handler(p.value);
       }
     }
+  }
+
+  /** The reply's problem when it does not fit the protocol (only when checkReplies is on), else null. */
+  private replyProblem(method: string, result: unknown): string | null {
+    if (!this.checkReplies || !isMethodName(method)) return null;
+    const checked = checkResult(method, result);
+    if (checked.ok) return null;
+    this.opts.onProtocolError?.(checked.message);
+    return checked.message;
   }
 
   private reply(conn: Connection, id: Request['id'] | null, error?: { code: ErrorCode; message: string }, result?: unknown): void {
@@ -217,13 +237,6 @@ export class SocketServer {
     }
     s.write(line);
   }
-}
-
-function summarize(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`)
-    .join('; ');
 }
 
 /**

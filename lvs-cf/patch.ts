@@ -1,12 +1,13 @@
 // The minimal text patch between the parsed text and an edited tree: unedited lines keep their
 // original line numbers, so the hunks are exactly the runs of removed and inserted lines.
-import { splitLines } from './lexer.ts';
+import { cutLines } from './scan.ts';
 import { flattenLines, type SyntaxTree } from './syntax.ts';
 import type { PatchHunk } from './api-types.ts';
 
 export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
-  const old = splitLines(oldText);
-  const offsetOf = (i: number) => (i < old.length ? old[i]!.offset : oldText.length);
+  // Only where each old line starts is needed: the cut lines, not a string per line.
+  const old = cutLines(oldText);
+  const offsetOf = (i: number) => (i < old.count ? old.at[3 * i]! : oldText.length);
   const hunks: PatchHunk[] = [];
   let p = 0; // next old line (0-based) not yet accounted for
   let inserted: string[] = [];
@@ -27,7 +28,7 @@ export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
     flush(line.num - 1);
     p = line.num;
   }
-  flush(old.length);
+  flush(old.count);
   return hunks;
 }
 

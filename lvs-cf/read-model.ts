@@ -63,14 +63,22 @@ class ModelReader {
     const seen = this.lastSeen[level];
     const id = ++this.section;
     let sawPort = false;
+    // parseVirtualServer() checks the quoting of a virtual block's first line only.
+    const checksEveryLine = level === 'global' || level === 'server';
+    let sawLine = false;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
       if (n.type === 'block') {
+        sawLine = true;
         if (n.level === 'server' && vs) this.readServer(n, vs, (target as { virtual: number }).virtual);
         continue;
       }
-      if (n.kind !== 'stmt') continue;
-      const v = readStatement(n, level, target, this.diagnostics);
+      const kind = n.kind;
+      if (kind === 'blank' || kind === 'comment') continue;
+      const lenient = sawLine && !checksEveryLine;
+      sawLine = true;
+      if (kind !== 'stmt') continue;
+      const v = readStatement(n, level, target, this.diagnostics, lenient);
       if (v === undefined) continue;
       const key = read.key;
       const kid = ids[key]!;

@@ -57,9 +57,10 @@ const word: Token = { text: '', value: '', col: 0, quote: null };
 
 /**
  * Reads a statement line: its value, with its keyword in `read.key`; undefined when the daemons
- * would refuse it (the reason is in `out`).
+ * would refuse it (the reason is in `out`). `lenient`: a line of a virtual or failover block after
+ * its first, where the daemons do not check the quoting (an unclosed quote drops the rest of the line).
  */
-export function readStatement(n: LineNode, level: Level, target: Target, out: Diagnostic[]): Value | typeof UNCHANGED | undefined {
+export function readStatement(n: LineNode, level: Level, target: Target, out: Diagnostic[], lenient: boolean): Value | typeof UNCHANGED | undefined {
   const keys = keysFor(level);
   const num = n.num ?? 0;
   if (n.keyStart >= 0) {
@@ -96,7 +97,7 @@ export function readStatement(n: LineNode, level: Level, target: Target, out: Di
   }
   const lx = n.lex();
   if (lx.bad) {
-    if (!n.lenient) {
+    if (!lenient) {
       const d = badQuoting(num, lx);
       d.target = target;
       out.push(d);

@@ -25,15 +25,10 @@ export class LineNode {
   /** For a statement whose first word starts the usual way (not with a quote): where that word is, relative to the line. */
   declare keyStart: number;
   declare keyEnd: number;
-  /**
-   * In a virtual or failover block after its first line, where the daemons do not check the
-   * quoting: an unclosed quote drops the rest of the line instead of refusing the file.
-   */
-  declare lenient: boolean;
   private declare cachedText: string | null;
   private declare cached: Lexed | null;
 
-  constructor(kind: LineKind, src: string, start: number, end: number, eol: Eol, num: number | null, keyStart = -1, keyEnd = -1, lexed: Lexed | null = null, lenient = false) {
+  constructor(kind: LineKind, src: string, start: number, end: number, eol: Eol, num: number | null, keyStart = -1, keyEnd = -1, lexed: Lexed | null = null) {
     this.kind = kind;
     this.src = src;
     this.start = start;
@@ -42,7 +37,6 @@ export class LineNode {
     this.num = num;
     this.keyStart = keyStart;
     this.keyEnd = keyEnd;
-    this.lenient = lenient;
     this.cachedText = start === 0 && end === src.length ? src : null;
     this.cached = lexed;
   }

@@ -99,7 +99,7 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
         // The unclosed quote is the line's first word: the daemons see no word at all, which ends
         // the block as `}` would, and read on at the level above.
         diagnostics.push(quoteDropped(num, lx, `; with no word left, they take this line as the end of ${describe(frame!)}`));
-        const node = new LineNode('close', text, ls, end, eol, num, -1, -1, lx, lenient);
+        const node = new LineNode('close', text, ls, end, eol, num, -1, -1, lx);
         frame!.close = node;
         stack.pop();
         sawLine.pop();
@@ -113,7 +113,7 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
     }
 
     if (first === '}') {
-      const node = new LineNode('close', text, ls, end, eol, num, -1, -1, lx, lenient);
+      const node = new LineNode('close', text, ls, end, eol, num, -1, -1, lx);
       if (!frame) {
         // At the top level the daemons look `}` up as a keyword: "unknown command".
         diagnostics.push(syntaxError('BADCOMMAND', '`}` closes no block', { line: num, column: p - ls + 1, length: 1 }));
@@ -155,7 +155,7 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       if (lx.loneQuote !== null) diagnostics.push(loneQuote(num, lx.loneQuote));
       // q > p: the line starts with a plain word (the keyword); else with a quoted one (`first`).
       const plain = q > p;
-      const node = new LineNode('open', text, ls, end, eol, num, plain ? p - ls : -1, plain ? q - ls : -1, lx, lenient);
+      const node = new LineNode('open', text, ls, end, eol, num, plain ? p - ls : -1, plain ? q - ls : -1, lx);
       const block = openBlock(node, num, (plain ? text.slice(p, q) : first) as BlockLevel, diagnostics);
       container.push(block);
       stack.push(block);
@@ -163,9 +163,10 @@ export function buildTree(text: string, cutting: Cutting = 'physical'): Built {
       container = block.children;
       continue;
     }
-    // A statement: read-model.ts reads (and checks) its words. A line that starts with a quote
-    // has no plain first word: it takes the tokenizing path there.
-    container.push(lx ? new LineNode('stmt', text, ls, end, eol, num, -1, -1, lx, lenient) : new LineNode('stmt', text, ls, end, eol, num, p - ls, q - ls, null, lenient));
+    // A statement: read-model.ts reads (and checks) its words, knowing as this loop does which line
+    // of a virtual block is its first. A line that starts with a quote has no plain first word: it
+    // takes the tokenizing path there.
+    container.push(lx ? new LineNode('stmt', text, ls, end, eol, num, -1, -1, lx) : new LineNode('stmt', text, ls, end, eol, num, p - ls, q - ls));
   }
   for (const block of stack) {
     const num = block.header.num ?? 0;

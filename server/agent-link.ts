@@ -2,10 +2,11 @@
 // agent goes away. Every answer is either data or the reason the agent could not be asked, so the
 // CONTROL/MONITORING panel can say "The agent is not reachable at PATH: <reason>" and the rest of the
 // console keeps working. Concurrent page views share one in-flight snapshot request (single flight),
-// which keeps the panel cheap under load while every view still shows live data.
+// which keeps the panel cheap under load while every view still shows live data. The client checks
+// every answer against the protocol's schemas: one that does not fit comes back as a failed answer
+// with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckerInfo, CheckNowResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
-import type { ServiceStats } from '../agent/dataplane/types.ts';
+import type { CheckerInfo, CheckNowResult, HaStatus, Methods, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 

@@ -2,7 +2,7 @@
 // the POST stores the message under a random id and redirects to `?flash=ID`; the next GET takes it.
 // Bounded in size and time so a client cannot grow it without limit.
 import { randomBytes } from 'node:crypto';
-import type { CheckNowResult } from '../agent/protocol.ts';
+import type { CheckNowResult } from '../agent/protocol/index.ts';
 
 export interface Flash {
   kind: 'ok' | 'error' | 'info';

@@ -2,7 +2,7 @@
 // CONTROL/MONITORING shows, "N s ago", the both-active resolution, and the serial warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HaStatus } from '../agent/protocol.ts';
+import type { HaStatus } from '../agent/protocol/index.ts';
 import { ago, haSummary, haView } from './ha-view.ts';
 
 const NOW = Date.parse('2025-03-01T12:00:30Z');

@@ -1,7 +1,7 @@
 // Turns the agent's HaStatus into what the REDUNDANCY panel's "Router status" section and the
 // CONTROL/MONITORING summary line show: plain sentences, times as "YYYY-MM-DD HH:MM:SS UTC (N s ago)",
 // newest history first. Pure (the caller passes the time), so every wording is tested without an agent.
-import type { HaStatus } from '../agent/protocol.ts';
+import type { HaStatus } from '../agent/protocol/index.ts';
 
 /** What each heartbeat drop reason means, in an administrator's words (docs/redundancy.md). */
 const DROP_LABELS: Record<string, string> = {

@@ -90,6 +90,7 @@ export async function reloadAgent(ctx: AppContext): Promise<{ ok: boolean; messa
     return { ok: true, message: `The agent reloaded lvs.cf (serial ${answer.data.serial ?? 'none'}, ${answer.data.operations} table change${answer.data.operations === 1 ? '' : 's'}).` };
   }
   if (answer.code === 'E_CONFIG_INVALID') return { ok: false, message: `The agent kept its previous configuration: ${answer.reason}` };
+  if (answer.code === 'E_BAD_REPLY') return { ok: false, message: `The agent's answer to the reload could not be read: ${answer.reason}` };
   if (answer.code === 'E_NOT_RUNNING') return { ok: true, message: `LVS is stopped; the agent will use the new lvs.cf when it is started. (${answer.reason})` };
   return { ok: false, message: `The agent is not reachable at ${ctx.agent.socketPath}: ${answer.reason}. It will read lvs.cf when it starts.` };
 }

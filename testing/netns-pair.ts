@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { AgentClient } from '../agent/client.ts';
-import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol.ts';
+import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol/index.ts';
 import type { Bench } from './netns.ts';
 import { waitFor } from './wait.ts';
 

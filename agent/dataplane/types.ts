@@ -60,8 +60,12 @@ export interface ServiceStats extends ServiceSpec {
 }
 
 export interface ApplyResult {
-  /** Operations that failed, with the reason; the others were applied. */
-  failures: { op: DataplaneOp; message: string }[];
+  /**
+   * Operations that failed, with the reason; the others were applied. `index` is the operation's
+   * position in the list given to apply(): the caller matches results to operations by it (a
+   * dataplane works on validated copies, so the objects it holds are not the caller's).
+   */
+  failures: { index: number; message: string }[];
 }
 
 export interface Dataplane {

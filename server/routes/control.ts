@@ -3,7 +3,7 @@
 // START / STOP / RELOAD, and "check now" with its transcript. Works, and says why, with no agent.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ServiceStats } from '../../agent/dataplane/types.ts';
+import type { ServiceStats } from '../../agent/protocol/index.ts';
 import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
 import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';

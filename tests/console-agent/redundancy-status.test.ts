@@ -14,7 +14,7 @@ import { lvsCf, pairCf, SAMPLE } from '../../testing/lvs-cf.ts';
 import { heartbeatPort, loopback } from '../../testing/net.ts';
 import { tempRoot } from '../../testing/temp.ts';
 import { waitFor } from '../../testing/wait.ts';
-import type { HaStatus } from '../../agent/protocol.ts';
+import type { HaStatus } from '../../agent/protocol/index.ts';
 
 function text(html: string): string {
   return html

@@ -28,6 +28,9 @@ export const ipvsOptionsSchema = z.object({
 export type IpvsOptions = z.input<typeof ipvsOptionsSchema> & { runner?: Runner };
 
 interface Planned {
+  /** Position in the batch given to apply(): how a failure names its operation. */
+  index: number;
+  /** The validated copy of the operation. */
   op: DataplaneOp;
   line: string;
 }
@@ -98,26 +101,26 @@ export class IpvsDataplane implements Dataplane {
     const planned: Planned[] = [];
     // Ownership as it will be once the earlier ops of this batch are applied.
     const owned = new Set(this.owned.keys());
-    for (const raw of ops) {
+    for (const [index, raw] of ops.entries()) {
       const checked = checkOp(raw);
       if (!checked.ok) {
-        failures.push({ op: raw, message: checked.message });
+        failures.push({ index, message: checked.message });
         continue;
       }
       const op = checked.op;
       const key = op.op === 'addService' || op.op === 'editService' ? op.service.key : op.key;
       if (op.op === 'addService') {
         if (owned.has(key)) {
-          failures.push({ op: raw, message: `service ${key} already exists` });
+          failures.push({ index, message: `service ${key} already exists` });
           continue;
         }
         owned.add(key);
       } else if (!owned.has(key)) {
-        failures.push({ op: raw, message: `service ${key} was not added by Piranha; not touching it` });
+        failures.push({ index, message: `service ${key} was not added by Piranha; not touching it` });
         continue;
       }
       if (op.op === 'deleteService') owned.delete(key);
-      planned.push({ op, line: opToLine(op) });
+      planned.push({ index, op, line: opToLine(op) });
     }
     if (planned.length === 0) return { failures };
 
@@ -131,7 +134,7 @@ export class IpvsDataplane implements Dataplane {
       applied = [];
       for (const p of planned) {
         if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
-        else failures.push({ op: p.op, message: `ipvsadm: ${reason}` });
+        else failures.push({ index: p.index, message: `ipvsadm: ${reason}` });
       }
     }
     for (const { op } of applied) {

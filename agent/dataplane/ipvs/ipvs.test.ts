@@ -181,7 +181,7 @@ test('a batch with errors: the table is read back and only ops without effect ar
     { op: 'addReal', key: web.key, real: { address: '10.0.0.6', port: 80, weight: 1, method: 'm' } },
   ];
   const r = await dp.apply(ops);
-  assert.deepEqual(r.failures, [{ op: ops[7], message: 'ipvsadm: Destination already exists' }]);
+  assert.deepEqual(r.failures, [{ index: 7, message: 'ipvsadm: Destination already exists' }]);
   assert.deepEqual(calls.slice(1).map((c) => c.args.join(' ')), ['-R', '-Ln']);
 });
 

@@ -81,14 +81,14 @@ export class UserspaceDataplane implements Dataplane {
   async apply(ops: DataplaneOp[]): Promise<ApplyResult> {
     this.ensureTicker();
     const failures: ApplyResult['failures'] = [];
-    for (const raw of ops) {
+    for (const [index, raw] of ops.entries()) {
       const checked = checkOp(raw);
       if (!checked.ok) {
-        failures.push({ op: raw, message: checked.message });
+        failures.push({ index, message: checked.message });
         continue;
       }
       const message = await this.applyOne(checked.op);
-      if (message !== null) failures.push({ op: raw, message });
+      if (message !== null) failures.push({ index, message });
     }
     return { failures };
   }

@@ -1,0 +1,95 @@
+// The configuration holder: lvs.cf read in one place, a proposal changes nothing until adopted, an
+// invalid file is refused and the configuration in use stays (it is always the last good one).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
+import { NotFoundError } from './errors.ts';
+import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
+import { tempRoot } from '../testing/temp.ts';
+
+const roots: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const r of roots) await r();
+});
+
+const web: TestVirtual = {
+  name: 'web', vip: '192.168.1.250', port: 80,
+  servers: [{ name: 'a', address: '10.0.0.2', port: 80 }, { name: 'off', address: '10.0.0.9', port: 80, active: false }],
+};
+
+async function holder() {
+  const t = await tempRoot('piranha-config-');
+  roots.push(t.remove);
+  const log: string[] = [];
+  return { state: new ConfigState(t.root, (m) => log.push(m)), root: t.root, log };
+}
+
+test('a missing file proposes the empty configuration with a note, logged once when adopted', async () => {
+  const { state, root, log } = await holder();
+  assert.equal(state.path, `${root}/lvs.cf`);
+  assert.equal(state.current, NO_CONFIGURATION);
+  const p = await state.read();
+  assert.ok(p.ok);
+  assert.equal(p.config.model, null);
+  assert.match(p.config.note!, /^no configuration at .*lvs\.cf; running with an empty one until it is created and reloaded$/);
+  assert.equal(state.current, NO_CONFIGURATION, 'reading changes nothing');
+  state.adopt(p.config);
+  const again = await state.read();
+  assert.ok(again.ok);
+  state.adopt(again.config);
+  assert.deepEqual(log, [p.config.note]);
+  assert.equal(state.describe(), 'empty (no lvs.cf)');
+});
+
+test('a valid file: model, text, plan and targets; adopting logs the plan\'s problems', async () => {
+  const { state, root, log } = await holder();
+  const text = lvsCf({ serial: 4, virtuals: [web, { ...web, name: 'twin' }] });
+  await writeLvsCf(root, text);
+  const p = await state.read();
+  assert.ok(p.ok);
+  assert.equal(p.config.text, text);
+  assert.equal(p.config.model!.serial_no, 4);
+  assert.deepEqual(p.config.plan.targets.map((t) => t.key), ['tcp|192.168.1.250|80>10.0.0.2:80']);
+  assert.deepEqual([...p.config.targetsByKey.keys()], ['tcp|192.168.1.250|80>10.0.0.2:80']);
+  state.adopt(p.config);
+  assert.deepEqual(log, ['virtual server twin maps to the same service (tcp|192.168.1.250|80) as web; only web is served']);
+  assert.equal(state.describe(), 'serial 4');
+});
+
+test('an invalid file is refused: the configuration in use stays, the refusal is kept until a good file is adopted', async () => {
+  const { state, root } = await holder();
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web] }));
+  const good = await state.read();
+  assert.ok(good.ok);
+  state.adopt(good.config);
+
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web] }).replace('scheduler = wlc', 'scheduler = fastest'));
+  const bad = await state.read();
+  assert.equal(bad.ok, false);
+  assert.match((bad as { message: string }).message, /lvs\.cf:\d+:\d+: error\[.*\n[\s\S]*fastest/);
+  state.refuse((bad as { message: string }).message);
+  assert.equal(state.current, good.config, 'still the last good configuration');
+  assert.equal(state.lastReloadError, (bad as { message: string }).message);
+
+  await writeLvsCf(root, lvsCf({ serial: 3, virtuals: [web] }));
+  const fixed = await state.read();
+  assert.ok(fixed.ok);
+  state.adopt(fixed.config);
+  assert.equal(state.lastReloadError, null);
+  assert.equal(state.describe(), 'serial 3');
+});
+
+test('findCheckTarget: the planned check, one made for an inactive server, and errors naming what is missing', async () => {
+  const { state, root } = await holder();
+  assert.throws(() => findCheckTarget(state.current, 'web', 'a'), new NotFoundError('no configuration is loaded, so there is no virtual server web'));
+  await writeLvsCf(root, lvsCf({ virtuals: [web] }));
+  const p = await state.read();
+  assert.ok(p.ok);
+  const c = p.config;
+  assert.equal(findCheckTarget(c, 'web', 'a').key, 'tcp|192.168.1.250|80>10.0.0.2:80');
+  const off = findCheckTarget(c, 'web', 'off');
+  assert.equal(off.key, 'tcp|192.168.1.250|80>10.0.0.9:80');
+  assert.equal(off.spec.address, '10.0.0.9');
+  assert.throws(() => findCheckTarget(c, 'www', 'a'), new NotFoundError('no virtual server named www'));
+  assert.throws(() => findCheckTarget(c, 'web', 'z'), new NotFoundError('virtual server web has no real server named z'));
+});

@@ -1,0 +1,119 @@
+// The configuration the agent holds. lvs.cf is read in one place (read(): file → validated model →
+// the director's plan of it), and what is read is only a proposal until adopt() makes it the
+// configuration in use. An invalid file is never adopted, so the configuration in use is always the
+// last good one; the refusal is kept (lastReloadError) until a good file is adopted.
+//
+// A proposal can be evaluated without being adopted (the reconciler's plan against the live table
+// is pure), which is what a dry-run of a new lvs.cf needs.
+import { join } from 'node:path';
+import type { LvsConfig } from '../lvs-cf/model.ts';
+import { loadConfig, type LoadedConfig } from './config.ts';
+import { checkSpecFor, plan, serviceKeyOf, type CheckTarget, type Plan } from './director.ts';
+import { NotFoundError } from './errors.ts';
+
+/** One lvs.cf as the agent uses it: the model, its text and the director's plan of it. */
+export interface Configuration {
+  /** null when there is no lvs.cf: the agent then runs with an empty configuration. */
+  model: LvsConfig | null;
+  /** The text the model came from: what a configuration sync sends to the partner. */
+  text: string | null;
+  plan: Plan;
+  targetsByKey: ReadonlyMap<string, CheckTarget>;
+  /** Why there is no model (no lvs.cf yet), shown in status.problems; null when there is one. */
+  note: string | null;
+  /** The library's warnings about the file, logged when it is adopted. */
+  warnings: string[];
+}
+
+export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
+
+const EMPTY_PLAN: Plan = { services: [], targets: [], problems: [] };
+
+/** The configuration before any file was read: nothing served, nothing to say. */
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, targetsByKey: new Map(), note: null, warnings: [] };
+
+/** What a read of lvs.cf proposes (pure). */
+export function proposalOf(loaded: LoadedConfig, path: string): Proposal {
+  if (loaded.kind === 'invalid') return { ok: false, message: loaded.message };
+  if (loaded.kind === 'missing') {
+    const note = `no configuration at ${path}; running with an empty one until it is created and reloaded`;
+    return { ok: true, config: { ...NO_CONFIGURATION, note } };
+  }
+  const p = plan(loaded.model);
+  return {
+    ok: true,
+    config: {
+      model: loaded.model,
+      text: loaded.text,
+      plan: p,
+      targetsByKey: new Map(p.targets.map((t) => [t.key, t])),
+      note: null,
+      warnings: loaded.warnings,
+    },
+  };
+}
+
+/**
+ * The check of real server `server` of virtual server `virtual` in `config`: the planned one when
+ * it is checked, else one made for it (an inactive server can still be checked by hand).
+ */
+export function findCheckTarget(config: Configuration, virtual: string, server: string): { key: string; spec: CheckTarget['spec'] } {
+  const model = config.model;
+  if (!model) throw new NotFoundError(`no configuration is loaded, so there is no virtual server ${virtual}`);
+  const v = model.virtuals.find((x) => x.name === virtual);
+  if (!v) throw new NotFoundError(`no virtual server named ${virtual}`);
+  const s = v.servers.find((x) => x.name === server);
+  if (!s) throw new NotFoundError(`virtual server ${virtual} has no real server named ${server}`);
+  if (v.address === null) throw new NotFoundError(`virtual server ${virtual} has no address`);
+  const target = config.plan.targets.find((t) => t.virtual === virtual && t.server === server);
+  if (target) return { key: target.key, spec: target.spec };
+  const key = `${serviceKeyOf(v)}>${s.address}:${s.port}`;
+  return { key, spec: checkSpecFor(v, s, key) };
+}
+
+export class ConfigState {
+  readonly path: string;
+  private inUse: Configuration = NO_CONFIGURATION;
+  private refusal: string | null = null;
+
+  constructor(
+    root: string,
+    private readonly log: (message: string) => void,
+  ) {
+    this.path = join(root, 'lvs.cf');
+  }
+
+  /** Reads and validates lvs.cf; changes nothing. */
+  async read(): Promise<Proposal> {
+    return proposalOf(await loadConfig(this.path), this.path);
+  }
+
+  /** The configuration in use (the last good one). */
+  get current(): Configuration {
+    return this.inUse;
+  }
+
+  /** The positioned message of the last refused file, null once a good one is adopted. */
+  get lastReloadError(): string | null {
+    return this.refusal;
+  }
+
+  /** Makes a valid proposal the configuration in use, logging what the administrator should know. */
+  adopt(config: Configuration): void {
+    if (config.note !== null && config.note !== this.inUse.note) this.log(config.note);
+    for (const w of config.warnings) this.log(w);
+    for (const p of config.plan.problems) this.log(p.message);
+    this.inUse = config;
+    this.refusal = null;
+  }
+
+  /** Records a refused file; the configuration in use stays. */
+  refuse(message: string): void {
+    this.refusal = message;
+  }
+
+  /** "serial N" or "empty (no lvs.cf)", for log lines. */
+  describe(): string {
+    return this.inUse.model ? `serial ${this.inUse.model.serial_no}` : 'empty (no lvs.cf)';
+  }
+}

@@ -1,0 +1,92 @@
+// When the dataplane is reconciled: at every start, stop and reload (run()), shortly after a
+// checker changes state (soon(), coalescing a burst of changes into one evaluation), and every few
+// seconds while a re-entered server's weight is still ramping. Evaluations run one at a time, each
+// against what the previous one applied.
+import type { Applier } from './applier.ts';
+import { reconcile, type ReconcileInput } from './reconciler.ts';
+
+/** How often the table is re-evaluated while a weight ramp is in progress (nanny stepped every ~20 s). */
+export const RAMP_TICK_MS = 5000;
+/** Checker changes arriving within this window are applied together (one diff, not one per server). */
+const COALESCE_MS = 10;
+
+export interface ReconcileLoopOptions {
+  applier: Applier;
+  /** What to reconcile against, read when each evaluation runs. */
+  input(): ReconcileInput;
+  /** The weights given to checked servers after an evaluation, with those before (for checker events). */
+  onWeights(next: ReadonlyMap<string, number>, prev: ReadonlyMap<string, number>): void;
+  /** Called after each evaluation that applied operations (cached reads of the dataplane are stale). */
+  onApplied(): void;
+  log(message: string): void;
+}
+
+export class ReconcileLoop {
+  private chain: Promise<unknown> = Promise.resolve();
+  private coalesceTimer: NodeJS.Timeout | null = null;
+  private rampTimer: NodeJS.Timeout | null = null;
+  private current: ReadonlyMap<string, number> = new Map();
+
+  constructor(private readonly opts: ReconcileLoopOptions) {}
+
+  /** Weight each checked server has in the dataplane now. */
+  get weights(): ReadonlyMap<string, number> {
+    return this.current;
+  }
+
+  /** Evaluates now (after any evaluation in progress); resolves with the number of operations. */
+  run(): Promise<number> {
+    const next = this.chain.then(() => this.once());
+    this.chain = next.catch((err) => this.opts.log(`internal error while applying the table: ${(err as Error).message}`));
+    return next;
+  }
+
+  /** Evaluates shortly, once for a burst of calls; nothing while the agent is not directing. */
+  soon(): void {
+    if (this.coalesceTimer || !this.opts.input().directing) return;
+    this.coalesceTimer = setTimeout(() => {
+      this.coalesceTimer = null;
+      void this.run();
+    }, COALESCE_MS);
+  }
+
+  /** Cancels pending evaluations (the agent stopped directing). */
+  clearTimers(): void {
+    if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    this.coalesceTimer = null;
+    this.rampTimer = null;
+  }
+
+  /** Resolves when the evaluations queued so far have finished. */
+  idle(): Promise<void> {
+    return this.chain.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private async once(): Promise<number> {
+    const input = this.opts.input();
+    const { ops, weights, rampInProgress } = reconcile(input, this.opts.applier.applied);
+    if (ops.length > 0) {
+      const planned = new Set(input.config.plan.services.map((s) => s.spec.key));
+      await this.opts.applier.apply(ops, (key) => planned.has(key));
+      this.opts.onApplied();
+    }
+    const prev = this.current;
+    this.current = weights;
+    this.opts.onWeights(weights, prev);
+    this.scheduleRamp(rampInProgress, input.directing);
+    return ops.length;
+  }
+
+  private scheduleRamp(inProgress: boolean, directing: boolean): void {
+    if (!inProgress || this.rampTimer || !directing) return;
+    this.rampTimer = setTimeout(() => {
+      this.rampTimer = null;
+      if (this.opts.input().directing) void this.run();
+    }, RAMP_TICK_MS);
+    this.rampTimer.unref();
+  }
+}

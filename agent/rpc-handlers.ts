@@ -1,0 +1,43 @@
+// The agent's methods on the control socket: each calls the core and answers in the protocol's
+// types; the core's domain errors become protocol error codes here, at the edge, and nowhere else.
+// Anything else thrown is the socket server's E_INTERNAL, with its message.
+import type { Agent } from './agent.ts';
+import { ConfigInvalidError, NotFoundError, PairError } from './errors.ts';
+import { RpcError, type Handlers } from './socket-server.ts';
+import { haStatusToWire, serviceToWire } from './wire-map.ts';
+
+/** What the handlers need of the core. */
+export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus'>;
+
+/** The protocol's error for a domain error; other errors are returned as they are. */
+export function toRpcError(err: unknown): unknown {
+  if (err instanceof ConfigInvalidError) return new RpcError('E_CONFIG_INVALID', err.message);
+  if (err instanceof NotFoundError) return new RpcError('E_NOT_FOUND', err.message);
+  if (err instanceof PairError) return new RpcError('E_INTERNAL', err.message);
+  return err;
+}
+
+async function atEdge<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toRpcError(err);
+  }
+}
+
+export function rpcHandlers(agent: AgentCore): Handlers {
+  return {
+    status: () => atEdge(() => agent.status()),
+    table: () => atEdge(async () => ({ services: (await agent.table()).map(serviceToWire) })),
+    checkers: () => atEdge(() => agent.checkers()),
+    reload: () => atEdge(() => agent.reload()),
+    start: () => atEdge(() => agent.start()),
+    stop: () => atEdge(() => agent.stop()),
+    checkNow: (p) => atEdge(() => agent.checkNow(p.virtual, p.server)),
+    haStatus: () =>
+      atEdge(() => {
+        const s = agent.haStatus();
+        return s === null ? null : haStatusToWire(s);
+      }),
+  };
+}
