@@ -5,7 +5,7 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -20,6 +20,7 @@ import { haStatusToWire } from './wire-map.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
+import { planChange } from './plan/planner.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -262,9 +263,19 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  /** Only the services this agent owns. */
-  table(): Promise<DataplaneService[]> {
-    return this.view.services();
+  /** Only the services this agent owns; only those of virtual server `virtual` when named. */
+  table(virtual?: string): Promise<DataplaneService[]> {
+    if (virtual === undefined) return this.view.services();
+    const keys = new Set(this.config.current.plan.services.filter((s) => s.virtual.name === virtual).map((s) => s.spec.key));
+    return this.view.services(keys);
+  }
+
+  /** The operations a proposed lvs.cf would cause against the live table; applies nothing. */
+  plan(params: PlanParams): Promise<PlanResult> {
+    const directing = () => this.steering.directing;
+    const checker = (key: string) => (directing() ? this.pool.stateOf(key) : undefined);
+    const live = (keys: ReadonlySet<string> | null) => this.view.services(keys ?? undefined);
+    return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
   }
 
   checkers(): CheckersResult {

@@ -6,7 +6,8 @@
 // A proposal can be evaluated without being adopted (the reconciler's plan against the live table
 // is pure), which is what a dry-run of a new lvs.cf needs.
 import { join } from 'node:path';
-import type { LvsConfig } from '../lvs-cf/model.ts';
+import { createHash } from 'node:crypto';
+import type { BlockSpan, LvsConfig } from '../lvs-cf/index.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { checkSpecFor, plan, serviceKeyOf, type CheckTarget, type Plan } from './director.ts';
 import { NotFoundError } from './errors.ts';
@@ -23,6 +24,8 @@ export interface Configuration {
   note: string | null;
   /** The library's warnings about the file, logged when it is adopted. */
   warnings: string[];
+  /** Where each virtual/failover block lies in `text` (a plan maps a change's hunks to them). */
+  blocks: readonly BlockSpan[];
 }
 
 export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
@@ -30,7 +33,7 @@ export type Proposal = { ok: true; config: Configuration } | { ok: false; messag
 const EMPTY_PLAN: Plan = { services: [], targets: [], problems: [] };
 
 /** The configuration before any file was read: nothing served, nothing to say. */
-export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, targetsByKey: new Map(), note: null, warnings: [] };
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, targetsByKey: new Map(), note: null, warnings: [], blocks: [] };
 
 /** What a read of lvs.cf proposes (pure). */
 export function proposalOf(loaded: LoadedConfig, path: string): Proposal {
@@ -49,8 +52,24 @@ export function proposalOf(loaded: LoadedConfig, path: string): Proposal {
       targetsByKey: new Map(p.targets.map((t) => [t.key, t])),
       note: null,
       warnings: loaded.warnings,
+      blocks: loaded.blocks,
     },
   };
+}
+
+const versions = new WeakMap<Configuration, string>();
+
+/**
+ * The sha256 (hex) of a configuration's text, the version the console names lvs.cf by; the empty
+ * text's for none. Computed on first use and kept, as a plan asks for it and a reload need not.
+ */
+export function versionOf(config: Configuration): string {
+  let v = versions.get(config);
+  if (v === undefined) {
+    v = createHash('sha256').update(config.text ?? '').digest('hex');
+    versions.set(config, v);
+  }
+  return v;
 }
 
 /**

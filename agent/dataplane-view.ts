@@ -15,9 +15,9 @@ export class DataplaneView {
     private readonly now: () => number,
   ) {}
 
-  /** The dataplane's view of the services this agent owns, with their counters. */
-  async services(): Promise<ServiceStats[]> {
-    return (await this.dp.table()).filter((s) => this.owns(s.key));
+  /** The dataplane's view of the services this agent owns (only `keys` when given), with their counters. */
+  async services(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {
+    return (await this.dp.table(keys)).filter((s) => this.owns(s.key));
   }
 
   /** Why owned services carry no traffic (or why the table cannot be read), cached briefly. */

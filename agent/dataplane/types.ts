@@ -73,7 +73,12 @@ export interface Dataplane {
   /** Prepares the dataplane; rejects with a clear message when it cannot work here (e.g. no ipvsadm). */
   start(): Promise<void>;
   apply(ops: DataplaneOp[]): Promise<ApplyResult>;
-  table(): Promise<ServiceStats[]>;
+  /**
+   * The services this dataplane holds, with their counters; only those of `keys` when given (a
+   * plan or a drain page asks for a few services of a table that may hold thousands). Keys it does
+   * not hold are left out.
+   */
+  table(keys?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]>;
   /** Removes every service this dataplane added (and nothing else), then releases resources. */
   stop(): Promise<void>;
 }

@@ -190,11 +190,17 @@ export class UserspaceDataplane implements Dataplane {
     };
   }
 
-  async table(): Promise<ServiceStats[]> {
+  async table(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {
     const out: ServiceStats[] = [];
-    for (const e of this.entries.values()) {
-      out.push({ ...e.service.spec, reals: e.service.reals.map((r) => r.stats()), problem: e.problem });
+    const stats = (e: Entry): ServiceStats => ({ ...e.service.spec, reals: e.service.reals.map((r) => r.stats()), problem: e.problem });
+    if (keys !== undefined) {
+      for (const k of keys) {
+        const e = this.entries.get(k);
+        if (e !== undefined) out.push(stats(e));
+      }
+      return out;
     }
+    for (const e of this.entries.values()) out.push(stats(e));
     return out;
   }
 
