@@ -78,6 +78,11 @@ function noAddress(a: string | null): boolean {
   return a === null || a === '' || a === '0.0.0.0';
 }
 
+/** A port IPVS can hold. The daemons run a file with another one, and their ipvsadm call fails there. */
+function servablePort(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
 /** What the checker of real server `s` of virtual `v` runs (nanny's options, from the model). */
 export function checkSpecFor(v: VirtualServer, s: RealServer, key: string): CheckSpec & { reentrySec: number } {
   return {
@@ -108,6 +113,10 @@ export function plan(model: LvsConfig): Plan {
     if (!v.active) return;
     if (noAddress(v.address)) {
       problems.push({ service: v.name, message: `virtual server ${v.name} has no address; it is not served` });
+      return;
+    }
+    if (v.fwmark === 0 && !servablePort(v.port)) {
+      problems.push({ service: v.name, message: `virtual server ${v.name} has port ${v.port}, which IPVS cannot serve (1-65535); it is not served` });
       return;
     }
     const key = serviceKeyOf(v);
@@ -142,6 +151,14 @@ export function plan(model: LvsConfig): Plan {
       if (!s.active) return;
       if (noAddress(s.address)) {
         problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has no address; it is not used` });
+        return;
+      }
+      if (!servablePort(s.port)) {
+        problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has port ${s.port}, which IPVS cannot use (1-65535); it is not used` });
+        return;
+      }
+      if (s.weight > 65535) {
+        problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has weight ${s.weight}, more than the 65535 IPVS takes; it is not used` });
         return;
       }
       const rk = realKey(s.address, s.port);

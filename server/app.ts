@@ -21,6 +21,7 @@ import { registerReal } from './routes/real.ts';
 import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
+import { registerFileFix } from './routes/file-fix.ts';
 import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
 import { trackRoutes, type RouteMethods } from './route-methods.ts';
@@ -153,5 +154,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerValidate(app, ctx);
   registerConfirm(app, ctx);
   registerDrain(app, ctx);
+  registerFileFix(app, ctx);
   return app;
 }

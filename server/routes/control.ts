@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServiceStats } from '../../agent/protocol/index.ts';
-import { sendFragment, sendPage, type AppContext } from '../context.ts';
+import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
 import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
@@ -64,6 +64,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
 
   app.get(URL, async (req, reply) => {
     const data = await liveData(req);
+    noteFileProblems(req, await ctx.store.read());
     const problems = ctx.allowlist.problems();
     const flash = ctx.flash.take((req.query as Record<string, unknown>).flash);
     const merged: Flash | null = problems.length
