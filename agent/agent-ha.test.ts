@@ -105,7 +105,7 @@ test('syncdaemon = 1 on the userspace dataplane: the router says connection sync
     ha.warnings.some((w) => /syncdaemon = 1 has no effect on the userspace dataplane/.test(w) && /--dataplane ipvs/.test(w)),
     JSON.stringify(ha.warnings),
   );
-  assert.match(agent.stderr(), /syncdaemon = 1 has no effect on the userspace dataplane/);
+  await waitFor(() => /syncdaemon = 1 has no effect on the userspace dataplane/.test(agent.stderr()), { message: 'the log line saying so' });
 });
 
 test('a pair on loopback: roles, the ha event, failover when the active agent is killed, no preemption, sync, clean handover', async () => {

@@ -8,7 +8,7 @@ import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../co
 import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
-import { haSummary } from '../ha-view.ts';
+import { haSummary, splitBrainAlert } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
 
 const URL = '/secure/control';
@@ -57,6 +57,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       socket: ctx.agent.socketPath ?? '(none)',
       routes: agent.ok ? routes(agent.data.services) : [],
       haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
+      splitBrain: agent.ok && agent.data.ha.ok ? splitBrainAlert(agent.data.ha.data) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };

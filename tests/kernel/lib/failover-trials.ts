@@ -2,6 +2,7 @@
 // crash of the active router, or one cut of its heartbeats, and what the 50 ms client saw.
 import assert from 'node:assert/strict';
 import type { Lab } from '../../../testing/lab.ts';
+import { waitFor } from '../../../testing/wait.ts';
 import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT } from './topology.ts';
 import { RouterPair, partnerOf, type Router } from './pair.ts';
@@ -75,7 +76,8 @@ export async function assertTookOver(lab: Lab, pair: RouterPair, r: Router): Pro
  * and rejoins as standby (no preemption), ready to be the partner of the next trial.
  */
 export async function crashTrial(lab: Lab, pair: RouterPair, probe: Probe, onServed: (survivor: Router) => Promise<void> = async () => {}): Promise<Failover> {
-  const failed = await pair.activeRouter();
+  const failed = await pair.settled('before a crash');
+  await probe.settled(monotonicMs(), SETTLED, 'the client to be served before the crash');
   const survivor = partnerOf(failed);
   // The event is the moment the router is off the network (the command has returned).
   pair.unplug(failed);
@@ -100,7 +102,8 @@ export async function crashTrial(lab: Lab, pair: RouterPair, probe: Probe, onSer
  * primary keeps the VIPs (role.ts). Returns what the client saw at the takeover and at the heal.
  */
 export async function cutTrial(lab: Lab, pair: RouterPair, probe: Probe): Promise<{ takeover: Failover; heal: Outage; roleChanges: number }> {
-  const cut = await pair.activeRouter();
+  const cut = await pair.settled('before a heartbeat cut');
+  await probe.settled(monotonicMs(), SETTLED, 'the client to be served before the cut');
   const other = partnerOf(cut);
   const changesBefore = await roleChanges(pair);
   pair.cutHeartbeats(cut);
@@ -110,12 +113,19 @@ export async function cutTrial(lab: Lab, pair: RouterPair, probe: Probe): Promis
   await probe.settled(event, SETTLED, `the client to be served after ${other} took over`);
   await assertTookOver(lab, pair, other);
   const takeover = { ...probe.outage(event, monotonicMs()), detectionMs: detection(await pair.ha(other), eventWall) };
+  // Split brain: both active, neither hearing the other; each reports, over its socket, the
+  // other's MAC answering for the VIP.
+  for (const r of [cut, other]) {
+    const sb = await waitFor(async () => (await pair.ha(r)).splitBrain, { timeoutMs: 120_000, message: `${r} to report the split brain` });
+    assert.deepEqual({ address: sb.address, mac: sb.mac }, { address: pair.layout.vip, mac: lab.mac(partnerOf(r)) }, `${r}'s split-brain report`);
+  }
   pair.healHeartbeats(cut);
   const healed = monotonicMs();
   const keeper = 'r1'; // the primary keeps the VIPs when both are active
   await pair.waitStandby(partnerOf(keeper), `heartbeats of ${cut} back`);
   await pair.waitActive(keeper, 1, `heartbeats of ${cut} back`);
   await probe.settled(healed, SETTLED, 'the client to be served after the heal');
+  for (const r of [cut, other]) await waitFor(async () => (await pair.ha(r)).splitBrain === null, { timeoutMs: 120_000, message: `${r}'s split-brain report to clear after the heal` });
   await assertTookOver(lab, pair, keeper);
   const heal = probe.outage(healed, monotonicMs());
   lab.log(`heartbeats of ${cut} cut: takeover ${JSON.stringify(takeover)}, heal ${JSON.stringify(heal)}`);

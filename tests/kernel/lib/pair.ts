@@ -65,12 +65,24 @@ export class RouterPair {
     await waitFor(async () => parseIpVs(await this.lab.procNet(r, 'ip_vs')).size === 0, { timeoutMs: ROLE_TIMEOUT_MS, message: `${r}'s kernel table to be empty (${why})` });
   }
 
-  /** Which router's agent says it is active (exactly one must), after both have settled. */
-  async activeRouter(): Promise<Router> {
-    const states = await Promise.all(ROUTERS.map(async (r) => [r, (await this.ha(r)).state] as const));
-    const active = states.filter(([, s]) => s === 'active').map(([r]) => r);
-    if (active.length !== 1) throw new Error(`expected one active router, got: ${states.map(([r, s]) => `${r} ${s}`).join(', ')}`);
-    return active[0]!;
+  /**
+   * Waits until the pair has settled: one router active with its table programmed, hearing its
+   * partner standby; the other standby with an empty table, hearing it active. Under emulation a
+   * starved agent can miss a deadtime and both briefly activate; this lets the pair resolve that
+   * before a trial starts. Returns the active router.
+   */
+  async settled(why: string): Promise<Router> {
+    return waitFor(
+      async () => {
+        const [a, b] = await Promise.all(ROUTERS.map((r) => this.ha(r)));
+        const pairOk = (act: HaStatus, sb: HaStatus) => act.state === 'active' && act.partner?.state === 'standby' && sb.state === 'standby' && sb.partner?.state === 'active';
+        const active = pairOk(a!, b!) ? ROUTERS[0] : pairOk(b!, a!) ? ROUTERS[1] : null;
+        if (!active) return null;
+        const tables = await Promise.all(ROUTERS.map(async (r) => parseIpVs(await this.lab.procNet(r, 'ip_vs')).size));
+        return tables[ROUTERS.indexOf(active)]! > 0 && tables[ROUTERS.indexOf(partnerOf(active))] === 0 ? active : null;
+      },
+      { timeoutMs: ROLE_TIMEOUT_MS, message: `the pair to settle, one router active and one standby (${why})` },
+    );
   }
 
   /** SIGKILL: the agent dies at once. Its namespace keeps what it had set up (VIPs, IPVS table). */
