@@ -4,14 +4,14 @@
 // router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { Dataplane, ServiceKey } from './dataplane/types.ts';
+import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
-import { checkerViews } from './reconciler.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
+import { ListReplies } from './list-replies.ts';
 import { DataplaneView } from './dataplane-view.ts';
 import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
@@ -45,6 +45,7 @@ export class Agent implements DirectorHooks {
   private readonly loop: ReconcileLoop;
   private readonly view: DataplaneView;
   private readonly reports: CheckerReports;
+  private readonly lists: ListReplies;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
@@ -66,26 +67,35 @@ export class Agent implements DirectorHooks {
     this.reports = new CheckerReports({
       pool: this.pool,
       config: () => this.config.current,
-      weights: () => this.loop.weights,
+      applied: () => this.applier.applied,
       emit: (e) => this.emit(e),
       listening: () => this.eventListeners.size > 0,
       log: (m) => this.log.log(m),
     });
+    this.lists = new ListReplies({
+      config: () => this.config.current,
+      applied: () => this.applier.applied,
+      failing: () => this.applier.failingServices(),
+      pool: this.pool,
+      view: this.view,
+      reports: this.reports,
+    });
+    const states = (check: string) => this.pool.view(check);
     this.loop = new ReconcileLoop({
       applier: this.applier,
-      input: () => ({
-        config: this.config.current,
-        directing: this.steering.directing,
-        checkers: this.steering.directing ? checkerViews(this.pool.states()) : new Map(),
-        now: this.now(),
-      }),
-      onWeights: (next, prev) => this.reports.weightsChanged(next, prev),
-      onApplied: () => this.view.invalidate(),
+      input: () => ({ config: this.config.current, directing: this.steering.directing, states, now: this.now() }),
+      onApplied: (applied) => {
+        this.view.invalidate();
+        this.reports.weightsChanged(applied);
+      },
       log: (m) => this.log.log(m),
     });
-    // A checker changed state: report it, and re-evaluate the table shortly.
+    // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
-      if (this.reports.stateChanged(st)) this.loop.soon();
+      const services = this.reports.stateChanged(st);
+      if (services === null) return;
+      this.loop.touch(services);
+      this.loop.soon();
     });
     this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
   }
@@ -96,7 +106,7 @@ export class Agent implements DirectorHooks {
    */
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
-    this.config.adopt(first.config);
+    this.lookAgain(this.config.adopt(first.config));
     try {
       await this.dp.start();
     } catch (err) {
@@ -262,13 +272,14 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  /** Only the services this agent owns. */
-  table(): Promise<DataplaneService[]> {
-    return this.view.services();
+  /** The services this agent owns, filtered and paged (see agent/protocol/listing.ts). */
+  table(params: TableParams = {}): Promise<TableResult> {
+    return this.lists.table(params);
   }
 
-  checkers(): CheckersResult {
-    return { checkers: this.reports.list() };
+  /** The checked real servers, filtered and paged. */
+  checkers(params: CheckersParams = {}): Promise<CheckersResult> {
+    return this.lists.checkers(params);
   }
 
   /** The pair's status, null for a standalone agent. */
@@ -278,7 +289,7 @@ export class Agent implements DirectorHooks {
 
   async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
     const found = findCheckTarget(this.config.current, virtual, server);
-    const pooled = this.steering.directing && this.config.current.targetsByKey.has(found.key);
+    const pooled = this.steering.directing && this.config.current.plan.checks.has(found.key);
     const outcome = pooled ? await this.pool.checkNow(found.key) : await runCheck(found.spec);
     return {
       virtual,
@@ -313,21 +324,29 @@ export class Agent implements DirectorHooks {
     if (directing === 'ceased') this.loop.clearTimers();
     this.syncCheckers();
     if (directing === null) return;
+    this.loop.touchAll();
     const ops = await this.loop.run();
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {
-      const { services, targets } = this.config.current.plan;
-      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targets.length} real server${targets.length === 1 ? '' : 's'} checked (${ops} operations)`);
+      const { services, targetCount, checks } = this.config.current.plan;
+      const shared = checks.size < targetCount ? ` by ${checks.size} check${checks.size === 1 ? '' : 's'}` : '';
+      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targetCount} real server${targetCount === 1 ? '' : 's'} checked${shared} (${ops} operations)`);
     } else {
       this.log.log('stopped: services removed from the dataplane');
     }
     this.emitState();
   }
 
-  /** The checkers run the targets of the configuration in use, or none (see steering.checkersRun). */
+  /** The checks of the configuration in use run, or none (see steering.checkersRun). */
   private syncCheckers(): void {
-    this.pool.update(checkersRun(this.steering) ? this.config.current.plan.targets.map((t) => t.spec) : []);
+    this.pool.update(checkersRun(this.steering) ? Array.from(this.config.current.plan.checks.values(), (c) => c.spec) : []);
+  }
+
+  /** The next evaluation looks at the services a newly adopted configuration changed. */
+  private lookAgain(changed: ReadonlySet<ServiceKey> | 'all'): void {
+    if (changed === 'all') this.loop.touchAll();
+    else this.loop.touch(changed);
   }
 
   private async joinRedundancy(): Promise<void> {
@@ -345,7 +364,7 @@ export class Agent implements DirectorHooks {
       this.emitState();
       throw new ConfigInvalidError(proposal.message);
     }
-    this.config.adopt(proposal.config);
+    this.lookAgain(this.config.adopt(proposal.config));
     this.view.invalidate();
   }
 

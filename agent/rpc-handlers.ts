@@ -4,7 +4,7 @@
 import type { Agent } from './agent.ts';
 import { ConfigInvalidError, NotFoundError, PairError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
-import { haStatusToWire, serviceToWire } from './wire-map.ts';
+import { haStatusToWire } from './wire-map.ts';
 
 /** What the handlers need of the core. */
 export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus'>;
@@ -28,8 +28,8 @@ async function atEdge<T>(call: () => T | Promise<T>): Promise<T> {
 export function rpcHandlers(agent: AgentCore): Handlers {
   return {
     status: () => atEdge(() => agent.status()),
-    table: () => atEdge(async () => ({ services: (await agent.table()).map(serviceToWire) })),
-    checkers: () => atEdge(() => agent.checkers()),
+    table: (p) => atEdge(() => agent.table(p)),
+    checkers: (p) => atEdge(() => agent.checkers(p)),
     reload: () => atEdge(() => agent.reload()),
     start: () => atEdge(() => agent.start()),
     stop: () => atEdge(() => agent.stop()),

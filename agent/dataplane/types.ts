@@ -68,12 +68,25 @@ export interface ApplyResult {
   failures: { index: number; message: string }[];
 }
 
+/** A service the dataplane cannot serve, and why. */
+export interface ServiceProblem {
+  key: ServiceKey;
+  name: string;
+  problem: string;
+}
+
 export interface Dataplane {
   readonly kind: 'userspace' | 'ipvs';
   /** Prepares the dataplane; rejects with a clear message when it cannot work here (e.g. no ipvsadm). */
   start(): Promise<void>;
   apply(ops: DataplaneOp[]): Promise<ApplyResult>;
-  table(): Promise<ServiceStats[]>;
+  /**
+   * The services this dataplane added, with their real servers and counters; only those of `only`
+   * when given (a page of a large table: counters are read for those alone where the dataplane can).
+   */
+  table(only?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]>;
+  /** The services it added that carry no traffic, and why (the `problem` of table() without the rest). */
+  problems(): Promise<ServiceProblem[]>;
   /** Removes every service this dataplane added (and nothing else), then releases resources. */
   stop(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import {
   tableResultSchema,
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
+import { checkersParamsSchema, tableParamsSchema } from './listing.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
 export const checkNowParamsSchema = z.object({ virtual: z.string().min(1).max(200), server: z.string().min(1).max(200) });
@@ -23,8 +24,8 @@ const noParams = z.object({}).strict();
 export const METHODS = {
   hello: { params: helloParamsSchema, result: helloResultSchema },
   status: { params: noParams, result: statusResultSchema },
-  table: { params: noParams, result: tableResultSchema },
-  checkers: { params: noParams, result: checkersResultSchema },
+  table: { params: tableParamsSchema, result: tableResultSchema },
+  checkers: { params: checkersParamsSchema, result: checkersResultSchema },
   reload: { params: noParams, result: reloadResultSchema },
   start: { params: noParams, result: statusResultSchema },
   stop: { params: noParams, result: statusResultSchema },

@@ -9,7 +9,7 @@
 // own, and nothing here issues -C.
 import { access, constants } from 'node:fs/promises';
 import { z } from 'zod';
-import type { ApplyResult, Dataplane, DataplaneOp, ServiceSpec, ServiceStats } from '../types.ts';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceKey, ServiceProblem, ServiceSpec, ServiceStats } from '../types.ts';
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
@@ -144,7 +144,12 @@ export class IpvsDataplane implements Dataplane {
     return { failures };
   }
 
-  async table(): Promise<ServiceStats[]> {
+  async problems(): Promise<ServiceProblem[]> {
+    return (await this.table()).filter((s) => s.problem !== null).map((s) => ({ key: s.key, name: s.name, problem: s.problem! }));
+  }
+
+  /** The kernel's table is read whole (ipvsadm lists everything); `only` keeps the reply to those services. */
+  async table(only?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]> {
     const bin = this.binary();
     const [list, stats] = await Promise.all([
       this.run(bin, ['-Ln']),
@@ -155,6 +160,7 @@ export class IpvsDataplane implements Dataplane {
     if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
     const out: ServiceStats[] = [];
     for (const [key, spec] of this.owned) {
+      if (only && !only.has(key)) continue;
       const k = kernel.get(key);
       if (k === undefined) {
         out.push({ ...spec, reals: [], problem: 'missing from the kernel IPVS table (removed outside Piranha?)' });
