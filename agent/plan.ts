@@ -92,9 +92,27 @@ export function checkSpecFor(v: VirtualServer, s: Pick<RealServer, 'address' | '
   };
 }
 
-/** The key of the check of a real server at `address:port` whose virtual server's check part is `method`. */
-export function checkKeyOf(address: string, port: number, method: string): string {
-  return `${address}:${port}|${method}`;
+/**
+ * Short, stable names of check methods (checkMethodIdentity plus the re-entry time): a check key is
+ * `ADDRESS:PORT#N`, hashed and compared once per real server at every plan, where the method's
+ * own text would be a hundred characters. Kept for the life of the process, so a key means the
+ * same check from one plan to the next; there are as many entries as distinct ways of checking
+ * ever configured (a handful).
+ */
+const methodIds = new Map<string, number>();
+
+function methodIdOf(method: string): number {
+  let id = methodIds.get(method);
+  if (id === undefined) {
+    id = methodIds.size;
+    methodIds.set(method, id);
+  }
+  return id;
+}
+
+/** The key of the check of a real server at `address:port` checked by method `methodId`. */
+export function checkKeyOf(address: string, port: number, methodId: number): string {
+  return `${address}:${port}#${methodId}`;
 }
 
 function serviceSpecOf(v: VirtualServer, key: ServiceKey): ServiceSpec {
@@ -136,7 +154,7 @@ function planService(v: VirtualServer, virtualIndex: number, key: ServiceKey): P
   const problems: Problem[] = [];
   const seen = new Set<string>();
   // The part of every check of this virtual server that does not depend on the real server.
-  const method = v.servers.length > 0 ? `${checkMethodIdentity(checkSpecFor(v, { address: '', port: 0 }, ''))}|${Math.max(0, v.reentry)}` : '';
+  const method = v.servers.length > 0 ? methodIdOf(`${checkMethodIdentity(checkSpecFor(v, { address: '', port: 0 }, ''))}|${Math.max(0, v.reentry)}`) : -1;
   for (const s of v.servers) {
     if (!s.active) continue;
     if (noAddress(s.address)) {
@@ -201,17 +219,54 @@ export function plan(model: LvsConfig, prev: Plan | null = null): Planned {
     problems.push(...ps.problems);
   }
   if (reuse) for (const key of reuse.byKey.keys()) if (!byKey.has(key)) changed.add(key);
-  const checks = new Map<string, PlannedCheck>();
+  const checks = reuse && changed.size * 4 < services.length ? updatedChecks(reuse, byKey, changed) : checksOf(services);
   let targetCount = 0;
+  for (const ps of services) targetCount += ps.targets.length;
+  return { plan: { services, byKey, checks, targetCount, problems, method }, changed: reuse ? changed : 'all' };
+}
+
+/** Every check of the planned services and the real servers sharing it, in file order. */
+function checksOf(services: readonly PlannedService[]): Map<string, PlannedCheck> {
+  const checks = new Map<string, PlannedCheck>();
   for (const ps of services) {
-    targetCount += ps.targets.length;
     for (const t of ps.targets) {
       const c = checks.get(t.check);
       if (c) c.targets.push(t);
       else checks.set(t.check, { spec: checkSpecFor(ps.virtual, t, t.check), targets: [t] });
     }
   }
-  return { plan: { services, byKey, checks, targetCount, problems, method }, changed: reuse ? changed : 'all' };
+  return checks;
+}
+
+/**
+ * The checks of a plan that differs from `prev` in the `changed` services only: prev's checks,
+ * with the real servers of the changed services taken out and put back as newly planned (those
+ * go last among the real servers of their check). The other checks are prev's objects.
+ */
+function updatedChecks(prev: Plan, byKey: ReadonlyMap<ServiceKey, PlannedService>, changed: ReadonlySet<ServiceKey>): Map<string, PlannedCheck> {
+  const gone = new Set<CheckTarget>();
+  const added = new Map<string, CheckTarget[]>();
+  for (const key of changed) {
+    for (const t of prev.byKey.get(key)?.targets ?? []) gone.add(t);
+    for (const t of byKey.get(key)?.targets ?? []) {
+      const list = added.get(t.check);
+      if (list) list.push(t);
+      else added.set(t.check, [t]);
+    }
+  }
+  const affected = new Set<string>(added.keys());
+  for (const t of gone) affected.add(t.check);
+  const checks = new Map(prev.checks);
+  for (const key of affected) {
+    const targets = (prev.checks.get(key)?.targets ?? []).filter((t) => !gone.has(t)).concat(added.get(key) ?? []);
+    if (targets.length === 0) {
+      checks.delete(key);
+      continue;
+    }
+    const first = targets[0]!;
+    checks.set(key, { spec: checkSpecFor(byKey.get(first.serviceKey)!.virtual, first, key), targets });
+  }
+  return checks;
 }
 
 /** Every checked real server of the plan, in file order. */
