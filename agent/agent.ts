@@ -17,6 +17,7 @@ import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
+import { releaseAfterRead } from './memory.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
@@ -113,6 +114,7 @@ export class Agent implements DirectorHooks {
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
     this.lookAgain(this.config.adopt(first.config));
+    releaseAfterRead(this.config.lastReadLength);
     try {
       await this.dp.start();
     } catch (err) {
@@ -213,6 +215,7 @@ export class Agent implements DirectorHooks {
       const action = startAction(this.steering);
       if (action === 'none') return this.status();
       await this.adoptFile();
+      releaseAfterRead(this.config.lastReadLength);
       if (action === 'serve') {
         await this.steer({ type: 'start' });
         return this.status();
@@ -394,6 +397,7 @@ export class Agent implements DirectorHooks {
       if (err instanceof ConfigInvalidError) {
         this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
+      releaseAfterRead(this.config.lastReadLength);
       throw err;
     }
     this.syncCheckers();
@@ -403,6 +407,8 @@ export class Agent implements DirectorHooks {
     this.log.log(`reloaded ${this.config.describe()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
     this.emit({ event: 'reload', data: result });
     if (hadError) this.emitState();
+    // After the table changed: the collection's pause must not delay the reload's operations.
+    releaseAfterRead(this.config.lastReadLength);
     return result;
   }
 

@@ -76,6 +76,8 @@ export class ConfigState {
   readonly path: string;
   private inUse: Configuration = NO_CONFIGURATION;
   private refusal: string | null = null;
+  /** Characters of the file read last (what its parse left to collect). */
+  lastReadLength = 0;
 
   constructor(
     root: string,
@@ -86,7 +88,9 @@ export class ConfigState {
 
   /** Reads and validates lvs.cf, planned against the configuration in use; changes nothing. */
   async read(): Promise<Proposal> {
-    return proposalOf(await loadConfig(this.path), this.path, this.inUse);
+    const loaded = await loadConfig(this.path);
+    this.lastReadLength = loaded.kind === 'missing' ? 0 : loaded.length;
+    return proposalOf(loaded, this.path, this.inUse);
   }
 
   /** The configuration in use (the last good one). */

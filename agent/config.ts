@@ -3,10 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 
+/** `length`: characters read (a large file's parse leaves much garbage, see memory.ts). */
 export type LoadedConfig =
-  | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[] }
+  | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[]; length: number }
   | { kind: 'missing' }
-  | { kind: 'invalid'; message: string };
+  | { kind: 'invalid'; message: string; length: number };
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   let text: string;
@@ -14,7 +15,7 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}` };
+    return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}`, length: 0 };
   }
   return parseConfigText(text, path);
 }
@@ -25,8 +26,8 @@ export function parseConfigText(text: string, path: string): LoadedConfig {
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || !result.model || errors.length > 0) {
     const shown = errors.length > 0 ? errors : result.diagnostics;
-    return { kind: 'invalid', message: shown.map((d) => formatDiagnostic(d, text, path)).join('\n') };
+    return { kind: 'invalid', message: shown.map((d) => formatDiagnostic(d, text, path)).join('\n'), length: text.length };
   }
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(d, text, path));
-  return { kind: 'ok', model: result.model, text, warnings };
+  return { kind: 'ok', model: result.model, text, warnings, length: text.length };
 }

@@ -21,6 +21,7 @@ import { registerReal } from './routes/real.ts';
 import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
+import { registerHost } from './routes/host.ts';
 import { HttpError } from './http-error.ts';
 
 export interface AppOptions extends AccessDeps {
@@ -98,6 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerRedundancy(app, ctx);
   registerVirtuals(app, ctx);
   registerReal(app, ctx);
+  registerHost(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
   return app;
