@@ -8,7 +8,7 @@ import type { ServiceKey } from './dataplane/types.ts';
 import type { DataplaneView } from './dataplane-view.ts';
 import type { Table } from './director.ts';
 import type { CheckerReports } from './checker-reports.ts';
-import { ReplyBudget, selectCheckers, selectServices, type ServiceEntry } from './listing.ts';
+import { ReplyBudget, selectCheckers, selectServices, type ServiceEntry, type StateCounts } from './listing.ts';
 import type { CheckerInfo, CheckersParams, CheckersResult, ListSummary, ServiceStats, TableParams, TableResult } from './protocol/index.ts';
 import { MAX_LIST_REPLY_BYTES } from './protocol/index.ts';
 import { serviceToWire } from './wire-map.ts';
@@ -44,11 +44,23 @@ export class ListReplies {
       if (problems.has(key)) problem++;
       inTable += s.reals.size;
     }
-    const counts = { up: 0, down: 0, pending: 0 };
     const plan = this.src.config().plan;
-    // Per check, not per real server: a check shared by many real servers counts for each of them.
-    for (const [key, c] of plan.checks) counts[this.src.pool.view(key)?.state ?? 'pending'] += c.targets.length;
-    return { services: { total: applied.size, problem }, reals: { checked: plan.targetCount, ...counts, inTable } };
+    return { services: { total: applied.size, problem }, reals: { checked: plan.targetCount, ...this.stateCounts(false), inTable } };
+  }
+
+  /**
+   * Checked real servers in each state, counted per check (a check shared by many real servers
+   * counts for each of them). `started`: only checks that have started (the rows `checkers` lists);
+   * else a check not started yet counts as pending.
+   */
+  private stateCounts(started: boolean): StateCounts {
+    const counts: StateCounts = { up: 0, down: 0, pending: 0 };
+    for (const [key, c] of this.src.config().plan.checks) {
+      const st = this.src.pool.view(key)?.state;
+      if (st !== undefined) counts[st] += c.targets.length;
+      else if (!started) counts.pending += c.targets.length;
+    }
+    return counts;
   }
 
   async table(p: TableParams): Promise<TableResult> {
@@ -74,7 +86,7 @@ export class ListReplies {
   async checkers(p: CheckersParams): Promise<CheckersResult> {
     const summary = await this.summary();
     const pool = this.src.pool;
-    const { rows, total, offset } = selectCheckers(this.src.config().plan.services, (check) => pool.view(check)?.state, p);
+    const { rows, total, offset } = selectCheckers(this.src.config().plan.services, (check) => pool.view(check)?.state, p, this.stateCounts(true));
     const budget = new ReplyBudget(this.budget);
     const checkers: CheckerInfo[] = [];
     for (const t of rows) {
@@ -92,14 +104,18 @@ export class ListReplies {
     return keys;
   }
 
-  /** Every service the agent owns; the order is lvs.cf's (services no longer planned last). */
+  /** Every service the agent owns, in lvs.cf's order (services no longer planned last). */
   private serviceEntries(problems: ReadonlySet<ServiceKey>): ServiceEntry[] {
     const plan = this.src.config().plan;
-    let late = plan.services.length;
+    const table = this.src.applied();
     const out: ServiceEntry[] = [];
-    for (const [key, applied] of this.src.applied()) {
-      const planned = plan.byKey.get(key);
-      out.push({ key, applied, planned, order: planned ? planned.virtualIndex : late++, problem: problems.has(key) });
+    for (const planned of plan.services) {
+      const applied = table.get(planned.spec.key);
+      if (applied) out.push({ key: planned.spec.key, applied, planned, order: planned.virtualIndex, problem: problems.has(planned.spec.key) });
+    }
+    let late = plan.services.length;
+    for (const [key, applied] of table) {
+      if (!plan.byKey.has(key)) out.push({ key, applied, planned: undefined, order: late++, problem: problems.has(key) });
     }
     return out;
   }

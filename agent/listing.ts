@@ -83,14 +83,13 @@ class PageCollector<T> {
   }
 }
 
-/** The matching services, in the asked order, and the page of them. */
+/** The matching services (`entries` come in lvs.cf's order), in the asked order, and the page of them. */
 export function selectServices(entries: readonly ServiceEntry[], p: TableParams): Selected<ServiceEntry> {
   const search = textMatcher(p.search ?? '');
   const matching = entries.filter((e) => serviceMatches(e, p, search));
   const byOrder = (a: ServiceEntry, b: ServiceEntry) => a.order - b.order;
   switch (p.sort ?? 'file') {
     case 'file':
-      matching.sort(byOrder);
       break;
     case 'name':
       matching.sort((a, b) => compareText(a.applied.spec.name, b.applied.spec.name) || byOrder(a, b));
@@ -98,26 +97,39 @@ export function selectServices(entries: readonly ServiceEntry[], p: TableParams)
     case 'address':
       matching.sort((a, b) => compareAddresses(a.applied.spec.address, b.applied.spec.address) || a.applied.spec.port - b.applied.spec.port || byOrder(a, b));
       break;
-    case 'problem':
-      matching.sort((a, b) => Number(b.problem) - Number(a.problem) || byOrder(a, b));
+    case 'problem': {
+      // Stable: the problems, then the others, each in lvs.cf's order.
+      const problems = matching.filter((e) => e.problem);
+      if (problems.length > 0) matching.splice(0, matching.length, ...problems, ...matching.filter((e) => !e.problem));
       break;
+    }
   }
   const page = new PageCollector<ServiceEntry>(p.offset ?? 0, p.limit);
   for (const e of matching) page.add(e);
   return page.result();
 }
 
+/** Checked real servers in each state, over the whole plan (a check counts once per real server sharing it). */
+export type StateCounts = Record<CheckerStateName, number>;
+
+const STATE_ORDER: readonly CheckerStateName[] = ['down', 'pending', 'up'];
+
 /**
  * The matching checked real servers (those whose check has started), in the asked order, and the
- * page of them. `stateOf` gives a check's state by its key.
+ * page of them. `stateOf` gives a check's state by its key. With `counts` and no filter but the
+ * state (the views a console shows first), the total is known beforehand and a page is found
+ * without going past it: a page of 50 among 200,000 real servers looks at about 50 of them.
  */
 export function selectCheckers(
   services: readonly PlannedService[],
   stateOf: (check: string) => CheckerStateName | undefined,
   p: CheckersParams,
+  counts?: StateCounts,
 ): Selected<CheckTarget> {
   const search = textMatcher(p.search ?? '');
   const sort = p.sort ?? 'file';
+  const unfiltered = !searching(p) && p.virtual === undefined && p.address === undefined;
+  if (counts && unfiltered && (sort === 'file' || sort === 'state')) return countedPage(services, stateOf, p, counts, sort);
   if (sort === 'file' || sort === 'state') {
     // One pass per state rank (one pass in file order), each in file order: nothing is sorted.
     const page = new PageCollector<CheckTarget>(p.offset ?? 0, p.limit);
@@ -145,6 +157,48 @@ export function selectCheckers(
   const page = new PageCollector<CheckTarget>(p.offset ?? 0, p.limit);
   for (const m of matching) page.add(m.t);
   return page.result();
+}
+
+/** A page in file or state order when the number of real servers in each state is known. */
+function countedPage(
+  services: readonly PlannedService[],
+  stateOf: (check: string) => CheckerStateName | undefined,
+  p: CheckersParams,
+  counts: StateCounts,
+  sort: 'file' | 'state',
+): Selected<CheckTarget> {
+  // The runs of rows in order: one per state (or one run of every state in file order).
+  const runs: { states: ReadonlySet<CheckerStateName>; size: number }[] =
+    p.state !== undefined
+      ? [{ states: new Set([p.state]), size: counts[p.state] }]
+      : sort === 'state'
+        ? STATE_ORDER.map((st) => ({ states: new Set([st]), size: counts[st] }))
+        : [{ states: new Set(STATE_ORDER), size: counts.down + counts.pending + counts.up }];
+  const total = runs.reduce((n, r) => n + r.size, 0);
+  const offset = Math.min(p.offset ?? 0, total);
+  const end = p.limit === undefined ? total : Math.min(total, offset + p.limit);
+  const rows: CheckTarget[] = [];
+  let before = 0;
+  for (const run of runs) {
+    if (rows.length >= end - offset) break;
+    if (before + run.size <= offset) {
+      before += run.size;
+      continue;
+    }
+    // Position of the next row of this run among all rows.
+    let at = before;
+    scan: for (const ps of services) {
+      for (const t of ps.targets) {
+        const state = stateOf(t.check);
+        if (state === undefined || !run.states.has(state)) continue;
+        if (at >= offset) rows.push(t);
+        at++;
+        if (at >= end || at >= before + run.size) break scan;
+      }
+    }
+    before += run.size;
+  }
+  return { rows, total, offset };
 }
 
 /**

@@ -21,7 +21,7 @@ test('bad values: the rate says so, the rest fall back', () => {
 
 test('the agent is asked for one page of each, problems first, and the real servers down', () => {
   assert.deepEqual(snapshotView(controlView({ q: 'web', tpage: '3', cpage: '2', state: 'up' })), {
-    table: { search: 'web', sort: 'problem', offset: 40, limit: 20 },
+    table: { search: 'web', sort: 'problem', offset: 20, limit: 10 },
     checkers: { search: 'web', state: 'up', sort: 'state', offset: 50, limit: 50 },
     down: { search: 'web', state: 'down', limit: 50 },
   });

@@ -7,7 +7,7 @@ import type { SnapshotView } from './agent-link.ts';
 
 export const DEFAULT_RATE = 10;
 /** Services of the routing table per page (each with its real servers). */
-export const TABLE_PAGE = 20;
+export const TABLE_PAGE = 10;
 /** Checked real servers per page, and down ones in the PROBLEMS section. */
 export const CHECKS_PAGE = 50;
 
