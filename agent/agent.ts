@@ -5,7 +5,7 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceKey } from './dataplane/types.ts';
-import type { AgentEvent, EventName, CheckNowResult, CheckersParams, CheckersResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -18,15 +18,10 @@ import { checkersRun, initialSteering, startAction, steer, stopAction, type Stee
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
 import { releaseAfterRead } from './memory.ts';
+import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
-
-interface EventListener {
-  fn: (e: AgentEvent) => void;
-  events: Set<EventName> | null;
-  active: () => boolean;
-}
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -46,7 +41,7 @@ export class Agent implements DirectorHooks {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: Date;
-  private readonly eventListeners = new Set<EventListener>();
+  private readonly events = new EventHub();
   private readonly pool: CheckerPool;
   private readonly applier: Applier;
   private readonly loop: ReconcileLoop;
@@ -76,7 +71,7 @@ export class Agent implements DirectorHooks {
       config: () => this.config.current,
       applied: () => this.applier.applied,
       emit: (e) => this.emit(e),
-      listening: () => this.listening('checker'),
+      listening: () => this.events.listening('checker'),
       log: (m) => this.log.log(m),
     });
     this.lists = new ListReplies({
@@ -311,21 +306,9 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  /**
-   * Calls `listener` with events: those of `opts.events` only when given, and only while
-   * `opts.active()` says someone is there (events nobody receives are not even built: at startup
-   * a table of 200,000 real servers would make as many `checker` events).
-   */
-  onEvent(listener: (e: AgentEvent) => void, opts: { events?: EventName[]; active?: () => boolean } = {}): () => void {
-    const entry: EventListener = { fn: listener, events: opts.events ? new Set(opts.events) : null, active: opts.active ?? (() => true) };
-    this.eventListeners.add(entry);
-    return () => this.eventListeners.delete(entry);
-  }
-
-  /** Whether an event of this kind would reach anyone. */
-  private listening(name: EventName): boolean {
-    for (const l of this.eventListeners) if ((l.events === null || l.events.has(name)) && l.active()) return true;
-    return false;
+  /** Calls `listener` with the agent's events (see EventHub: by kind, while someone is there). */
+  onEvent(listener: (e: AgentEvent) => void, opts: ListenOptions = {}): () => void {
+    return this.events.on(listener, opts);
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -419,11 +402,11 @@ export class Agent implements DirectorHooks {
   }
 
   private emitState(): void {
-    if (!this.listening('state')) return;
+    if (!this.events.listening('state')) return;
     void this.status().then((data) => this.emit({ event: 'state', data }));
   }
 
   private emit(e: AgentEvent): void {
-    for (const l of this.eventListeners) if (l.events === null || l.events.has(e.event)) l.fn(e);
+    this.events.emit(e);
   }
 }

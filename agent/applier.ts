@@ -5,7 +5,7 @@
 // retried at the next evaluation.
 import type { ApplyResult, Dataplane, DataplaneOp } from './dataplane/types.ts';
 import { describeOp, record, type Table } from './director.ts';
-import type { Problem } from './plan.ts';
+import type { Problem } from './service-plan.ts';
 
 /** Above this many operations the log gets one summary line instead of one line per operation. */
 const LOG_OPS_LIMIT = 12;

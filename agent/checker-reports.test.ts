@@ -7,7 +7,7 @@ import { CheckerReports } from './checker-reports.ts';
 import { CheckerPool, type RealState } from './checkers/pool.ts';
 import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
-import { targetsOf } from './plan.ts';
+import { targetsOf } from './service-plan.ts';
 import type { Table } from './director.ts';
 import type { AgentEvent } from './protocol/index.ts';
 import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';

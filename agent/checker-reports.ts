@@ -6,7 +6,7 @@ import type { CheckerPool, RealState } from './checkers/pool.ts';
 import { describeCheck } from './checkers/check.ts';
 import type { Configuration } from './config-state.ts';
 import type { DataplaneOp, ServiceKey } from './dataplane/types.ts';
-import { realKey, type CheckTarget } from './plan.ts';
+import { realKey, type CheckTarget } from './service-plan.ts';
 import type { Table } from './director.ts';
 import type { AgentEvent, CheckerInfo } from './protocol/index.ts';
 import { checkerToWire } from './wire-map.ts';

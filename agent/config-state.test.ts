@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
 import { NotFoundError } from './errors.ts';
-import { targetsOf } from './plan.ts';
+import { targetsOf } from './service-plan.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 import { tempRoot } from '../testing/temp.ts';
 
@@ -110,4 +110,21 @@ test('a reload is planned against the configuration in use: adopting it names th
   assert.ok(stale.ok);
   assert.deepEqual(state.adopt(next.config), new Set(['tcp|192.168.1.251|25']));
   assert.equal(state.adopt(stale.config), 'all', 'planned against a configuration no longer in use');
+});
+
+test('the file in use read again is not parsed again: the same model, nothing changed', async () => {
+  const { state, root } = await holder();
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web] }));
+  const first = await state.read();
+  assert.ok(first.ok);
+  state.adopt(first.config);
+  const again = await state.read();
+  assert.ok(again.ok);
+  assert.equal(again.config.model, first.config.model, 'the parsed model in use');
+  assert.deepEqual(state.adopt(again.config), new Set());
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web] }));
+  const changed = await state.read();
+  assert.ok(changed.ok);
+  assert.notEqual(changed.config.model, first.config.model, 'one byte changed: parsed');
+  assert.equal(changed.config.model!.serial_no, 2);
 });

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
-import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './plan.ts';
+import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
 import type { ServiceKey } from './dataplane/types.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -40,6 +40,11 @@ export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: 
 /** What a read of lvs.cf proposes (pure); `current` is the configuration it would replace. */
 export function proposalOf(loaded: LoadedConfig, path: string, current: Configuration | null = null): Proposal {
   if (loaded.kind === 'invalid') return { ok: false, message: loaded.message };
+  if (loaded.kind === 'same') {
+    // The text in use, read again (a reload with nothing changed): the configuration in use, nothing to look at.
+    if (!current?.model) throw new Error('the file was read as the text in use, but none is in use');
+    return { ok: true, config: { ...current, base: current.plan, changed: new Set() } };
+  }
   if (loaded.kind === 'missing') {
     const note = `no configuration at ${path}; running with an empty one until it is created and reloaded`;
     return { ok: true, config: { ...NO_CONFIGURATION, note } };
@@ -88,8 +93,8 @@ export class ConfigState {
 
   /** Reads and validates lvs.cf, planned against the configuration in use; changes nothing. */
   async read(): Promise<Proposal> {
-    const loaded = await loadConfig(this.path);
-    this.lastReadLength = loaded.kind === 'missing' ? 0 : loaded.length;
+    const loaded = await loadConfig(this.path, this.inUse.text);
+    this.lastReadLength = loaded.kind === 'missing' || loaded.kind === 'same' ? 0 : loaded.length;
     return proposalOf(loaded, this.path, this.inUse);
   }
 

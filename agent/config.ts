@@ -3,13 +3,18 @@
 import { readFile } from 'node:fs/promises';
 import { parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 
-/** `length`: characters read (a large file's parse leaves much garbage, see memory.ts). */
+/**
+ * `length`: characters read (a large file's parse leaves much garbage, see memory.ts). `same`: the
+ * file holds exactly the text given as the one in use, already parsed and validated: the parser
+ * is a function of the text, so its verdict would be the same, and it is not run again.
+ */
 export type LoadedConfig =
   | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[]; length: number }
+  | { kind: 'same' }
   | { kind: 'missing' }
   | { kind: 'invalid'; message: string; length: number };
 
-export async function loadConfig(path: string): Promise<LoadedConfig> {
+export async function loadConfig(path: string, inUse: string | null = null): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -17,6 +22,7 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}`, length: 0 };
   }
+  if (inUse !== null && text === inUse) return { kind: 'same' };
   return parseConfigText(text, path);
 }
 

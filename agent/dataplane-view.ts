@@ -2,7 +2,7 @@
 // agent owns (a shared IPVS table may hold others that are none of our business), and the
 // per-service problems shown in status, read at most once a second because consoles poll status often.
 import type { Dataplane, ServiceKey, ServiceStats } from './dataplane/types.ts';
-import type { Problem } from './plan.ts';
+import type { Problem } from './service-plan.ts';
 
 const PROBLEMS_TTL_MS = 1000;
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LvsConfig, VirtualServer } from '../lvs-cf/model.ts';
 import { cloneTable, desired, diff, record, type CheckerView, type Table } from './director.ts';
-import { plan as planOf, targetsOf, type CheckTarget, type Plan } from './plan.ts';
+import { plan as planOf, targetsOf, type CheckTarget, type Plan } from './service-plan.ts';
 import { RAMP_STEP_MS } from './checkers/weights.ts';
 
 import { cfg, rs, vs } from '../testing/model.ts';

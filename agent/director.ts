@@ -8,7 +8,7 @@
 // flushed wholesale (lvsd ran `ipvsadm -C`), and one changed weight is exactly one operation.
 import type { DataplaneOp, ForwardMethod, RealSpec, ServiceKey, ServiceSpec } from './dataplane/types.ts';
 import { rampedWeight } from './checkers/weights.ts';
-import { noAddress, realKey, type Plan, type PlannedService } from './plan.ts';
+import { noAddress, realKey, type Plan, type PlannedService } from './service-plan.ts';
 
 /** What the director needs to know about one check's state (the pool's RealState has these fields). */
 export interface CheckerView {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ReplyBudget, selectCheckers, selectServices, type ServiceEntry } from './listing.ts';
-import { plan, targetsOf, type PlannedService } from './plan.ts';
+import { plan, targetsOf, type PlannedService } from './service-plan.ts';
 import type { CheckerStateName, CheckersParams } from './protocol/index.ts';
 import type { TableService } from './director.ts';
 import { cfg, rs, vs } from '../testing/model.ts';

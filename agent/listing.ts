@@ -10,7 +10,7 @@ import { compareAddresses, compareText, textMatcher } from '../common/listing.ts
 import type { CheckerStateName, CheckersParams, TableParams } from './protocol/index.ts';
 import type { ServiceKey } from './dataplane/types.ts';
 import type { TableService } from './director.ts';
-import type { CheckTarget, PlannedService } from './plan.ts';
+import type { CheckTarget, PlannedService } from './service-plan.ts';
 
 /** One service of the agent's table, as the filters see it. */
 export interface ServiceEntry {

@@ -8,7 +8,7 @@ import { ReconcileLoop } from './reconcile-loop.ts';
 import { Applier } from './applier.ts';
 import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
-import { targetsOf } from './plan.ts';
+import { targetsOf } from './service-plan.ts';
 import type { CheckerView } from './director.ts';
 import type { Dataplane, DataplaneOp } from './dataplane/types.ts';
 import { lvsCf } from '../testing/lvs-cf.ts';

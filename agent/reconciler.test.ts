@@ -7,7 +7,7 @@ import { reconcile, type ReconcileInput } from './reconciler.ts';
 import { proposalOf, type Configuration } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import { cloneTable, record, type CheckerView, type Table } from './director.ts';
-import { targetsOf } from './plan.ts';
+import { targetsOf } from './service-plan.ts';
 import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 
 const web: TestVirtual = {

@@ -5,7 +5,7 @@
 import type { RealStats as DataplaneReal, ServiceStats as DataplaneService } from './dataplane/types.ts';
 import type { HaStatus as InternalHaStatus } from './ha/index.ts';
 import type { RealState } from './checkers/pool.ts';
-import type { CheckTarget } from './plan.ts';
+import type { CheckTarget } from './service-plan.ts';
 import type { CheckerInfo, HaStatus, RealStats, ServiceStats } from './protocol/index.ts';
 
 function realToWire(r: DataplaneReal): RealStats {

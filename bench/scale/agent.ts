@@ -29,19 +29,23 @@ interface Row {
   socketMs: number;
   servicesMs: number;
   fullMs: number;
+  /** Real servers in the table when the wait for a full table gave up (NaN when it filled). */
+  reachedReals: number;
   peakMb: number;
   endMb: number;
   postMs: number[];
   appliedAfter303Ms: number[];
   operations: number[];
   reloadAloneMs: number[];
-  tableBytes: number;
-  checkersBytes: number;
-  tablePageBytes: number | null;
-  checkersPageBytes: number | null;
+  tableBytes: number | string;
+  checkersBytes: number | string;
+  tablePageBytes: number | string | null;
+  checkersPageBytes: number | string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long to wait for a full table before going on with the saves (an agent may never get there). */
+const FULL_TABLE_WAIT_MS = 180_000;
 
 async function connect(socket: string): Promise<AgentClient> {
   return AgentClient.connect(socket, { timeoutMs: 120_000, clientName: 'bench/scale' });
@@ -72,9 +76,16 @@ async function supportsPaging(client: AgentClient): Promise<boolean> {
   }
 }
 
-async function replyBytes(client: AgentClient, method: 'table' | 'checkers', params: Record<string, unknown>): Promise<number> {
-  const r = await client.call(method, params);
-  return Buffer.byteLength(JSON.stringify(r));
+/** The bytes of one answer, on a connection of its own (a reply the agent cuts off does not end the run); the error when it failed. */
+async function replyBytes(socket: string, method: 'table' | 'checkers', params: Record<string, unknown>): Promise<number | string> {
+  const client = await connect(socket);
+  try {
+    return Buffer.byteLength(JSON.stringify(await client.call(method, params)));
+  } catch (err) {
+    return (err as Error).message.slice(0, 60);
+  } finally {
+    client.close();
+  }
 }
 
 async function measure(repo: string, virtuals: number, rounds: number, basePort: number): Promise<Row> {
@@ -103,13 +114,15 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
     const paged = await supportsPaging(client);
     let servicesMs = NaN;
     let fullMs = NaN;
+    let reachedReals = NaN;
     const wanted = virtuals * SERVERS_PER_VIRTUAL;
-    while (Number.isNaN(fullMs)) {
-      const c = await tableCounts(client, paged);
+    while (Number.isNaN(fullMs) && Number.isNaN(reachedReals)) {
+      // An agent that cannot answer while it is busy: counted as not there yet.
+      const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
       const now = Date.now() - t0;
       if (Number.isNaN(servicesMs) && c.listening === virtuals) servicesMs = now;
       if (c.reals === wanted) fullMs = now;
-      else if (now > 600_000) throw new Error(`the table did not fill in 10 minutes (${c.reals} of ${wanted} real servers)`);
+      else if (now > FULL_TABLE_WAIT_MS) reachedReals = c.reals;
       else await sleep(paged ? 100 : 500);
     }
 
@@ -162,15 +175,16 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       await client.call('reload', {});
       reloadAloneMs.push(Date.now() - t);
     }
-    const tableBytes = await replyBytes(client, 'table', {});
-    const checkersBytes = await replyBytes(client, 'checkers', {});
-    const tablePageBytes = paged ? await replyBytes(client, 'table', { limit: 50 }) : null;
-    const checkersPageBytes = paged ? await replyBytes(client, 'checkers', { limit: 50 }) : null;
+    const tableBytes = await replyBytes(socket, 'table', {});
+    const checkersBytes = await replyBytes(socket, 'checkers', {});
+    const tablePageBytes = paged ? await replyBytes(socket, 'table', { limit: 50 }) : null;
+    const checkersPageBytes = paged ? await replyBytes(socket, 'checkers', { limit: 50 }) : null;
     const row: Row = {
       virtuals,
       socketMs,
       servicesMs,
       fullMs,
+      reachedReals,
       peakMb: memoryMb(pid, 'VmHWM'),
       endMb: memoryMb(pid, 'VmRSS'),
       postMs,
@@ -190,8 +204,9 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
   }
 }
 
-function mb(bytes: number | null): string {
+function mb(bytes: number | string | null): string {
   if (bytes === null) return '–';
+  if (typeof bytes === 'string') return `failed (${bytes})`;
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
 }
 
@@ -213,7 +228,7 @@ async function main(argv: string[]): Promise<void> {
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${ms(r.fullMs)} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import { plan, targetsOf } from './plan.ts';
+import { plan, targetsOf } from './service-plan.ts';
 import { cfg, rs, vs } from '../testing/model.ts';
 
 const targets = (m: LvsConfig) => [...targetsOf(plan(m).plan)];
