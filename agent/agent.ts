@@ -5,7 +5,7 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceKey } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -22,6 +22,7 @@ import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
+import { planChange } from './plan/planner.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -279,6 +280,14 @@ export class Agent implements DirectorHooks {
   /** The services this agent owns, filtered and paged (see agent/protocol/listing.ts). */
   table(params: TableParams = {}): Promise<TableResult> {
     return this.lists.table(params);
+  }
+
+  /** The operations a proposed lvs.cf would cause against the live table; applies nothing. */
+  plan(params: PlanParams): Promise<PlanResult> {
+    const directing = () => this.steering.directing;
+    const checker = (key: string) => (directing() ? this.pool.stateOf(key) : undefined);
+    const live = (keys: ReadonlySet<string> | null) => this.view.services(keys ?? undefined);
+    return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
   }
 
   /** The checked real servers, filtered and paged. */

@@ -7,7 +7,8 @@
 // is pure), which is what a dry-run of a new lvs.cf needs. A proposal is planned against the
 // configuration in use, reusing what did not change and naming the services that did.
 import { join } from 'node:path';
-import type { LvsConfig } from '../lvs-cf/model.ts';
+import { createHash } from 'node:crypto';
+import type { BlockSpan, LvsConfig } from '../lvs-cf/index.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
 import type { ServiceKey } from './dataplane/types.ts';
@@ -30,12 +31,14 @@ export interface Configuration {
   note: string | null;
   /** The library's warnings about the file, logged when it is adopted. */
   warnings: string[];
+  /** Where each virtual/failover block lies in `text` (a plan maps a change's hunks to them). */
+  blocks: readonly BlockSpan[];
 }
 
 export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
 
 /** The configuration before any file was read: nothing served, nothing to say. */
-export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [] };
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [] };
 
 /** What a read of lvs.cf proposes (pure); `current` is the configuration it would replace. */
 export function proposalOf(loaded: LoadedConfig, path: string, current: Configuration | null = null): Proposal {
@@ -53,8 +56,23 @@ export function proposalOf(loaded: LoadedConfig, path: string, current: Configur
   const planned = plan(loaded.model, base);
   return {
     ok: true,
-    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings },
+    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks },
   };
+}
+
+const versions = new WeakMap<Configuration, string>();
+
+/**
+ * The sha256 (hex) of a configuration's text, the version the console names lvs.cf by; the empty
+ * text's for none. Computed on first use and kept, as a plan asks for it and a reload need not.
+ */
+export function versionOf(config: Configuration): string {
+  let v = versions.get(config);
+  if (v === undefined) {
+    v = createHash('sha256').update(config.text ?? '').digest('hex');
+    versions.set(config, v);
+  }
+  return v;
 }
 
 /**

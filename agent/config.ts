@@ -1,7 +1,7 @@
 // Reading lvs.cf for the agent: the file is the only source of truth, so every (re)load goes
 // through the lvs-cf library and an invalid file comes back as the library's positioned message.
 import { readFile } from 'node:fs/promises';
-import { parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
+import { blockSpans, parseDocument, formatDiagnostic, type BlockSpan, type LvsConfig } from '../lvs-cf/index.ts';
 
 /**
  * `length`: characters read (a large file's parse leaves much garbage, see memory.ts). `same`: the
@@ -9,7 +9,8 @@ import { parse, formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
  * is a function of the text, so its verdict would be the same, and it is not run again.
  */
 export type LoadedConfig =
-  | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[]; length: number }
+  /** `blocks`: where each virtual/failover block lies in `text`, for plans of a change given as hunks. */
+  | { kind: 'ok'; model: LvsConfig; text: string; warnings: string[]; length: number; blocks: BlockSpan[] }
   | { kind: 'same' }
   | { kind: 'missing' }
   | { kind: 'invalid'; message: string; length: number };
@@ -27,13 +28,13 @@ export async function loadConfig(path: string, inUse: string | null = null): Pro
 }
 
 /** Validates the text of an lvs.cf; `path` only names the file in the messages. */
-export function parseConfigText(text: string, path: string): LoadedConfig {
-  const result = parse(text);
+export function parseConfigText(text: string, path: string): Extract<LoadedConfig, { kind: 'ok' | 'invalid' }> {
+  const { tree, result } = parseDocument(text);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || !result.model || errors.length > 0) {
     const shown = errors.length > 0 ? errors : result.diagnostics;
     return { kind: 'invalid', message: shown.map((d) => formatDiagnostic(d, text, path)).join('\n'), length: text.length };
   }
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(d, text, path));
-  return { kind: 'ok', model: result.model, text, warnings, length: text.length };
+  return { kind: 'ok', model: result.model, text, warnings, length: text.length, blocks: blockSpans(tree, text) };
 }

@@ -13,3 +13,9 @@ export class NotFoundError extends Error {}
 
 /** Rejoining the router pair failed (the heartbeat could not be bound, the key is unreadable). */
 export class PairError extends Error {}
+
+/** A plan's change is based on a version of lvs.cf the agent does not have (neither in use nor on disk). */
+export class StaleBaseError extends Error {}
+
+/** A plan's change does not fit the text it claims to change (hunks out of order, outside it, not matching). */
+export class BadChangeError extends Error {}

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rpcHandlers, toRpcError, type AgentCore } from './rpc-handlers.ts';
-import { ConfigInvalidError, NotFoundError, PairError } from './errors.ts';
+import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, SocketServer } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
 import { checkResult, type StatusResult } from './protocol/index.ts';
@@ -49,6 +49,7 @@ function core(over: Partial<AgentCore> = {}): AgentCore {
       throw new NotFoundError('no virtual server named www');
     },
     haStatus: () => null,
+    plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     ...over,
   };
 }
@@ -58,6 +59,8 @@ test('domain errors become protocol codes with their message; other errors pass 
     [new ConfigInvalidError('lvs.cf:3:1: error[X]: bad'), 'E_CONFIG_INVALID'],
     [new NotFoundError('no virtual server named www'), 'E_NOT_FOUND'],
     [new PairError('cannot rejoin the pair: EADDRINUSE'), 'E_INTERNAL'],
+    [new StaleBaseError('the change is based on a version of lvs.cf this agent does not have'), 'E_STALE'],
+    [new BadChangeError('the change does not fit lvs.cf: hunk 1 reaches past the end of the file'), 'E_BAD_PARAMS'],
   ];
   for (const [err, code] of cases) {
     const out = toRpcError(err);

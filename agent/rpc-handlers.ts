@@ -2,18 +2,20 @@
 // types; the core's domain errors become protocol error codes here, at the edge, and nowhere else.
 // Anything else thrown is the socket server's E_INTERNAL, with its message.
 import type { Agent } from './agent.ts';
-import { ConfigInvalidError, NotFoundError, PairError } from './errors.ts';
+import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
 import { haStatusToWire } from './wire-map.ts';
 
 /** What the handlers need of the core. */
-export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus'>;
+export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan'>;
 
 /** The protocol's error for a domain error; other errors are returned as they are. */
 export function toRpcError(err: unknown): unknown {
   if (err instanceof ConfigInvalidError) return new RpcError('E_CONFIG_INVALID', err.message);
   if (err instanceof NotFoundError) return new RpcError('E_NOT_FOUND', err.message);
   if (err instanceof PairError) return new RpcError('E_INTERNAL', err.message);
+  if (err instanceof StaleBaseError) return new RpcError('E_STALE', err.message);
+  if (err instanceof BadChangeError) return new RpcError('E_BAD_PARAMS', err.message);
   return err;
 }
 
@@ -30,6 +32,7 @@ export function rpcHandlers(agent: AgentCore): Handlers {
     status: () => atEdge(() => agent.status()),
     table: (p) => atEdge(() => agent.table(p)),
     checkers: (p) => atEdge(() => agent.checkers(p)),
+    plan: (p) => atEdge(() => agent.plan(p)),
     reload: () => atEdge(() => agent.reload()),
     start: () => atEdge(() => agent.start()),
     stop: () => atEdge(() => agent.stop()),

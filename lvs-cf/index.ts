@@ -17,6 +17,7 @@ export { formatDiagnostic } from './code-frame.ts';
 export { toIpvsadm, forwardFlag, serviceAddress } from './ipvsadm.ts';
 export { printModel } from './canonical.ts';
 export { applyPatch } from './patch.ts';
+export { blockSpans, type BlockSpan } from './spans.ts';
 export { NEW_VIRTUAL_DEFAULTS, NEW_SERVER_DEFAULTS, formatValue } from './edit.ts';
 export { defaultConfig, defaultVirtual } from './read-model.ts';
 export { SYNTAX_CODES, DAEMON_RC } from './diagnostics.ts';

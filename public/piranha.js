@@ -43,3 +43,20 @@
     if (dirty && !document.body.contains(dirty)) dirty = null;
   });
 })();
+
+// The time left of a change waiting for confirmation, counted down every second; the banner itself
+// is refreshed by htmx (and disappears once the change is confirmed or rolled back).
+(function () {
+  'use strict';
+  function describe(s) {
+    if (s < 60) return s + ' s';
+    return Math.floor(s / 60) + ' min' + (s % 60 ? ' ' + (s % 60) + ' s' : '');
+  }
+  setInterval(function () {
+    var banner = document.querySelector('.pending-confirmation[data-deadline]');
+    if (!banner) return;
+    var left = Math.ceil((Date.parse(banner.getAttribute('data-deadline')) - Date.now()) / 1000);
+    var out = banner.querySelector('.time-left');
+    if (out) out.textContent = left > 0 ? describe(left) : 'no time';
+  }, 1000);
+})();

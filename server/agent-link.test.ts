@@ -28,6 +28,7 @@ async function wrongAgent(t: import('node:test').TestContext, handlers: Partial<
     table: async () => ({ services: [] }),
     checkers: async () => ({ checkers: [] }),
     haStatus: async () => null,
+    plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     reload: async () => ({ serial: 1, operations: 0 }),
     start: async () => status,
     stop: async () => status,

@@ -8,7 +8,7 @@
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckersParams, CheckersResult, CheckNowResult, HaStatus, Methods, ReloadResult, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
+import type { CheckersParams, CheckersResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 
@@ -77,6 +77,14 @@ export class AgentLink {
   }
   checkNow(virtual: string, server: string): Promise<AgentAnswer<CheckNowResult>> {
     return this.ask('checkNow', { virtual, server });
+  }
+  /** The operations a proposed lvs.cf would cause (the plan page). */
+  plan(params: PlanParams): Promise<AgentAnswer<PlanResult>> {
+    return this.ask('plan', params);
+  }
+  /** The services of one virtual server, with their counters (the drain page). */
+  tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
+    return this.ask('table', { virtual }).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
   }
 
   close(): void {

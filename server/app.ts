@@ -23,6 +23,14 @@ import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
 import { registerHost } from './routes/host.ts';
 import { HttpError } from './http-error.ts';
+import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
+import { trackRoutes, type RouteMethods } from './route-methods.ts';
+import { ConfirmKeeper } from './confirm/keeper.ts';
+import { DrainKeeper } from './drain/keeper.ts';
+import { DEFAULT_DRAIN_TIMEOUTS } from './drain/drains.ts';
+import { registerDrain } from './routes/drain.ts';
+import { reloadAgent } from './save-flow.ts';
+import { registerConfirm } from './routes/confirm.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -32,6 +40,12 @@ export interface AppOptions extends AccessDeps {
   https?: { cert: Buffer; key: Buffer } | null;
   /** Per-call limit for agent requests. */
   agentTimeoutMs?: number;
+  /** The names and addresses requests may carry in Host (default: this machine's, see allowed-hosts.ts). */
+  allowedHosts?: AllowedHosts;
+  /** The confirmation windows offered, in seconds (default confirm/keeper.ts DEFAULT_WINDOWS). */
+  confirmWindows?: readonly number[];
+  /** The automatic deactivation delays a drain offers, in seconds (default drain/drains.ts). */
+  drainTimeouts?: readonly number[];
 }
 
 const STATUS_HEADINGS: Record<number, string> = {
@@ -41,11 +55,19 @@ const STATUS_HEADINGS: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict',
+  421: 'Wrong host name',
   413: 'Request too large',
   415: 'Unsupported form encoding',
   428: 'Form version missing',
   429: 'Too many failed logins',
 };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route and the methods it takes (405 answers and the tests that walk the table). */
+    routeMethods: RouteMethods;
+  }
+}
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,23 +80,45 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 
-  const ctx: AppContext = {
-    store: new ConfigStore(opts.root),
-    agent: new AgentLink(opts.agentSocket, opts.agentTimeoutMs),
-    render: createRenderer(),
-    secret: randomBytes(32),
-    flash: new FlashStore(),
-    allowlist: opts.allowlist,
-  };
-  app.addHook('onClose', async () => ctx.agent.close());
+  const store = new ConfigStore(opts.root);
+  const agent = new AgentLink(opts.agentSocket, opts.agentTimeoutMs);
+  const confirm = new ConfirmKeeper({
+    store,
+    root: opts.root,
+    ...(opts.confirmWindows ? { windows: opts.confirmWindows } : {}),
+    reload: () => reloadAgent(ctx),
+    log: (m) => app.log.warn(m),
+  });
+  const drains = new DrainKeeper({
+    root: opts.root,
+    store,
+    save: async (req) => (await confirm.save(req, null)).result,
+    reload: () => reloadAgent(ctx),
+    timeouts: opts.drainTimeouts ?? DEFAULT_DRAIN_TIMEOUTS,
+    log: (m) => app.log.warn(m),
+  });
+  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm, drains };
+  // A change waiting for confirmation, or a drain's timeout, when the console stopped: armed again.
+  await confirm.start();
+  await drains.start();
+  app.addHook('onClose', async () => {
+    confirm.close();
+    drains.close();
+    ctx.agent.close();
+  });
 
+  const routeMethods: RouteMethods = trackRoutes(app);
+  app.decorate('routeMethods', routeMethods);
   registerSecurityHeaders(app, { tls: Boolean(opts.tls || opts.https) });
+  registerHostCheck(app, opts.allowedHosts ?? new AllowedHosts());
   await registerAccess(app, opts);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', decorateReply: false, index: false, dotfiles: 'deny' });
 
   app.addHook('preHandler', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
+    // No route: nothing can change, and the answer (404, or 405 with Allow) says so.
+    if (req.is404) return;
     const problem = csrfProblem(ctx.secret, req);
     if (problem) {
       req.log.warn({ client: req.ip, url: req.url }, `CSRF check failed: ${problem}`);
@@ -89,9 +133,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const message = status < 500 ? err.message : 'The console failed to handle this request. The details are in its log.';
     return sendPage(ctx, req, reply, 'error', { heading: STATUS_HEADINGS[status] ?? 'Error', message }, { title: STATUS_HEADINGS[status] ?? 'Error', status, secure: false, flash: null });
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendPage(ctx, req, reply, 'error', { heading: 'Not found', message: `There is no page at ${req.url.split('?')[0]} for ${req.method}.` }, { title: 'Not found', status: 404, secure: false, flash: null }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = routeMethods.allowedAt(path);
+    if (allowed) {
+      // The page exists, the method does not: say which ones it takes (RFC 9110 §15.5.6).
+      reply.header('Allow', allowed.join(', '));
+      return sendPage(ctx, req, reply, 'error', { heading: 'Method not allowed', message: `${path} does not take ${req.method}; it takes ${allowed.join(', ')}.` }, { title: 'Method not allowed', status: 405, secure: false, flash: null });
+    }
+    return sendPage(ctx, req, reply, 'error', { heading: 'Not found', message: `There is no page at ${path} for ${req.method}.` }, { title: 'Not found', status: 404, secure: false, flash: null });
+  });
 
   registerPublic(app, ctx);
   registerControl(app, ctx);
@@ -102,5 +153,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerHost(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
+  registerConfirm(app, ctx);
+  registerDrain(app, ctx);
   return app;
 }

@@ -11,6 +11,26 @@ import { defaultConfig, edit as editText, parse } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
+import { lineDiff, type DiffLine } from './line-diff.ts';
+
+/** The runs of removed and added lines of a diff, as hunks for the audit line (it records no offsets). */
+function changedRuns(diff: DiffLine[]): PatchHunk[] {
+  const out: PatchHunk[] = [];
+  let run: PatchHunk | null = null;
+  for (const d of diff) {
+    if (d.kind === 'same') {
+      run = null;
+      continue;
+    }
+    if (!run) {
+      run = { start: -1, end: -1, line: d.line, removed: '', inserted: '' };
+      out.push(run);
+    }
+    if (d.kind === 'removed') run.removed += d.text + '\n';
+    else run.inserted += d.text + '\n';
+  }
+  return out;
+}
 
 export interface Snapshot {
   text: string;
@@ -21,10 +41,21 @@ export interface Snapshot {
 }
 
 export type SaveResult =
-  | { kind: 'saved'; snapshot: Snapshot; serialFrom: number; serialTo: number; patch: PatchHunk[] }
+  | { kind: 'saved'; snapshot: Snapshot; serialFrom: number; serialTo: number; patch: PatchHunk[]; base: Snapshot }
   | { kind: 'unchanged'; snapshot: Snapshot }
   | { kind: 'conflict'; baseText: string | null; current: Snapshot }
-  | { kind: 'invalid'; diagnostics: Diagnostic[]; snapshot: Snapshot };
+  | { kind: 'invalid'; diagnostics: Diagnostic[]; snapshot: Snapshot }
+  /** The save was tied to a plan (expectPlan) and would write something else. */
+  | { kind: 'not-planned'; snapshot: Snapshot };
+
+/** What a save would write, computed and not written: the plan page's lvs.cf side. */
+export type PreviewResult =
+  | { kind: 'preview'; base: Snapshot; patch: PatchHunk[]; serialFrom: number; serialTo: number; digest: string }
+  | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
+
+type Computed =
+  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number }
+  | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 export interface SaveRequest {
   baseVersion: string;
@@ -33,6 +64,15 @@ export interface SaveRequest {
   action: string;
   /** Computes the edits against the current file (already checked to be the base version). */
   build: (snapshot: Snapshot) => Edit[];
+  /** The digest of the patch a plan page showed (planDigest): anything else is not written. */
+  expectPlan?: string;
+}
+
+/** A short name for exactly which change a patch makes, carried by the plan page's ACCEPT. */
+export function planDigest(patch: readonly PatchHunk[]): string {
+  const h = createHash('sha256');
+  for (const p of patch) h.update(`${p.start}\0${p.end}\0${p.inserted.length}\0`).update(p.inserted).update('\0');
+  return h.digest('hex');
 }
 
 const HISTORY_KEEP = 100;
@@ -92,34 +132,75 @@ export class ConfigStore {
     return null;
   }
 
+  /** The edits against `current` with the serial bump, checked as a save checks them; nothing written. */
+  private async compute(current: Snapshot, req: SaveRequest): Promise<Computed> {
+    if (current.version !== req.baseVersion) {
+      return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
+    }
+    const edits = req.build(current);
+    if (edits.length === 0) return { kind: 'unchanged', snapshot: current };
+    const serialFrom = current.parsed.model?.serial_no ?? 0;
+    const serialTo = serialFrom + 1;
+    const result = editText(current.text, [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
+    if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
+    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo };
+  }
+
+  /** What save(req) would write now, without writing it (the plan page). */
+  async preview(req: SaveRequest): Promise<PreviewResult> {
+    const c = await this.compute(await this.read(), req);
+    if (c.kind !== 'ready') return c;
+    return { kind: 'preview', base: c.current, patch: c.patch, serialFrom: c.serialFrom, serialTo: c.serialTo, digest: planDigest(c.patch) };
+  }
+
   save(req: SaveRequest): Promise<SaveResult> {
     return this.mutex.run(async () => {
+      const c = await this.compute(await this.readFresh(), req);
+      if (c.kind !== 'ready') return c;
+      if (req.expectPlan !== undefined && planDigest(c.patch) !== req.expectPlan) return { kind: 'not-planned', snapshot: c.current };
+      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client });
+      return { kind: 'saved', snapshot, serialFrom: c.serialFrom, serialTo: c.serialTo, patch: c.patch, base: c.current };
+    });
+  }
+
+  /**
+   * Saves an earlier version's text again as a new version (serial_no = the current one + 1), the
+   * way any save is made: under the mutex, refused when the file is no longer `baseVersion`, checked
+   * by the library, the replaced bytes kept in history/, one audit line. `text` is computed from the
+   * current file (`restoreText`), so what is restored is decided on the bytes being replaced.
+   */
+  restore(req: { baseVersion: string; client: string; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
+    return this.mutex.run(async () => {
       const current = await this.readFresh();
-      if (current.version !== req.baseVersion) {
-        return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
-      }
-      const edits = req.build(current);
-      if (edits.length === 0) return { kind: 'unchanged', snapshot: current };
+      if (current.version !== req.baseVersion) return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
+      const text = await req.restoreText(current);
       const serialFrom = current.parsed.model?.serial_no ?? 0;
       const serialTo = serialFrom + 1;
-      const result = editText(current.text, [
-        ...edits,
-        { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo },
-      ]);
+      const result = editText(text, [{ op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
       if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
-      if (current.exists) await this.keepHistory(current, serialFrom);
-      await writeFileAtomic(this.path, result.text, 0o644);
-      const snapshot = this.snapshotOf(result.text, true);
-      this.cached = null;
-      await this.audit({
-        action: req.action,
-        client: req.client,
-        serial: [serialFrom, serialTo],
-        version: [current.version, snapshot.version],
-        changes: result.patch.map((h) => ({ line: h.line, removed: h.removed, inserted: h.inserted })),
-      });
-      return { kind: 'saved', snapshot, serialFrom, serialTo, patch: result.patch };
+      // The lines that differ from the file being replaced (the edit's own patch is against `text`).
+      const patch = changedRuns(lineDiff(current.text, result.text));
+      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, ...req.note });
+      return { kind: 'saved', snapshot, serialFrom, serialTo, patch, base: current };
     });
+  }
+
+  /**
+   * Writes a new version over `current`: the old bytes to history/, the atomic write, one audit
+   * line (what `meta` says, the serials, the versions and the changed lines). Under the mutex.
+   */
+  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: Record<string, unknown>): Promise<Snapshot> {
+    if (current.exists) await this.keepHistory(current, serial[0]);
+    await writeFileAtomic(this.path, text, 0o644);
+    const snapshot = this.snapshotOf(text, true);
+    this.cached = null;
+    await this.audit({
+      ...meta,
+      serial,
+      version: [current.version, snapshot.version],
+      changes: patch.map((h) => ({ line: h.line, removed: h.removed, inserted: h.inserted })),
+    });
+    return snapshot;
   }
 
   /** Appends one JSON line to audit.log (also used for agent actions). */

@@ -8,6 +8,9 @@ import { HTMX_FILE } from './render.ts';
 import type { Flash, FlashStore } from './flash.ts';
 import { csrfToken } from './security/csrf.ts';
 import type { Allowlist } from './security/access.ts';
+import type { ConfirmKeeper } from './confirm/keeper.ts';
+import type { DrainKeeper } from './drain/keeper.ts';
+import { confirmBanner } from './confirm/banner.ts';
 import { formatDiagnostic } from '../lvs-cf/index.ts';
 
 export interface AppContext {
@@ -17,6 +20,10 @@ export interface AppContext {
   secret: Buffer;
   flash: FlashStore;
   allowlist: Allowlist;
+  /** The confirmation window of a change applied "with confirmation", and every save. */
+  confirm: ConfirmKeeper;
+  /** Drains in progress and their automatic deactivation. */
+  drains: DrainKeeper;
 }
 
 export const TABS = [
@@ -57,7 +64,7 @@ export function sendHtml(reply: FastifyReply, html: string | Buffer, status = 20
 export function renderPage(ctx: AppContext, req: FastifyRequest, template: string, data: Record<string, unknown>, opts: PageOptions): string {
   const secure = opts.secure ?? true;
   const csrf = secure ? csrfToken(ctx.secret, req) : '';
-  const body = ctx.render(template, { ...data, csrf });
+  const body = ctx.render(template, { ...data, csrf, windows: ctx.confirm.windows });
   const flash = opts.flash !== undefined ? opts.flash : ctx.flash.take((req.query as Record<string, unknown> | undefined)?.flash);
   const html = ctx.render('layout', {
     body,
@@ -71,13 +78,22 @@ export function renderPage(ctx: AppContext, req: FastifyRequest, template: strin
     helpAnchor: opts.helpAnchor,
     flash,
     serial: opts.serial,
+    // Every console page shows a change waiting for confirmation, with its buttons.
+    pending: secure ? confirmBanner(ctx.confirm) : null,
+    back: backPath(req.url),
   });
   return html;
 }
 
+/** Where the confirmation buttons send the operator back to: this page, when it is a console page. */
+function backPath(url: string): string {
+  const path = url.split('?')[0];
+  return /^\/secure\/[A-Za-z0-9/_-]*$/.test(path) ? path : '/secure/control';
+}
+
 /** Renders a fragment (no layout) for htmx swaps. */
 export function sendFragment(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>): FastifyReply {
-  const html = ctx.render(template, { ...data, csrf: csrfToken(ctx.secret, req) });
+  const html = ctx.render(template, { ...data, csrf: csrfToken(ctx.secret, req), windows: ctx.confirm.windows });
   return reply.type('text/html; charset=utf-8').send(html);
 }
 

@@ -78,3 +78,76 @@ export function changedWithContext(diff: DiffLine[], context = 2): (DiffLine | {
   });
   return out;
 }
+
+/** The lines of a hunk's text (a trailing line ending does not make an empty last line). */
+function linesOf(text: string): string[] {
+  if (text === '') return [];
+  const ls = text.split('\n');
+  if (ls[ls.length - 1] === '') ls.pop();
+  return ls;
+}
+
+/** Up to `n` whole lines of `text` ending just before `pos` (a line start), first to last. */
+function linesBefore(text: string, pos: number, n: number): string[] {
+  const out: string[] = [];
+  let end = pos - 1; // the '\n' ending the line before pos
+  while (out.length < n && end >= 0) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    out.unshift(text.slice(start, end));
+    end = start - 1;
+  }
+  return out;
+}
+
+/** Up to `n` whole lines of `text` from `pos` (a line start). */
+function linesAfter(text: string, pos: number, n: number): string[] {
+  const out: string[] = [];
+  let start = pos;
+  while (out.length < n && start < text.length) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    out.push(text.slice(start, end));
+    start = end + 1;
+  }
+  return out;
+}
+
+export interface DiffHunk {
+  start: number;
+  end: number;
+  /** 1-based line of `start` in the old text. */
+  line: number;
+  removed: string;
+  inserted: string;
+}
+
+/**
+ * The changed lines of an edit, from its hunks (as the lvs-cf library's edit returns them) with
+ * `context` lines of the old text around each: what changedWithContext(lineDiff(old, new)) shows,
+ * at the cost of the change rather than of the file (a one-line save of a 26 MB lvs.cf).
+ */
+export function hunkDiff(oldText: string, hunks: readonly DiffHunk[], context = 2): (DiffLine | { kind: 'gap' })[] {
+  const out: (DiffLine | { kind: 'gap' })[] = [];
+  let shown = 0; // last old line shown
+  let delta = 0; // new line number - old line number after the hunks so far
+  for (const [i, h] of hunks.entries()) {
+    const removed = linesOf(h.removed);
+    const inserted = linesOf(h.inserted);
+    const from = Math.max(shown + 1, h.line - context);
+    if (from > shown + 1) out.push({ kind: 'gap' });
+    const before = linesBefore(oldText, h.start, h.line - from);
+    before.forEach((text, k) => out.push({ kind: 'same', text, line: h.line - before.length + k }));
+    removed.forEach((text, k) => out.push({ kind: 'removed', text, line: h.line + k }));
+    inserted.forEach((text, k) => out.push({ kind: 'added', text, line: h.line + delta + k }));
+    delta += inserted.length - removed.length;
+    const afterLine = h.line + removed.length;
+    const next = hunks[i + 1];
+    const room = next ? Math.max(0, next.line - afterLine) : context;
+    const after = linesAfter(oldText, h.end, Math.min(context, room));
+    after.forEach((text, k) => out.push({ kind: 'same', text, line: afterLine + k }));
+    shown = afterLine + after.length - 1;
+  }
+  const lastEnd = hunks.length ? hunks[hunks.length - 1]!.end : 0;
+  if (hunks.length && linesAfter(oldText, lastEnd, context + 1).length > context) out.push({ kind: 'gap' });
+  return out;
+}

@@ -16,6 +16,8 @@ test('arguments: defaults, checks, both TLS files or none', () => {
   assert.throws(() => parseGuiArgs(['--port', 'abc']));
   assert.throws(() => parseGuiArgs(['--tls-cert', 'c.pem']), /both --tls-cert and --tls-key/);
   assert.throws(() => parseGuiArgs(['--bogus']));
+  assert.deepEqual(parseGuiArgs(['--allowed-hosts', 'lvs.example.org,10.0.0.1', '--allowed-hosts', '::1'])['allowed-hosts'], ['lvs.example.org', '10.0.0.1', '::1']);
+  assert.throws(() => parseGuiArgs(['--allowed-hosts', 'a b']), /\\"a b\\" is not a host name or an IP address/);
 });
 
 async function tempRoot(t: TestContext): Promise<string> {

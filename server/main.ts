@@ -1,5 +1,6 @@
 // piranha-gui: parses the command line, loads the access-control files, builds the app and listens.
 //   piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert F --tls-key F]
+//               [--allowed-hosts NAME,…] [--confirm-windows SECONDS,…]
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { buildApp } from './app.ts';
 import { AllowlistWatcher } from './allowlist-watcher.ts';
 import { PasswordStore } from './password-file.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { AllowedHosts, normalizeEntry } from './security/allowed-hosts.ts';
 
 export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_PORT = 3636;
@@ -20,6 +22,19 @@ const argsSchema = z
     'agent-socket': z.string().min(1).optional(),
     'tls-cert': z.string().min(1).optional(),
     'tls-key': z.string().min(1).optional(),
+    /** More names or addresses the console answers to (Host header), beyond this machine's own. */
+    'allowed-hosts': z
+      .array(z.string())
+      .transform((list) => list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine((h) => normalizeEntry(h) !== null, { error: (i) => `"${String(i.input)}" is not a host name or an IP address` })))
+      .optional(),
+    /** The confirmation windows an operator may choose when applying a change, in seconds. */
+    'confirm-windows': z
+      .string()
+      .regex(/^\d{1,6}(,\d{1,6})*$/, 'give whole numbers of seconds separated by commas, e.g. 30,60,300')
+      .transform((s) => [...new Set(s.split(',').map(Number))])
+      .refine((l) => l.every((n) => n >= 1), 'a confirmation window is at least 1 second')
+      .optional(),
   })
   .refine((a) => Boolean(a['tls-cert']) === Boolean(a['tls-key']), 'give both --tls-cert and --tls-key, or neither');
 
@@ -35,6 +50,8 @@ export function parseGuiArgs(argv: string[]): GuiArgs {
       'agent-socket': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'allowed-hosts': { type: 'string', multiple: true },
+      'confirm-windows': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -56,6 +73,7 @@ export async function startGui(args: GuiArgs, log: (line: string) => void = (l) 
   await allowlist.start();
   const passwords = new PasswordStore({ file: join(args.root, 'conf', 'piranha.passwd') });
   if (!passwords.exists()) log(`piranha-gui: no usable password in ${join(args.root, 'conf', 'piranha.passwd')}: set one with piranha-passwd --root ${args.root}`);
+  const allowedHosts = new AllowedHosts({ extra: args['allowed-hosts'] ?? [], listen: args.host });
   const https = args['tls-cert'] && args['tls-key'] ? { cert: await readFile(args['tls-cert']), key: await readFile(args['tls-key']) } : null;
   const app = await buildApp({
     root: args.root,
@@ -64,6 +82,8 @@ export async function startGui(args: GuiArgs, log: (line: string) => void = (l) 
     passwords,
     throttle: new LoginThrottle(),
     https,
+    allowedHosts,
+    ...(args['confirm-windows'] ? { confirmWindows: args['confirm-windows'] } : {}),
     logger: process.stdout.isTTY ? { level: 'warn' } : { level: process.env.LOG_LEVEL ?? 'warn' },
   });
   const address = await app.listen({ port: args.port, host: args.host });
@@ -84,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const msg = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ') : (err as Error).message;
     console.error(`piranha-gui: ${msg}`);
-    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE]');
+    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE] [--allowed-hosts NAME,...] [--confirm-windows SECONDS,...]');
     return 2;
   }
   const gui = await startGui(args);

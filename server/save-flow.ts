@@ -4,13 +4,18 @@
 //   invalid           → 422, the form again with each problem beside its field, nothing written
 //   conflict          → 409, what changed in lvs.cf since the form was read, and a reload link
 // After a save the agent (if one is configured) is asked to reload, and its answer is shown.
+// The same form's PLAN button (`plan`) shows what the save would do instead (plan-flow.ts); its
+// ACCEPT there carries `planned`, and only that change is written. `confirm` (seconds) applies the
+// change with a confirmation window (confirm/keeper.ts), through which every save passes.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Edit, Target } from '../lvs-cf/index.ts';
-import type { Snapshot } from './config-store.ts';
-import { sendPage, type AppContext } from './context.ts';
-import { changedWithContext, lineDiff } from './line-diff.ts';
-import { placeDiagnostics, type Values } from './forms/form.ts';
+import type { SaveResult, Snapshot } from './config-store.ts';
+import type { AppContext } from './context.ts';
+import type { Values } from './forms/form.ts';
+import { sendConflict, sendInvalid } from './save-answers.ts';
+import { showPlan } from './plan-flow.ts';
+import { describeSeconds } from './confirm/pending.ts';
 import type { FieldErrors } from './forms/fields.ts';
 import { clientIp } from './security/access.ts';
 import { HttpError } from './http-error.ts';
@@ -49,29 +54,53 @@ export interface SaveFlow {
   submitted?: Values;
   reloadUrl: string;
   tab: string;
+  /** After a successful save, before the agent reloads (e.g. remember a drain). */
+  onSaved?: (result: Extract<SaveResult, { kind: 'saved' }>) => Promise<void>;
+}
+
+/**
+ * The confirmation window the form asked for (`confirm`, seconds): null for "apply now"; a value
+ * the console does not offer is refused (400) rather than silently saved without a way back.
+ */
+export function confirmWindow(ctx: AppContext, body: unknown): number | null {
+  const raw = (body as Record<string, unknown> | undefined)?.confirm;
+  if (raw === undefined || raw === '' || raw === '0') return null;
+  const n = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!ctx.confirm.offers(n)) throw new HttpError(400, `"${String(raw).slice(0, 20)}" is not one of the confirmation windows offered (${ctx.confirm.windows.join(', ')} seconds).`);
+  return n;
+}
+
+/** The plan a save is tied to (the plan page's ACCEPT), or undefined. */
+function plannedDigest(body: unknown): string | undefined {
+  const raw = (body as Record<string, unknown> | undefined)?.planned;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[0-9a-f]{64}$/.test(raw)) throw new HttpError(400, 'The plan this form refers to is not readable. Plan the change again.');
+  return raw;
 }
 
 export async function runSave(flow: SaveFlow): Promise<FastifyReply> {
   const { ctx, req, reply } = flow;
   const version = baseVersion(req.body);
-  const result = await ctx.store.save({ baseVersion: version, client: clientIp(req), action: flow.action, build: flow.build });
-  if (result.kind === 'conflict') {
-    const diff = result.baseText === null ? null : changedWithContext(lineDiff(result.baseText, result.current.text));
-    const submitted = Object.entries(flow.submitted ?? {}).map(([name, value]) => ({ name, value }));
-    return sendPage(ctx, req, reply, 'conflict', { diff, submitted, reload: flow.reloadUrl }, { title: 'Conflict', tab: flow.tab, status: 409, flash: null });
-  }
-  if (result.kind === 'invalid') {
-    const placed = placeDiagnostics(result.diagnostics, flow.keyToField ?? {}, flow.target);
-    if (flow.onInvalid) return flow.onInvalid(placed.errors, placed.messages, result.snapshot);
-    const messages = [...Object.values(placed.errors), ...placed.messages];
-    return reply.redirect(ctx.flash.redirectUrl(flow.successUrl, { kind: 'error', messages: ['Nothing was saved:', ...messages] }), 303);
-  }
+  const seconds = confirmWindow(ctx, req.body);
+  const request = { baseVersion: version, client: clientIp(req), action: flow.action, build: flow.build };
+  if ((req.body as Record<string, unknown>).plan !== undefined) return showPlan(flow, request, seconds);
+  const expectPlan = plannedDigest(req.body);
+  const { result, pending } = await ctx.confirm.save({ ...request, ...(expectPlan ? { expectPlan } : {}) }, seconds);
+  if (result.kind === 'conflict') return sendConflict(flow, result.baseText, result.current);
+  if (result.kind === 'invalid') return sendInvalid(flow, result.diagnostics, result.snapshot);
+  if (result.kind === 'not-planned') throw new HttpError(409, 'Nothing was saved: this change is not the one the plan showed. Plan it again.');
   const flash: Flash = { kind: 'ok', messages: [...(flow.notes ?? [])] };
   if (result.kind === 'unchanged') {
     flash.kind = 'info';
     flash.messages.unshift('Nothing changed: lvs.cf was not written.');
   } else {
     flash.messages.unshift(`Saved: ${flow.action} (lvs.cf serial ${result.serialTo}).`);
+    if (flow.onSaved) await flow.onSaved(result);
+    if (pending && seconds !== null) {
+      flash.messages.push(`Applied with confirmation: CONFIRM within ${describeSeconds(seconds)} (before ${pending.deadline.slice(11, 19)} UTC), or lvs.cf and the agent return to serial ${pending.restore.serial} by themselves.`);
+    } else if (pending) {
+      flash.messages.push(`This save is part of the change waiting for confirmation: ROLL BACK (or the deadline) undoes it too.`);
+    }
     const agentNote = await reloadAgent(ctx);
     if (agentNote) {
       flash.messages.push(agentNote.message);

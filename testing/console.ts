@@ -5,6 +5,8 @@
 //   throttle;
 // - startConsole: the real piranha-gui listening on a loopback address, for browser tests.
 import type { TestContext } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +15,9 @@ import { AllowlistWatcher } from '../server/allowlist-watcher.ts';
 import { startGui } from '../server/main.ts';
 import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
 import { LoginThrottle } from '../server/login-throttle.ts';
+import { AllowedHosts } from '../server/security/allowed-hosts.ts';
 import { tempRoot } from './temp.ts';
+import { waitFor } from './wait.ts';
 
 export const PASSWORD = 'correct horse battery';
 export const AUTH = 'Basic ' + Buffer.from(`piranha:${PASSWORD}`).toString('base64');
@@ -26,6 +30,12 @@ export interface ConsoleOptions {
   agentInRoot?: boolean;
   /** Runs on the root before the console starts (e.g. writes the agent's files). */
   prepare?: (root: string) => Promise<void>;
+  /** Names the console answers to besides this machine's own (--allowed-hosts). */
+  allowedHosts?: string[];
+  /** The confirmation windows offered, in seconds (--confirm-windows); tests use short ones. */
+  confirmWindows?: number[];
+  /** The drain deactivation delays offered, in seconds (makeConsole only). */
+  drainTimeouts?: number[];
 }
 
 /** The console in this process (makeConsole). */
@@ -65,6 +75,9 @@ export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agent
     allowlist,
     passwords: new PasswordStore({ file: passwd }),
     throttle: new LoginThrottle({ maxFailures: 1000 }),
+    allowedHosts: new AllowedHosts({ extra: opts.allowedHosts ?? [] }),
+    ...(opts.confirmWindows ? { confirmWindows: opts.confirmWindows } : {}),
+    ...(opts.drainTimeouts ? { drainTimeouts: opts.drainTimeouts } : {}),
     logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
   });
   t.after(async () => {
@@ -120,7 +133,7 @@ export interface Harness {
 
 export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
   const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
-  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
   return {
     root,
     url: gui.url,
@@ -129,6 +142,40 @@ export async function startConsole(opts: ConsoleOptions & { host?: string } = {}
     async close() {
       await gui.close();
       await remove();
+    },
+  };
+}
+
+/** bin/piranha-gui.js as its own process, for tests of what outlives it (a kill, a restart). */
+export interface SpawnedConsole {
+  url: string;
+  child: ChildProcess;
+  /** Everything it wrote so far. */
+  output(): string;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const GUI_BIN = fileURLToPath(new URL('../bin/piranha-gui.js', import.meta.url));
+
+export async function spawnConsole(root: string, opts: { host: string; port?: number; agentSocket?: string; args?: string[] }): Promise<SpawnedConsole> {
+  const args = [GUI_BIN, '--root', root, '--host', opts.host, '--port', String(opts.port ?? 0), ...(opts.agentSocket ? ['--agent-socket', opts.agentSocket] : []), ...(opts.args ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`piranha-gui exited:\n${out}`);
+    return /listening on (http\S+)/.exec(out)?.[1] ?? null;
+  }, { timeoutMs: 30_000, message: 'piranha-gui did not listen' });
+  return {
+    url,
+    child,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
     },
   };
 }

@@ -230,6 +230,12 @@ export class CheckerPool extends EventEmitter {
     return this.entries.size;
   }
 
+  /** One checker's state (a copy), undefined when `key` is not checked. */
+  stateOf(key: string): RealState | undefined {
+    const e = this.entries.get(key);
+    return e === undefined ? undefined : { ...e.state };
+  }
+
   /**
    * Runs one check of `key` now and returns its transcript. The schedule is left alone; the result
    * is recorded like any other, since it is as real an observation as a scheduled one.

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'E_NOT_FOUND', // checkNow on a virtual/real server that does not exist
   'E_CONFIG_INVALID', // reload/start with an lvs.cf that does not validate (message carries the positioned error)
   'E_NOT_RUNNING', // an action that needs the director running
+  'E_STALE', // plan against a base version that is neither the configuration in use nor lvs.cf on disk
   'E_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,7 @@ import {
   checkNowResultSchema,
   checkersResultSchema,
   helloResultSchema,
+  planResultSchema,
   reloadResultSchema,
   statusResultSchema,
   subscribeResultSchema,
@@ -21,6 +22,23 @@ export const checkNowParamsSchema = z.object({ virtual: z.string().min(1).max(20
 /** Methods without parameters refuse unknown ones. */
 const noParams = z.object({}).strict();
 
+/** One replaced range of the base text, as the lvs-cf library's edit returns it (UTF-16 offsets). */
+export const planHunkSchema = z
+  .object({ start: z.number().int().min(0), end: z.number().int().min(0), removed: z.string(), inserted: z.string() })
+  .refine((h) => h.end >= h.start, { message: 'end is before start' });
+
+/**
+ * A proposed lvs.cf: its whole text (small files, tools), or the change as hunks against the version
+ * `base` (sha256 of the text, as the console names versions), which keeps a one-line change of a
+ * large file one line on the wire. The request line is limited to MAX_LINE_BYTES either way.
+ */
+export const planParamsSchema = z.union([
+  z.object({ text: z.string() }).strict(),
+  z.object({ base: z.string().regex(/^[0-9a-f]{64}$/, 'base must be a sha256 in hex'), hunks: z.array(planHunkSchema).max(10_000) }).strict(),
+]);
+export type PlanParams = z.infer<typeof planParamsSchema>;
+
+
 export const METHODS = {
   hello: { params: helloParamsSchema, result: helloResultSchema },
   status: { params: noParams, result: statusResultSchema },
@@ -31,6 +49,8 @@ export const METHODS = {
   stop: { params: noParams, result: statusResultSchema },
   checkNow: { params: checkNowParamsSchema, result: checkNowResultSchema },
   subscribe: { params: noParams, result: subscribeResultSchema },
+  /** The dataplane operations a proposed lvs.cf would cause against the live table; applies nothing. */
+  plan: { params: planParamsSchema, result: planResultSchema },
   /** The pair's status; null when this agent runs standalone (no redundancy configured). */
   haStatus: { params: noParams, result: haStatusSchema.nullable() },
 } as const;

@@ -38,8 +38,23 @@ test('events: each kind is checked; an unknown kind is told apart from a malform
   assert.match((bad as { message: string }).message, /^the state event does not match the protocol: data\.role: /);
 });
 
+test('plan takes the whole text or hunks against a base version; table may name one virtual server', () => {
+  assert.ok(checkParams('plan', { text: 'serial_no = 1\n' }).ok);
+  assert.ok(checkParams('plan', { base: 'a'.repeat(64), hunks: [{ start: 0, end: 14, removed: 'serial_no = 1\n', inserted: 'serial_no = 2\n' }] }).ok);
+  assert.deepEqual(checkParams('plan', { base: 'xyz', hunks: [] }).ok, false);
+  assert.match((checkParams('plan', { base: 'a'.repeat(64), hunks: [{ start: 5, end: 2, removed: '', inserted: '' }] }) as { message: string }).message, /end is before start/);
+  assert.equal(checkParams('plan', { text: 'x', base: 'a'.repeat(64) }).ok, false, 'one form or the other');
+  assert.ok(checkParams('table', {}).ok);
+  assert.ok(checkParams('table', { virtual: 'web' }).ok);
+  assert.equal(checkParams('table', { virtual: '' }).ok, false);
+  assert.ok(checkResult('plan', {
+    serial: 2, directing: true, role: 'standalone', scope: 'changed', services: 1, notes: [], problems: [],
+    operations: [{ op: 'editReal', service: 'tcp|10.0.0.1|80', virtual: 'web', real: '10.0.0.2:80', server: 'a', weight: { from: 3, to: 0 }, afterCheck: false, text: 'set real server a 10.0.0.2:80 of web to weight 0 (from 3)' }],
+  }).ok);
+});
+
 test('every method has a params and a result schema', () => {
-  assert.deepEqual(Object.keys(METHODS).sort(), ['checkNow', 'checkers', 'haStatus', 'hello', 'reload', 'start', 'status', 'stop', 'subscribe', 'table']);
+  assert.deepEqual(Object.keys(METHODS).sort(), ['checkNow', 'checkers', 'haStatus', 'hello', 'plan', 'reload', 'start', 'status', 'stop', 'subscribe', 'table']);
 });
 
 /** The module specifiers a TypeScript file imports (static imports and re-exports). */

@@ -127,3 +127,43 @@ export const reloadResultSchema = z.object({
 export type ReloadResult = z.infer<typeof reloadResultSchema>;
 
 export const subscribeResultSchema = z.object({ subscribed: z.literal(true) });
+
+export const PLAN_OPS = ['addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal'] as const;
+
+/** One dataplane operation a proposed lvs.cf would cause, with what it changes from the live table. */
+export const planOperationSchema = z.object({
+  op: z.enum(PLAN_OPS),
+  /** `tcp|VIP|PORT`, `udp|VIP|PORT` or `fwm|MARK`. */
+  service: z.string(),
+  /** The lvs.cf virtual server it concerns (the live table's name for a removed service). */
+  virtual: z.string(),
+  /** `ADDRESS:PORT` of the real server, null for service operations. */
+  real: z.string().nullable(),
+  /** The real server's lvs.cf name when known. */
+  server: z.string().nullable(),
+  /** The weight before (live table) and after, for real server operations. */
+  weight: z.object({ from: z.number().int().nullable(), to: z.number().int().nullable() }).nullable(),
+  /** An addition that waits for the real server's first passing health check. */
+  afterCheck: z.boolean(),
+  /** The operation in one sentence. */
+  text: z.string(),
+});
+export type PlanOperation = z.infer<typeof planOperationSchema>;
+
+export const planResultSchema = z.object({
+  /** serial_no of the proposal. */
+  serial: z.number().int().nullable(),
+  /** false when this router does not direct (stopped, standby): nothing would change in its table now. */
+  directing: z.boolean(),
+  role: z.enum(ROLES),
+  /** What was compared: the services the change touches, or every service of the file. */
+  scope: z.enum(['changed', 'whole']),
+  /** How many services were compared. */
+  services: count,
+  operations: z.array(planOperationSchema),
+  /** What the operator should know besides the operations (real servers down, a file not loaded yet…). */
+  notes: z.array(z.string()),
+  /** The director's problems with the proposal (a virtual server without address, two on one service). */
+  problems: z.array(problemSchema),
+});
+export type PlanResult = z.infer<typeof planResultSchema>;

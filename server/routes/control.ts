@@ -14,6 +14,7 @@ import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import { haSummary } from '../ha-view.ts';
+import { lastOutcome } from '../confirm/banner.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -83,7 +84,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       ? { kind: 'error', messages: [...(flash?.messages ?? []), 'The allowlist has problems; the previous rules stay in force:', ...problems.map((p) => `${p.file}:${p.line}: ${p.message}`)], transcript: flash?.transcript }
       : flash;
     const refresh = data.auto ? `${data.rate};url=${URL}${controlQuery(data)}` : undefined;
-    return sendPage(ctx, req, reply, 'control', data, { title: 'CONTROL/MONITORING', tab: 'control', helpAnchor: 'control', refresh, flash: merged, serial: data.fileSerial });
+    return sendPage(ctx, req, reply, 'control', { ...data, outcome: ctx.confirm.pending ? null : lastOutcome(ctx.confirm) }, { title: 'CONTROL/MONITORING', tab: 'control', helpAnchor: 'control', refresh, flash: merged, serial: data.fileSerial });
   });
 
   app.get(`${URL}/live`, async (req, reply) => sendFragment(ctx, req, reply, 'partials/control-live', await liveData(req)));

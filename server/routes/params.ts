@@ -26,12 +26,12 @@ export function selectedRow(body: unknown, rows: number): number | null {
   return n.data;
 }
 
-export const LIST_ACTIONS = ['add', 'delete', 'edit', 'toggle'] as const;
+export const LIST_ACTIONS = ['add', 'delete', 'edit', 'toggle', 'drain'] as const;
 export type ListAction = (typeof LIST_ACTIONS)[number];
 
 export function listAction(body: unknown): ListAction {
   const a = (body as Record<string, unknown> | undefined)?.action;
-  if (!LIST_ACTIONS.includes(a as ListAction)) throw new HttpError(400, 'Unknown button: use ADD, DELETE, EDIT or (DE)ACTIVATE.');
+  if (!LIST_ACTIONS.includes(a as ListAction)) throw new HttpError(400, 'Unknown button: use ADD, DELETE, EDIT, (DE)ACTIVATE or DRAIN.');
   return a as ListAction;
 }
 

@@ -15,7 +15,10 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
 
   const showList = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, n: number, errors: FieldErrors, status: number, selected: number | null) => {
     const v = model.virtuals[n];
-    const rows = v.servers.map((s, index) => ({ index, name: s.name, active: s.active, address: s.address, port: s.port, weight: s.weight }));
+    const drains = ctx.drains.of(v.name);
+    // A real server drained from the console (active, at weight 0) says so in its STATUS.
+    const draining = (name: string) => drains.some((d) => (d.server === name || d.server === null) && name in d.weights);
+    const rows = v.servers.map((s, index) => ({ index, name: s.name, active: s.active, address: s.address, port: s.port, weight: s.weight, draining: s.active && s.weight === 0 && draining(s.name) }));
     return sendPage(ctx, req, reply, 'real-list', { ...formBase(snap, ''), index: n, name: v.name, rows, errors, selected },
       { title: `REAL SERVER - ${v.name}`, tab: 'virtual', status, helpAnchor: 'real', serial: model.serial_no, flash: status === 200 ? undefined : null });
   };
@@ -51,6 +54,7 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
     const selected = selectedRow(req.body, v.servers.length);
     if (selected === null) return showList(req, reply, { ...snap, version }, model, n, { selected: 'Select a real server first (the round button at the start of its row).' }, 422, null);
     if (action === 'edit') return reply.redirect(`${listUrl(n)}/${selected}/edit`, 303);
+    if (action === 'drain') return reply.redirect(`${listUrl(n)}/${selected}/drain`, 303);
     const s = v.servers[selected];
     if (action === 'delete') {
       return runSave({ ...common, action: `delete real server ${s.name} of ${v.name}`, successUrl: listUrl(n), build: () => [{ op: 'removeServer', virtual: n, server: selected }] });

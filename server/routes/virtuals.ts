@@ -115,6 +115,7 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     const selected = selectedRow(req.body, model.virtuals.length);
     if (selected === null) return showList(req, reply, { ...snap, version }, model, { selected: 'Select a virtual server first (the round button at the start of its row).' }, 422, null);
     if (action === 'edit') return reply.redirect(`/secure/virtual/${selected}/edit`, 303);
+    if (action === 'drain') return reply.redirect(`/secure/virtual/${selected}/drain`, 303);
     const name = model.virtuals[selected].name;
     if (action === 'delete') {
       return runSave({ ...common, action: `delete virtual server ${name}`, successUrl: listUrl(query, null), build: () => [{ op: 'removeVirtual', virtual: selected }] });

@@ -16,6 +16,8 @@ import { mergeStats, parseList, parseStats, type KernelService } from './parse.t
 import { spawnRunner, type Runner } from './runner.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
+/** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
+const FEW_SERVICES = 16;
 
 export const ipvsOptionsSchema = z.object({
   /** Path of ipvsadm (lvs.cf `ipvsadm`); default: /sbin/ipvsadm, else /usr/sbin/ipvsadm. */
@@ -148,19 +150,12 @@ export class IpvsDataplane implements Dataplane {
     return (await this.table()).filter((s) => s.problem !== null).map((s) => ({ key: s.key, name: s.name, problem: s.problem! }));
   }
 
-  /** The kernel's table is read whole (ipvsadm lists everything); `only` keeps the reply to those services. */
-  async table(only?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]> {
-    const bin = this.binary();
-    const [list, stats] = await Promise.all([
-      this.run(bin, ['-Ln']),
-      this.run(bin, ['-Ln', '--stats', '--exact']),
-    ]);
-    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
-    const kernel = parseList(list.stdout);
-    if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
+  async table(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {
+    const wanted = keys === undefined ? [...this.owned.keys()] : [...keys].filter((k) => this.owned.has(k));
+    const kernel = keys !== undefined && wanted.length <= FEW_SERVICES ? await this.listEach(wanted) : await this.listAll();
     const out: ServiceStats[] = [];
-    for (const [key, spec] of this.owned) {
-      if (only && !only.has(key)) continue;
+    for (const key of wanted) {
+      const spec = this.owned.get(key)!;
       const k = kernel.get(key);
       if (k === undefined) {
         out.push({ ...spec, reals: [], problem: 'missing from the kernel IPVS table (removed outside Piranha?)' });
@@ -176,6 +171,32 @@ export class IpvsDataplane implements Dataplane {
       });
     }
     return out;
+  }
+
+  /** The whole kernel table, with counters. */
+  private async listAll(): Promise<Map<string, KernelService>> {
+    const bin = this.binary();
+    const [list, stats] = await Promise.all([this.run(bin, ['-Ln']), this.run(bin, ['-Ln', '--stats', '--exact'])]);
+    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
+    const kernel = parseList(list.stdout);
+    if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
+    return kernel;
+  }
+
+  /** A few services, each listed on its own (`ipvsadm -Ln -t VIP:PORT`): no cost for the rest of a large table. */
+  private async listEach(keys: string[]): Promise<Map<string, KernelService>> {
+    const bin = this.binary();
+    const kernel = new Map<string, KernelService>();
+    for (const key of keys) {
+      const svc = serviceArgs(key).split(' ');
+      const [list, stats] = await Promise.all([this.run(bin, ['-Ln', ...svc]), this.run(bin, ['-Ln', '--stats', '--exact', ...svc])]);
+      // A service the kernel does not have is an error here ("No such service"): left out, reported below.
+      if (list.code !== 0) continue;
+      const one = parseList(list.stdout);
+      if (stats.code === 0) mergeStats(one, parseStats(stats.stdout));
+      for (const [k, v] of one) kernel.set(k, v);
+    }
+    return kernel;
   }
 
   async stop(): Promise<void> {

@@ -217,6 +217,26 @@ test('table(): parses -Ln and --stats --exact, reports only its own services, fl
   assert.equal(gone!.problem, 'missing from the kernel IPVS table (removed outside Piranha?)');
 });
 
+test('table(keys): a few services are listed one by one (-Ln -t VIP:PORT); an unknown or foreign key is left out', async () => {
+  const one = (text: string, head: string) => text.split('\n').filter((l, i, all) => i < 3 || l.startsWith(head) || (l.startsWith('  ->') && all.slice(0, i).reverse().find((x) => !x.startsWith('  ->'))?.startsWith(head))).join('\n');
+  const { dp, calls } = await started((c) => {
+    const a = c.args.join(' ');
+    if (a === '-Ln -u 192.168.1.250:53') return { stdout: one(data('list.txt'), 'UDP  192.168.1.250:53') };
+    if (a === '-Ln --stats --exact -u 192.168.1.250:53') return { stdout: one(data('stats.txt'), 'UDP  192.168.1.250:53') };
+    if (a.startsWith('-Ln ')) return { code: 1, stderr: 'No such service\n' };
+    return {};
+  });
+  await dp.apply(addOps);
+  const before = calls.length;
+  const t = await dp.table(new Set([dns.key, 'tcp|192.168.1.251|443']));
+  assert.deepEqual(calls.slice(before).map((c) => c.args.join(' ')).sort(), ['-Ln --stats --exact -u 192.168.1.250:53', '-Ln -u 192.168.1.250:53']);
+  assert.deepEqual(t.map((s) => s.key), [dns.key], 'the foreign service is not ours to show');
+  assert.deepEqual(t[0]!.reals.map((r) => [r.address, r.weight, r.inactiveConns, r.connections]), [['10.0.0.4', 5, 7, 700]]);
+  // A service of ours the kernel lost is reported, not dropped.
+  const [lost] = await dp.table(new Set([web.key]));
+  assert.equal(lost!.problem, 'missing from the kernel IPVS table (removed outside Piranha?)');
+});
+
 test('the real ipvsadm binary: start() succeeds with IPVS, or rejects with the kernel\'s reason', async (t) => {
   const missing = missingTool('ipvsadm');
   if (missing) {

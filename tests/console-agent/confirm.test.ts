@@ -1,0 +1,127 @@
+// Apply with confirmation, against the real agent process: a change not confirmed in time returns
+// by itself (lvs.cf and the agent's table), as a new audited version; CONFIRM keeps it; ROLL BACK
+// NOW undoes every save made in the window; a hand edit in the window does not stop the roll back,
+// and is itself kept in history/. The console's restart is in confirm-restart.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnAgent } from '../../testing/agent.ts';
+import { follow, makeConsole } from '../../testing/console.ts';
+import { lvsCf } from '../../testing/lvs-cf.ts';
+import { freePort, loopback } from '../../testing/net.ts';
+import { startTcpBackend } from '../../testing/traffic.ts';
+import { waitFor } from '../../testing/wait.ts';
+
+function text(html: string): string {
+  return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/\s+/g, ' ');
+}
+
+async function setUp(t: import('node:test').TestContext, windows = [2, 60]) {
+  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
+  t.after(() => Promise.all(backends.map((b) => b.close())));
+  const vip = loopback();
+  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b, i) => ({ name: b.name, address: b.host, port: b.port, weight: 3 + i })) }] });
+  const c = await makeConsole(t, { lvs, agentInRoot: true, confirmWindows: windows });
+  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
+  t.after(() => agent.stop());
+  const client = await agent.client();
+  t.after(() => client.close());
+  // In the order of the backends (the table's order follows which check passed first).
+  const weights = async () => {
+    const reals = (await client.call('table', {})).services[0]?.reals ?? [];
+    return backends.flatMap((b) => reals.filter((r) => r.address === b.host).map((r) => r.weight));
+  };
+  await waitFor(async () => (await weights()).length === 2, { message: 'both real servers in the table' });
+  const setWeight = (server: number, weight: number, confirm = '') => {
+    const b = backends[server]!;
+    return c.submit(`/secure/virtual/0/real/${server}/edit`, `/secure/virtual/0/real/${server}/edit`, { name: b.name, address: b.host, port: String(b.port), weight: String(weight), confirm });
+  };
+  const audit = async () => (await readFile(join(c.root, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { c, lvs, weights, setWeight, audit };
+}
+
+/** lvs.cf without its serial line: what a roll back must give back. */
+const body = (s: string) => s.replace(/^serial_no = \d+\n/m, '');
+
+test('not confirmed in time: lvs.cf and the agent return by themselves, as a new audited version', async (t) => {
+  const { c, lvs, weights, setWeight, audit } = await setUp(t, [3, 60]);
+  const res = await setWeight(0, 0, '3');
+  const page = text((await follow(c, res)).body);
+  assert.match(page, /Saved: edit real server a of web \(lvs\.cf serial 4\)/);
+  assert.match(page, /Applied with confirmation: CONFIRM within 3 s \(before \d\d:\d\d:\d\d UTC\), or lvs\.cf and the agent return to serial 3 by themselves/);
+  assert.match(page, /The agent reloaded lvs\.cf \(serial 4, 1 table change\)/, 'the change reached the agent');
+  // The window shows on every page (until it closes).
+  const other = text((await c.get('/secure/global')).body);
+  assert.ok(/A change waits for confirmation: edit real server a of web/.test(other) || /rolled back/.test(await c.lvs()), other);
+
+  // Nobody confirms.
+  await waitFor(async () => /^serial_no = 5$/m.test(await c.lvs()), { timeoutMs: 20_000, message: 'lvs.cf was not rolled back' });
+  assert.equal(body(await c.lvs()), body(lvs));
+  await waitFor(async () => (await weights()).join() === '3,4', { message: 'the agent did not return to the previous weights' });
+  const lines = await audit();
+  const rollback = lines.find((l) => String(l.action).startsWith('roll back'));
+  assert.ok(rollback, JSON.stringify(lines));
+  assert.equal(rollback.action, 'roll back (not confirmed within 3 s): edit real server a of web');
+  assert.equal(rollback.client, 'console');
+  assert.deepEqual(rollback.serial, [4, 5]);
+  assert.deepEqual(rollback.changes, [{ line: 1, removed: 'serial_no = 4\n', inserted: 'serial_no = 5\n' }, { line: 24, removed: '         weight = 0\n', inserted: '         weight = 3\n' }]);
+  assert.ok(lines.indexOf(rollback) < lines.findLastIndex((l) => l.action === 'agent reload after save'), 'the agent was reloaded after the roll back');
+  // Both versions are in history/: the one before the change, and the unconfirmed one.
+  const history = await readdir(join(c.root, 'history'));
+  assert.deepEqual(history.map((h) => /serial-(\d+)/.exec(h)![1]).sort(), ['3', '4']);
+  const control = text((await c.get('/secure/control')).body);
+  assert.match(control, /Last change applied with confirmation \(edit real server a of web\): rolled back at .* Rolled back \(not confirmed within 3 s\): lvs\.cf holds the configuration of serial 3 again, saved as serial 5\. The agent reloaded lvs\.cf/);
+  assert.doesNotMatch(control, /A change waits for confirmation/);
+});
+
+test('CONFIRM keeps the change; ROLL BACK NOW undoes every save made in the window', async (t) => {
+  const { c, lvs, weights, setWeight, audit } = await setUp(t, [60]);
+  await follow(c, await setWeight(0, 1, '60'));
+  let page = (await c.get('/secure/control')).body;
+  assert.match(text(page), /A change waits for confirmation: edit real server a of web \(by 127\.0\.0\.1\)\. Unless it is confirmed, lvs\.cf and the agent return to serial 3 at \d\d:\d\d:\d\d UTC \( ?(\d+ s|1 min) left\)/);
+  const id = /name="id" value="([^"]+)"/.exec(page)![1]!;
+  const confirmed = await c.submit('/secure/control', '/secure/confirm', { id, action: 'confirm', back: '/secure/control' });
+  assert.match(text((await follow(c, confirmed)).body), /Confirmed by 127\.0\.0\.1: lvs\.cf stays at serial 4/);
+  assert.equal((await audit()).filter((l) => String(l.action).startsWith('confirm change')).length, 1);
+  // A second CONFIRM of the same window is told it is over.
+  const again = await c.submit('/secure/control', '/secure/confirm', { id, action: 'confirm' });
+  assert.match(text((await follow(c, again)).body), /That change is no longer waiting for confirmation/);
+
+  // Two saves in one window: the second (without a window of its own) joins the first.
+  const before = await c.lvs();
+  await follow(c, await setWeight(0, 5, '60'));
+  const joined = text((await follow(c, await setWeight(1, 6))).body);
+  assert.match(joined, /This save is part of the change waiting for confirmation/);
+  await waitFor(async () => (await weights()).join() === '5,6', { message: 'both saves applied' });
+  page = (await c.get('/secure/virtual')).body;
+  assert.match(text(page), /A change waits for confirmation: edit real server a of web; edit real server b of web/);
+  const id2 = /name="id" value="([^"]+)"/.exec(page)![1]!;
+  const rolled = await c.submit('/secure/virtual', '/secure/confirm', { id: id2, action: 'rollback', back: '/secure/virtual' });
+  assert.equal(rolled.statusCode, 303);
+  assert.match(String(rolled.headers.location), /^\/secure\/virtual\?flash=/);
+  assert.match(text((await follow(c, rolled)).body), /Rolled back \(ROLL BACK NOW from 127\.0\.0\.1\): lvs\.cf holds the configuration of serial 4 again, saved as serial 7/);
+  assert.equal(body(await c.lvs()), body(before));
+  assert.notEqual(body(before), body(lvs));
+  await waitFor(async () => (await weights()).join() === '1,4', { message: 'the agent back at the confirmed weights' });
+});
+
+test('a hand edit in the window: the roll back restores the version before the window from history/', async (t) => {
+  const { c, lvs, setWeight } = await setUp(t, [2]);
+  await follow(c, await setWeight(1, 9, '2'));
+  const hand = (await c.lvs()).replace('timeout = 1', 'timeout = 3');
+  await writeFile(c.lvsPath, hand);
+  await waitFor(async () => /^serial_no = 5$/m.test(await c.lvs()), { timeoutMs: 20_000, message: 'no roll back' });
+  assert.equal(body(await c.lvs()), body(lvs));
+  // The hand edit is not lost: it is the version the roll back replaced.
+  const kept = await Promise.all((await readdir(join(c.root, 'history'))).map((n) => readFile(join(c.root, 'history', n), 'utf8')));
+  assert.ok(kept.includes(hand));
+});
+
+test('a window the console does not offer is refused and nothing is written', async (t) => {
+  const { c, lvs, setWeight } = await setUp(t, [60]);
+  const res = await setWeight(0, 2, '5');
+  assert.equal(res.statusCode, 400);
+  assert.match(text(res.body), /"5" is not one of the confirmation windows offered \(60 seconds\)/);
+  assert.equal(await c.lvs(), lvs);
+});
