@@ -1,7 +1,7 @@
 // Reading lvs.cf for the agent: the file is the only source of truth, so every (re)load goes
 // through the lvs-cf library and an invalid file comes back as the library's positioned message.
 import { readFile } from 'node:fs/promises';
-import { blockSpans, parseDocument, formatDiagnostic, type BlockSpan, type LvsConfig } from '../lvs-cf/index.ts';
+import { blockSpans, decodeConfigFile, parseDocument, formatDiagnostic, type BlockSpan, type Diagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 
 /**
  * `length`: characters read (a large file's parse leaves much garbage, see memory.ts). `same`: the
@@ -16,20 +16,24 @@ export type LoadedConfig =
   | { kind: 'invalid'; message: string; length: number };
 
 export async function loadConfig(path: string, inUse: string | null = null): Promise<LoadedConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'invalid', message: `${path}: cannot read: ${(err as Error).message}`, length: 0 };
   }
-  if (inUse !== null && text === inUse) return { kind: 'same' };
-  return parseConfigText(text, path);
+  // The daemons read bytes: a file that is not UTF-8 is read as Latin-1 (with a warning).
+  const { text, note } = decodeConfigFile(bytes);
+  // A file read as Latin-1 is parsed again, so that its warning is the file's own.
+  if (inUse !== null && note === null && text === inUse) return { kind: 'same' };
+  return parseConfigText(text, path, note);
 }
 
 /** Validates the text of an lvs.cf; `path` only names the file in the messages. */
-export function parseConfigText(text: string, path: string): Extract<LoadedConfig, { kind: 'ok' | 'invalid' }> {
+export function parseConfigText(text: string, path: string, note: Diagnostic | null = null): Extract<LoadedConfig, { kind: 'ok' | 'invalid' }> {
   const { tree, result } = parseDocument(text);
+  if (note) result.diagnostics.unshift(note);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || !result.model || errors.length > 0) {
     const shown = errors.length > 0 ? errors : result.diagnostics;

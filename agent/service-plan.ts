@@ -75,6 +75,11 @@ export function noAddress(a: string | null): boolean {
   return a === null || a === '' || a === '0.0.0.0';
 }
 
+/** A port IPVS can hold. The daemons run a file with another one, and their ipvsadm call fails there. */
+function servablePort(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
 /** What the checker of real server `s` of virtual `v` runs (nanny's options, from the model). */
 export function checkSpecFor(v: VirtualServer, s: Pick<RealServer, 'address' | 'port'>, key: string): PoolSpec {
   return {
@@ -161,6 +166,14 @@ function planService(v: VirtualServer, virtualIndex: number, key: ServiceKey): P
       problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has no address; it is not used` });
       continue;
     }
+    if (!servablePort(s.port)) {
+      problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has port ${s.port}, which IPVS cannot use (1-65535); it is not used` });
+      continue;
+    }
+    if (s.weight > 65535) {
+      problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} has weight ${s.weight}, more than the 65535 IPVS takes; it is not used` });
+      continue;
+    }
     const rk = realKey(s.address, s.port);
     if (seen.has(rk)) {
       problems.push({ service: v.name, message: `real server ${s.name} of ${v.name} repeats ${rk}; only the first is used` });
@@ -198,6 +211,10 @@ export function plan(model: LvsConfig, prev: Plan | null = null): Planned {
     if (!v.active) continue;
     if (noAddress(v.address)) {
       problems.push({ service: v.name, message: `virtual server ${v.name} has no address; it is not served` });
+      continue;
+    }
+    if (v.fwmark === 0 && !servablePort(v.port)) {
+      problems.push({ service: v.name, message: `virtual server ${v.name} has port ${v.port}, which IPVS cannot serve (1-65535); it is not served` });
       continue;
     }
     const key = serviceKeyOf(v);

@@ -18,7 +18,9 @@ export type Edit =
   | { op: 'renameVirtual'; virtual: number; name: string }
   | { op: 'addServer'; virtual: number; name: string; fields?: Record<string, EditValue> }
   | { op: 'removeServer'; virtual: number; server: number }
-  | { op: 'renameServer'; virtual: number; server: number; name: string };
+  | { op: 'renameServer'; virtual: number; server: number; name: string }
+  /** Every line ending (CRLF, a lone CR) becomes LF: the fix for the CRLF / MIXEDEOL errors. */
+  | { op: 'useLfLineEndings' };
 
 /** One replaced range of the old text (UTF-16 offsets into the old text). */
 export interface PatchHunk {

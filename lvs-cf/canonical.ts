@@ -18,8 +18,8 @@ function statements(nodes: Node[], level: Level): [string, string][] {
     if (n.type !== 'line' || n.kind !== 'stmt') continue;
     const [kw, , ...vals] = n.tokens;
     if (!kw || !vals.length) continue;
-    last.delete(kw.text);
-    last.set(kw.text, vals.map((t) => t.text).join(' '));
+    last.delete(kw.value);
+    last.set(kw.value, vals.map((t) => t.text).join(' '));
   }
   return [...last.entries()].sort((a, b) => rank(level, a[0]) - rank(level, b[0]));
 }

@@ -1,6 +1,6 @@
 // `lvs-cf`: check, format, dump and translate lvs.cf files from the command line.
 import { readFileSync, statSync } from 'node:fs';
-import { parse, parseDocument, serialize, canonical, formatDiagnostic, toIpvsadm } from './index.ts';
+import { parse, parseDocument, serialize, canonical, formatDiagnostic, toIpvsadm, decodeConfigFile, encodeConfigText, type ConfigText } from './index.ts';
 
 const USAGE = `usage: lvs-cf check FILE...        exit 0 when every file is valid, else 1 with one line per problem
        lvs-cf fmt [--canonical] FILE  print the file (unchanged bytes, or the GUI's layout with --canonical)
@@ -9,8 +9,11 @@ const USAGE = `usage: lvs-cf check FILE...        exit 0 when every file is vali
 
 export class InputError extends Error {}
 
-/** Reads a file as UTF-8 text, refusing what is not one: a directory, binary data, invalid UTF-8. */
-export function readConfigFile(path: string): string {
+/**
+ * Reads a file as text (UTF-8, else Latin-1: the daemons read bytes), refusing what is not an lvs.cf
+ * file at all: a directory, binary data.
+ */
+export function readConfigFile(path: string): ConfigText {
   let st;
   try {
     st = statSync(path);
@@ -29,11 +32,7 @@ export function readConfigFile(path: string): string {
   }
   const nul = buf.indexOf(0);
   if (nul >= 0) throw new InputError(`${path}: binary file (NUL byte at offset ${nul}), not an lvs.cf file`);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    throw new InputError(`${path}: not valid UTF-8 text`);
-  }
+  return decodeConfigFile(buf);
 }
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -43,24 +42,25 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  const write = (s: string) => out.write(s);
+  const write = (s: string | Buffer) => out.write(s);
   try {
     switch (cmd) {
       case 'check': {
         if (!rest.length) throw new UsageError('check needs at least one FILE');
         let failed = false;
         for (const file of rest) {
-          let text: string;
+          let input: ConfigText;
           try {
-            text = readConfigFile(file);
+            input = readConfigFile(file);
           } catch (e) {
             if (!(e instanceof InputError)) throw e;
             err.write(`${e.message}\n`);
             failed = true;
             continue;
           }
+          const { text, note } = input;
           const r = parse(text);
-          for (const d of r.diagnostics) write(`${formatDiagnostic(d, text, file)}\n`);
+          for (const d of note ? [note, ...r.diagnostics] : r.diagnostics) write(`${formatDiagnostic(d, text, file)}\n`);
           if (!r.ok) failed = true;
         }
         return failed ? 1 : 0;
@@ -69,20 +69,21 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         const canon = rest.includes('--canonical');
         const files = rest.filter((a) => a !== '--canonical');
         if (files.length !== 1) throw new UsageError('fmt takes exactly one FILE');
-        const text = readConfigFile(files[0]!);
+        const { text, encoding } = readConfigFile(files[0]!);
         const doc = parseDocument(text);
         const errors = doc.result.diagnostics.filter((d) => d.severity === 'error');
         if (canon && errors.length) {
           for (const d of errors) err.write(`${formatDiagnostic(d, text, files[0]!)}\n`);
           return 1;
         }
-        write(canon ? canonical(text) : serialize(doc));
+        // The bytes of the file's own encoding: `fmt` of an unchanged file is the file.
+        write(encodeConfigText(canon ? canonical(text) : serialize(doc), encoding));
         return 0;
       }
       case 'json':
       case 'ipvsadm': {
         if (rest.length !== 1) throw new UsageError(`${cmd} takes exactly one FILE`);
-        const text = readConfigFile(rest[0]!);
+        const { text } = readConfigFile(rest[0]!);
         const r = parse(text);
         if (!r.ok || !r.model) {
           for (const d of r.diagnostics.filter((x) => x.severity === 'error')) err.write(`${formatDiagnostic(d, text, rest[0]!)}\n`);

@@ -64,7 +64,11 @@ export function formatValue(level: Level, key: string, value: EditValue, target?
       if (typeof value === 'boolean') fail('must be a whole number');
       const t = s.trim();
       if (!/^-?[0-9]{1,10}$/.test(t)) fail(`must be a whole number, not "${truncate(s)}"`);
-      return String(parseInt(t, 10));
+      // The daemons hold a 32-bit int (fwmark: unsigned): a wider number would be read as another.
+      const n = parseInt(t, 10);
+      const [min, max] = key === 'fwmark' ? [0, 4294967295] : [-2147483648, 2147483647];
+      if (n < min || n > max) fail(`must be between ${min} and ${max}, not ${n}`);
+      return String(n);
     }
     case 'bool': {
       if (value === true || s === '1' || s === 'true' || s === 'on') return '1';
@@ -168,12 +172,29 @@ export class TreeEditor {
         return this.removeBlock({ scope: 'server', virtual: e.virtual, server: e.server });
       case 'renameServer':
         return this.rename({ scope: 'server', virtual: e.virtual, server: e.server }, e.name, 'real server');
+      case 'useLfLineEndings':
+        return this.useLfLineEndings(this.tree.children);
+    }
+  }
+
+  /** Rewrites every line that ends in CR or CRLF with LF (the lines themselves hold no CR). */
+  private useLfLineEndings(nodes: Node[]): void {
+    this.tree.eol = '\n';
+    const lf = (l: LineNode) => (l.eol === '\r\n' || l.eol === '\r' ? mkLine(l.text, '\n') : l);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (n.type === 'line') nodes[i] = lf(n);
+      else {
+        n.header = lf(n.header);
+        if (n.close) n.close = lf(n.close);
+        this.useLfLineEndings(n.children);
+      }
     }
   }
 
   set(target: Target, key: string, value: EditValue): void {
     const { nodes, level } = this.locate(target);
-    const stmts = nodes.filter((n): n is LineNode => n.type === 'line' && n.kind === 'stmt' && n.tokens[0]?.text === key);
+    const stmts = nodes.filter((n): n is LineNode => n.type === 'line' && n.kind === 'stmt' && n.keyword === key);
     if (value === null) {
       for (const s of stmts) nodes.splice(nodes.indexOf(s), 1);
       return;
@@ -214,7 +235,7 @@ export class TreeEditor {
     const indent = stmts.length ? leadingBlanks(stmts[0]!.text) : INDENT[level];
     const line = mkLine(`${indent}${key} = ${valueText}`, this.tree.eol);
     let anchor: LineNode | null = null;
-    for (const s of stmts) if (rank(s.tokens[0]!.text) <= myRank) anchor = s;
+    for (const s of stmts) if (rank(s.keyword) <= myRank) anchor = s;
     if (anchor) {
       nodes.splice(nodes.indexOf(anchor) + 1, 0, line);
       return;

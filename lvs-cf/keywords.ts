@@ -9,7 +9,11 @@ export type ValueKind =
   | { kind: 'host'; zeroAllowed: boolean }
   | { kind: 'dotted'; mask: boolean }
   | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'string'; quoted: boolean }
+  /**
+   * `quoted`: the GUI writes it between double quotes. `keepsQuotes`: the daemons keep the quote
+   * characters of a quoted word (send, expect, …) and what runs it strips only double quotes.
+   */
+  | { kind: 'string'; quoted: boolean; keepsQuotes: boolean }
   | { kind: 'hostDevice' }
   | { kind: 'list' };
 
@@ -17,8 +21,10 @@ export type Level = 'global' | 'virtual' | 'failover' | 'server';
 
 const int = { kind: 'int' } as const;
 const bool = { kind: 'bool' } as const;
-const str = { kind: 'string', quoted: false } as const;
-const quoted = { kind: 'string', quoted: true } as const;
+const str = { kind: 'string', quoted: false, keepsQuotes: false } as const;
+const quoted = { kind: 'string', quoted: true, keepsQuotes: true } as const;
+/** active_cmd / inactive_cmd: written quoted, but stored by the daemons without their quotes. */
+const command = { kind: 'string', quoted: true, keepsQuotes: false } as const;
 const host = { kind: 'host', zeroAllowed: false } as const;
 const mask = { kind: 'dotted', mask: true } as const;
 
@@ -50,8 +56,8 @@ export const GLOBAL_KEYS: Record<string, ValueKind> = {
   tcpfin_timeout: int,
   udp_timeout: int,
   hard_shutdown: bool,
-  active_cmd: quoted,
-  inactive_cmd: quoted,
+  active_cmd: command,
+  inactive_cmd: command,
   ipvsadm: str,
   sync: bool,
 };
@@ -93,6 +99,13 @@ export function keysFor(level: Level): Record<string, ValueKind> {
   if (level === 'global') return GLOBAL_KEYS;
   if (level === 'server') return SERVER_KEYS;
   return VIRTUAL_KEYS;
+}
+
+/** The kind of value `word` takes at `level`, or undefined when the daemons do not know it there. */
+export function kindOf(level: Level, word: string): ValueKind | undefined {
+  const keys = keysFor(level);
+  // Own keys only: a word like `constructor` must not find Object.prototype.
+  return Object.hasOwn(keys, word) ? keys[word] : undefined;
 }
 
 /** The GUI writer's key order (§2.8); keys it never wrote follow, in the order listed here. */

@@ -3,6 +3,9 @@
 // agent runs it. Values are the daemons' reading of the file (integers already converted, surrounding
 // double quotes already stripped), not the raw text; the raw text lives in the syntax tree.
 import { z } from 'zod';
+import type { DiagnosticCode, Severity } from './codes.ts';
+
+export type { DiagnosticCode, Severity } from './codes.ts';
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'] as const;
 export const schedulerSchema = z.enum(SCHEDULERS);
@@ -122,12 +125,10 @@ export type Target =
   | { scope: 'virtual'; virtual: number }
   | { scope: 'server'; virtual: number; server: number };
 
-export type Severity = 'error' | 'warning';
-
 export interface Diagnostic {
   severity: Severity;
-  /** Stable code, e.g. `E-UNKNOWN-COMMAND` for the daemons' rc 12, `V-PORT-RANGE` for a semantic check. */
-  code: string;
+  /** Stable code (codes.ts, one row each in docs/lvs-cf.md), e.g. `BADCOMMAND` for the daemons' rc 12, `V-PORT` for a semantic check. */
+  code: DiagnosticCode;
   message: string;
   /** 1-based line and column; 0 when the problem concerns no line (an empty file, a missing key). */
   line: number;
@@ -137,4 +138,9 @@ export interface Diagnostic {
   /** The model element and key the problem belongs to, so the console can show it beside its field. */
   target?: Target;
   key?: string;
+  /**
+   * Set on a warning the daemons tolerate in a file but the console never writes: an edit whose
+   * result adds this problem is refused (what the console writes is stricter than what it reads).
+   */
+  writeError?: true;
 }

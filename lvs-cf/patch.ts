@@ -1,24 +1,13 @@
 // The minimal text patch between the parsed text and an edited tree: unedited lines keep their
 // original line numbers, so the hunks are exactly the runs of removed and inserted lines.
-import { splitLines } from './lexer.ts';
-import type { LineNode, Node, SyntaxTree } from './syntax.ts';
+import { cutLines } from './scan.ts';
+import { flattenLines, type SyntaxTree } from './syntax.ts';
 import type { PatchHunk } from './api-types.ts';
 
-function flatten(nodes: Node[], out: LineNode[]): LineNode[] {
-  for (const n of nodes) {
-    if (n.type === 'line') out.push(n);
-    else {
-      out.push(n.header);
-      flatten(n.children, out);
-      if (n.close) out.push(n.close);
-    }
-  }
-  return out;
-}
-
 export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
-  const old = splitLines(oldText);
-  const offsetOf = (i: number) => (i < old.length ? old[i]!.offset : oldText.length);
+  // Only where each old line starts is needed: the cut lines, not a string per line.
+  const old = cutLines(oldText);
+  const offsetOf = (i: number) => (i < old.count ? old.at[3 * i]! : oldText.length);
   const hunks: PatchHunk[] = [];
   let p = 0; // next old line (0-based) not yet accounted for
   let inserted: string[] = [];
@@ -31,7 +20,7 @@ export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
     inserted = [];
     p = upTo;
   };
-  for (const line of flatten(tree.children, [])) {
+  for (const line of flattenLines(tree.children)) {
     if (line.num === null) {
       inserted.push(line.text + line.eol);
       continue;
@@ -39,7 +28,7 @@ export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
     flush(line.num - 1);
     p = line.num;
   }
-  flush(old.length);
+  flush(old.count);
   return hunks;
 }
 

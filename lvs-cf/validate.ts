@@ -1,9 +1,12 @@
-// Semantic validation: what the daemons never checked but a router needs to be right. Errors
-// block a save; warnings are shown. Each problem points at the value it is about.
-import { lvsConfigSchema, type Diagnostic, type LvsConfig, type Target, type VirtualServer } from './model.ts';
-import { diag, type Pos } from './diagnostics.ts';
+// Semantic validation: what the daemons never checked but a router needs to be right. The daemons
+// run a file that breaks these rules, so in a file they are warnings (`writeError`: the console
+// refuses to write such a value); only the closed list of exceptions in docs/lvs-cf.md stays an
+// error, because the daemons would fail at run time. Each problem points at the value it is about.
+import { lvsConfigSchema, type Diagnostic, type LvsConfig, type Target } from './model.ts';
+import type { DiagnosticCode } from './codes.ts';
+import { diag, tolerated, type Pos } from './diagnostics.ts';
 import { isStrictIPv4, parseStrictIPv4, isContiguousMask, looksLikeHostname } from './values.ts';
-import type { Locator } from './read-model.ts';
+import type { Locator } from './locator.ts';
 
 const NOWHERE: Pos = { line: 0, column: 0, length: 0 };
 
@@ -23,8 +26,11 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
   }
   const where = (t: Target, key: string): Pos => locate?.where(t, key) ?? locate?.where(t, '@header') ?? NOWHERE;
   const has = (t: Target, key: string) => locate?.has(t, key) ?? true;
-  const err = (t: Target, key: string, code: string, msg: string) => out.push(diag('error', code, msg, where(t, key), t, key));
-  const warn = (t: Target, key: string, code: string, msg: string) => out.push(diag('warning', code, msg, where(t, key), t, key));
+  /** An exception: the daemons run the file but fail at run time. */
+  const fatal = (t: Target, key: string, code: DiagnosticCode, msg: string) => out.push(diag('error', code, msg, where(t, key), t, key));
+  /** The daemons run it as written: a warning here, refused in what the console writes. */
+  const err = (t: Target, key: string, code: DiagnosticCode, msg: string) => out.push(tolerated(code, msg, where(t, key), t, key));
+  const warn = (t: Target, key: string, code: DiagnosticCode, msg: string) => out.push(diag('warning', code, msg, where(t, key), t, key));
 
   const g: Target = { scope: 'global' };
   const checkAddress = (t: Target, key: string, v: string | null, label: string) => {
@@ -80,9 +86,11 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
   all.forEach((vs, i) => {
     const t: Target = { scope: 'virtual', virtual: i };
     const label = `Virtual server "${vs.name}"`;
-    checkName(vs.name, (m) => err(t, '@header', 'V-NAME', `${label}: the name ${m}`));
+    checkName(vs.name, (m) => err(t, '@header', 'V-NAME', `${label}: the name ${m}${NAME_NOTE}`));
     const prev = names.get(vs.name);
-    if (prev !== undefined) err(t, '@header', 'V-DUPNAME', `There are two virtual servers named "${vs.name}"; names must be unique`);
+    // The agent and the console address a virtual server by its name (check now, status): with two
+    // of one name, what is meant for the second reaches the first.
+    if (prev !== undefined) fatal(t, '@header', 'V-DUPNAME', `There are two virtual servers named "${vs.name}"; names must be unique (the console and the agent address a virtual server by its name): rename one`);
     else names.set(vs.name, i);
     if (vs.active && (!vs.address || vs.address === '0.0.0.0')) err(t, 'address', 'V-VIP', `${label} is active but has no virtual IP address`);
     if (vs.address !== null) checkAddress(t, 'address', vs.address, 'The virtual IP');
@@ -95,10 +103,13 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
     if (vs.fwmark < 0 || vs.fwmark > 0xffffffff) err(t, 'fwmark', 'V-FWMARK', 'The firewall mark must be between 0 and 4294967295');
     if (vs.persistent < 0) err(t, 'persistent', 'V-PERSIST', 'Persistence cannot be negative');
     if (vs.pmask && vs.persistent === 0) warn(t, 'pmask', 'V-PMASK', 'A persistence netmask has no effect without a persistence time');
-    if (vs.timeout < 1) err(t, 'timeout', 'V-TIMEOUT', `The service timeout must be at least 1 second, not ${vs.timeout} (0 crashed nanny)`);
+    // nanny divides the re-entry time by the timeout: 0 kills it with SIGFPE, and lvsd then shuts
+    // the whole router down (hard_shutdown).
+    if (vs.timeout === 0) fatal(t, 'timeout', 'V-TIMEOUT', 'The service timeout must be at least 1 second, not 0: nanny divides by it and crashes, which shuts LVS down; set it to 6 (the GUI\'s default) or more');
+    else if (vs.timeout < 1) err(t, 'timeout', 'V-TIMEOUT', `The service timeout must be at least 1 second, not ${vs.timeout}`);
     if (vs.reentry < 0) err(t, 'reentry', 'V-REENTRY', 'The re-entry time cannot be negative');
-    if (vs.send !== null) checkSendExpect(vs.send, (code, m) => out.push(diag(code === 'V-ESCAPE' ? 'warning' : 'error', code, `Send: ${m}`, where(t, 'send'), t, 'send')));
-    if (vs.expect !== null) checkSendExpect(vs.expect, (code, m) => out.push(diag(code === 'V-ESCAPE' ? 'warning' : 'error', code, `Expect: ${m}`, where(t, 'expect'), t, 'expect')));
+    if (vs.send !== null) checkSendExpect(vs.send, (code, m) => (code === 'V-ESCAPE' ? warn : err)(t, 'send', code, `Send: ${m}`));
+    if (vs.expect !== null) checkSendExpect(vs.expect, (code, m) => (code === 'V-ESCAPE' ? warn : err)(t, 'expect', code, `Expect: ${m}`));
     if (vs.use_regex && vs.expect) {
       try {
         new RegExp(vs.expect);
@@ -115,7 +126,7 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
     for (let si = 0; si < vs.servers.length; si++) {
       const rs = vs.servers[si]!;
       const nameProblem = nameError(rs.name);
-      if (nameProblem) err(serverTarget(i, si), '@header', 'V-NAME', `Real server "${rs.name}": the name ${nameProblem}`);
+      if (nameProblem) err(serverTarget(i, si), '@header', 'V-NAME', `Real server "${rs.name}": the name ${nameProblem}${NAME_NOTE}`);
       if (sNames.has(rs.name)) err(serverTarget(i, si), '@header', 'V-DUPNAME', `${label} has two real servers named "${rs.name}"`);
       sNames.add(rs.name);
       if (rs.active && (rs.address === '0.0.0.0' || !rs.address)) err(serverTarget(i, si), 'address', 'V-ADDRESS', `Real server "${rs.name}" is active but has no address`);
@@ -144,6 +155,8 @@ export function validateModel(model: LvsConfig, locate?: Locator, trusted = fals
   return out;
 }
 
+const NAME_NOTE = '; the daemons accept it and the console keeps it, but a name typed into the console must follow that rule';
+
 export function checkName(name: string, fail: (m: string) => void): void {
   const problem = nameError(name);
   if (problem) fail(problem);
@@ -169,7 +182,7 @@ export function checkDevice(dev: string, fail: (m: string) => void): void {
 const ESCAPE_OK = new Set(['\\', 'r', 'n', 't', "'", '"']);
 
 /** Manual §6.3: printable ASCII plus the escapes \\ \r \n \t \' \". */
-export function checkSendExpect(s: string, fail: (code: string, m: string) => void): void {
+export function checkSendExpect(s: string, fail: (code: 'V-SENDEXPECT' | 'V-ESCAPE', m: string) => void): void {
   const bad = /[^\x20-\x7e]/.exec(s);
   if (bad) {
     fail('V-SENDEXPECT', `only printable ASCII is allowed (found character code ${bad[0]!.charCodeAt(0)}); use \\r \\n \\t for control characters`);

@@ -1,11 +1,48 @@
-// Readers for the value kinds of lvs.cf, each reproducing how the C parser reads a token
-// (strtol with base 0, inet_aton, getservbyname), plus the stricter checks we add on top.
+// Readers for the value kinds of lvs.cf, each reproducing how the C parser reads a word: strtol()
+// with base 0 into a 32-bit int (getNum), inet_aton (getHostname and the dotted-only keys) and
+// getservbyname (getPort). The model holds what the daemons read; the warnings say where that is
+// not what the text seems to say.
+import { TCP_SERVICES } from './services.ts';
+import { isIPv4, parseIPv4 } from '../common/ipv4.ts';
 
-/** strtol(tok, &end, 0) that must consume the whole token: decimal, 0x hex, leading-0 octal, sign. */
-export function readCInteger(tok: string): { value: number; octal: boolean } | null {
-  // Fast path, without a regular expression: a plain decimal without sign or leading zero.
+export interface CInteger {
+  /** What the daemons hold: strtol's long, truncated to a 32-bit int. */
+  value: number;
+  /**
+   * Whether that is the number written: `int` when it is, `uint` when only the unsigned reading of
+   * the same 32 bits is (4294967295 is -1 as an int), `no` when the number did not fit at all.
+   */
+  fits: 'int' | 'uint' | 'no';
+  /** The empty word, which the daemons read as 0. */
+  empty: boolean;
+  /** A leading 0 made it octal (`010` is 8). */
+  octal: boolean;
+}
+
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function digitValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  if (l >= 97 && l <= 102) return l - 87;
+  return 99;
+}
+
+/**
+ * getNum(): `strtol(tok, &end, 0)` that must reach the end of the word, stored in an int. So
+ * leading blanks (of a quoted word) and a sign are allowed, `0x` is hex and a leading 0 octal; the
+ * empty word is 0 (strtol converts nothing and stops at the terminator); a number beyond a long is
+ * clamped, and any number keeps only its low 32 bits (4294967296 is 0).
+ */
+export function readCInteger(tok: string): CInteger | null {
   const n = tok.length;
-  if (n > 0 && n < 16) {
+  // Fast path, without a regular expression: a plain decimal without sign or leading zero.
+  if (n > 0 && n < 10) {
     let v = 0;
     let i = 0;
     for (; i < n; i++) {
@@ -13,89 +50,115 @@ export function readCInteger(tok: string): { value: number; octal: boolean } | n
       if (c < 0 || c > 9 || (i === 0 && c === 0 && n > 1)) break;
       v = v * 10 + c;
     }
-    if (i === n) return { value: v, octal: false };
+    if (i === n) return { value: v, fits: 'int', empty: false, octal: false };
   }
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(tok);
-  if (!m) return null;
-  const sign = m[1] === '-' ? -1 : 1;
-  const body = m[2]!;
-  let value: number;
-  let octal = false;
-  if (/^0[xX]/.test(body)) value = parseInt(body.slice(2), 16);
-  else if (body.length > 1 && body.startsWith('0')) {
-    value = parseInt(body, 8);
-    octal = true;
-  } else value = parseInt(body, 10);
-  return { value: sign * value, octal };
+  let i = 0;
+  while (i < n && isSpace(tok.charCodeAt(i))) i++;
+  let negative = false;
+  const sign = tok.charCodeAt(i);
+  if (sign === 43 || sign === 45) {
+    negative = sign === 45;
+    i++;
+  }
+  let base = 10;
+  if (tok.charCodeAt(i) === 48) {
+    const x = tok.charCodeAt(i + 1) | 32;
+    if (x === 120 && digitValue(tok.charCodeAt(i + 2)) < 16) {
+      base = 16;
+      i += 2;
+    } else base = 8;
+  }
+  const digits = i;
+  let magnitude = 0n;
+  for (; i < n; i++) {
+    const d = digitValue(tok.charCodeAt(i));
+    if (d >= base) break;
+    magnitude = magnitude * BigInt(base) + BigInt(d);
+  }
+  if (i === digits) return n === 0 ? { value: 0, fits: 'int', empty: true, octal: false } : null;
+  if (i < n) return null;
+  const written = negative ? -magnitude : magnitude;
+  const long = written > LONG_MAX ? LONG_MAX : written < LONG_MIN ? LONG_MIN : written;
+  const value = Number(BigInt.asIntN(32, long));
+  const fits = written === BigInt(value) ? 'int' : written === BigInt(value >>> 0) ? 'uint' : 'no';
+  return { value, fits, empty: false, octal: base === 8 && i - digits > 1 };
+}
+
+export interface InetAddress {
+  /** The 32-bit address. */
+  value: number;
+  /** Four decimal parts without leading zeros and nothing after: the form the console writes. */
+  plain: boolean;
 }
 
 /**
- * inet_aton: 1 to 4 parts, each decimal, 0x hex or 0-octal; the last part fills the remaining bytes.
- * Returns the 32-bit address or null. `short` is true for the 1–3 part forms (10.1 = 10.0.0.1).
+ * glibc's inet_aton, the way the daemons read every address. The plain dotted quad is read by the
+ * project's one IPv4 reader (common/ipv4.ts); the other forms inet_aton takes are read here, the one
+ * extra reader the project keeps: one to four parts, each decimal, 0x hex or 0-octal, every part but
+ * the last at most 255 and the last filling the remaining bytes (`10.1` is 10.0.0.1); anything after
+ * a whitespace character is ignored (`"10.0.0.1 x"` is 10.0.0.1). ipaddr.js reads the same forms
+ * except that last one (values.test.ts holds the two together).
  */
-export function inetAton(tok: string): { value: number; short: boolean; nonDecimal: boolean } | null {
-  const strict = parseStrictIPv4(tok);
-  if (strict !== null) return { value: strict, short: false, nonDecimal: false };
-  const parts = tok.split('.');
-  if (parts.length < 1 || parts.length > 4) return null;
-  const nums: number[] = [];
-  let nonDecimal = false;
-  for (const p of parts) {
-    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(p);
-    if (!m) return null;
-    let v: number;
-    if (/^0[xX]/.test(p)) {
-      v = parseInt(p.slice(2), 16);
-      nonDecimal = true;
-    } else if (p.length > 1 && p.startsWith('0')) {
-      v = parseInt(p, 8);
-      nonDecimal = true;
-    } else v = parseInt(p, 10);
-    nums.push(v);
+export function inetAton(s: string): InetAddress | null {
+  // The plain form first, with the project's one reader of it (common/ipv4.ts), which allocates nothing.
+  const quad = parseIPv4(s);
+  if (quad !== null) return { value: quad, plain: true };
+  const n = s.length;
+  const parts: number[] = [];
+  let i = 0;
+  let plain = true;
+  for (;;) {
+    const first = s.charCodeAt(i);
+    if (!(first >= 48 && first <= 57)) return null;
+    // strtoul(part, &end, 0), which starts at a digit here (no blanks, no sign).
+    let base = 10;
+    if (first === 48) {
+      if ((s.charCodeAt(i + 1) | 32) === 120 && digitValue(s.charCodeAt(i + 2)) < 16) {
+        base = 16;
+        i += 2;
+      } else base = 8;
+    }
+    const start = i;
+    let v = 0;
+    for (; i < n; i++) {
+      const d = digitValue(s.charCodeAt(i));
+      if (d >= base) break;
+      v = v * base + d;
+      if (v > 0xffffffff) return null;
+    }
+    if (base !== 10 && !(base === 8 && i - start === 1)) plain = false;
+    if (i - start > 3) plain = false;
+    if (s.charCodeAt(i) === 46) {
+      if (parts.length > 2 || v > 0xff) return null;
+      parts.push(v);
+      i++;
+      continue;
+    }
+    parts.push(v);
+    break;
   }
-  const maxLast = [0xffffffff, 0xffffff, 0xffff, 0xff][nums.length - 1]!;
-  for (let i = 0; i < nums.length - 1; i++) if (nums[i]! > 255) return null;
-  if (nums[nums.length - 1]! > maxLast) return null;
+  if (i < n) {
+    const c = s.charCodeAt(i);
+    if (!(c < 128 && isSpace(c))) return null;
+    plain = false;
+  }
+  const last = parts[parts.length - 1]!;
+  if (last > [0xffffffff, 0xffffff, 0xffff, 0xff][parts.length - 1]!) return null;
   let value = 0;
-  for (let i = 0; i < nums.length - 1; i++) value += nums[i]! * 2 ** (8 * (3 - i));
-  value += nums[nums.length - 1]!;
-  return { value, short: nums.length < 4, nonDecimal };
+  for (let k = 0; k < parts.length - 1; k++) value += parts[k]! * 2 ** (8 * (3 - k));
+  value += last;
+  return { value, plain: plain && parts.length === 4 };
 }
 
 export function formatIPv4(value: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(value / 2 ** s) % 256).join('.');
+  return `${Math.floor(value / 16777216) % 256}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
 }
 
-/** A strict dotted quad: four decimal octets 0–255 without leading zeros. */
-export function isStrictIPv4(s: string): boolean {
-  return parseStrictIPv4(s) !== null;
-}
+/** A plain dotted quad: four decimal octets 0–255 without leading zeros (the project's reader). */
+export const isStrictIPv4 = isIPv4;
 
-/** The value of a strict dotted quad, scanned by hand: it runs for every address of a large file. */
-export function parseStrictIPv4(s: string): number | null {
-  const n = s.length;
-  if (n < 7 || n > 15) return null;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || part > 255) return null;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      if (i < n && ++dots > 3) return null;
-    } else if (c >= 48 && c <= 57) {
-      // No leading zeros: "010" is octal to inet_aton, so it is not a plain dotted quad.
-      if (digits === 1 && part === 0) return null;
-      part = part * 10 + (c - 48);
-      if (++digits > 3) return null;
-    } else return null;
-  }
-  return dots === 3 ? value : null;
-}
+/** The value of a plain dotted quad, else null. */
+export const parseStrictIPv4 = parseIPv4;
 
 /** True when the mask's one bits are contiguous from the top (255.255.255.0 yes, 255.0.255.0 no). */
 export function isContiguousMask(value: number): boolean {
@@ -109,27 +172,17 @@ export function maskPrefixLength(value: number): number {
   return bits;
 }
 
-/** A name that gethostbyname could resolve: labels of letters, digits and hyphens. */
+/** A name gethostbyname could look up (in /etc/hosts or DNS): labels of letters, digits, - and _. */
 export function looksLikeHostname(s: string): boolean {
-  return /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(s) && /[A-Za-z]/.test(s);
+  return /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(s) && /[A-Za-z_]/.test(s);
 }
 
-/**
- * getservbyname(name, "tcp") for the services an LVS router plausibly names. The daemons consult
- * /etc/services; a fixed table keeps parsing independent of the machine and is documented.
- */
-export const TCP_SERVICES: Record<string, number> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, www: 80, 'www-http': 80, pop3: 110,
-  nntp: 119, ntp: 123, imap: 143, imap2: 143, snmp: 161, ldap: 389, https: 443, smtps: 465, submission: 587,
-  ldaps: 636, imaps: 993, pop3s: 995, 'ms-sql-s': 1433, nfs: 2049, mysql: 3306, 'sip': 5060, postgresql: 5432,
-  'http-alt': 8080, webcache: 8080,
-};
-
-export function readPort(tok: string): { value: number; service: boolean } | null {
+/** getPort(): an integer (getNum), else a TCP service name. */
+export function readPort(tok: string): { value: number; service: boolean; int: CInteger | null } | null {
   const n = readCInteger(tok);
-  if (n) return { value: n.value, service: false };
-  const s = TCP_SERVICES[tok];
-  return s === undefined ? null : { value: s, service: true };
+  if (n) return { value: n.value, service: false, int: n };
+  const s = TCP_SERVICES.get(tok);
+  return s === undefined ? null : { value: s, service: true, int: null };
 }
 
 /** The nanny escapes of manual §6.3. */

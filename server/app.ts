@@ -22,6 +22,7 @@ import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
 import { registerHost } from './routes/host.ts';
+import { registerFileFix } from './routes/file-fix.ts';
 import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
 import { trackRoutes, type RouteMethods } from './route-methods.ts';
@@ -155,5 +156,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerValidate(app, ctx);
   registerConfirm(app, ctx);
   registerDrain(app, ctx);
+  registerFileFix(app, ctx);
   return app;
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultConfig, edit as editText, parse } from '../lvs-cf/index.ts';
+import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, type Encoding } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
@@ -34,6 +34,8 @@ function changedRuns(diff: DiffLine[]): PatchHunk[] {
 
 export interface Snapshot {
   text: string;
+  /** How the file's bytes became `text`: UTF-8, or Latin-1 for a file that is not UTF-8 (written back the same way). */
+  encoding: Encoding;
   /** sha256 (hex) of the file's bytes; the empty text's hash when the file does not exist. */
   version: string;
   exists: boolean;
@@ -123,7 +125,7 @@ export class ConfigStore {
       const names = await readdir(this.historyDir);
       const hit = names.find((n) => n.endsWith(`.${version.slice(0, 16)}`));
       if (hit) {
-        const text = await readFile(join(this.historyDir, hit), 'utf8');
+        const { text } = decodeConfigFile(await readFile(join(this.historyDir, hit)));
         if (versionOf(text) === version) return text;
       }
     } catch (err) {
@@ -191,8 +193,9 @@ export class ConfigStore {
    */
   private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: Record<string, unknown>): Promise<Snapshot> {
     if (current.exists) await this.keepHistory(current, serial[0]);
-    await writeFileAtomic(this.path, text, 0o644);
-    const snapshot = this.snapshotOf(text, true);
+    // In the file's own encoding: a Latin-1 file stays Latin-1.
+    await writeFileAtomic(this.path, encodeConfigText(text, current.encoding), 0o644);
+    const snapshot = this.snapshotOf(text, true, current.encoding, current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null);
     this.cached = null;
     await this.audit({
       ...meta,
@@ -211,28 +214,30 @@ export class ConfigStore {
 
   private async readFresh(): Promise<Snapshot> {
     try {
-      return this.snapshotOf(await readFile(this.path, 'utf8'), true);
+      const { text, encoding, note } = decodeConfigFile(await readFile(this.path));
+      return this.snapshotOf(text, true, encoding, note);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return this.snapshotOf('', false);
+      return this.snapshotOf('', false, 'utf8');
     }
   }
 
-  private snapshotOf(text: string, exists: boolean): Snapshot {
+  private snapshotOf(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null = null): Snapshot {
     const version = versionOf(text);
     this.texts.delete(version);
     this.texts.set(version, text);
     while (this.texts.size > VERSION_CACHE) this.texts.delete(this.texts.keys().next().value as string);
     // A missing or empty lvs.cf is a new configuration: the daemons' defaults, created on first save.
     const parsed: ParseResult = text === '' ? { ok: true, model: defaultConfig(), diagnostics: [] } : parse(text);
-    return { text, version, exists, parsed };
+    if (note) parsed.diagnostics.unshift(note);
+    return { text, version, exists, encoding, parsed };
   }
 
   private async keepHistory(snapshot: Snapshot, serial: number): Promise<void> {
     await mkdir(this.historyDir, { recursive: true, mode: 0o750 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `lvs.cf.${stamp}.serial-${serial}.${snapshot.version.slice(0, 16)}`;
-    await writeFileAtomic(join(this.historyDir, name), snapshot.text, 0o640);
+    await writeFileAtomic(join(this.historyDir, name), encodeConfigText(snapshot.text, snapshot.encoding), 0o640);
     const names = (await readdir(this.historyDir)).filter((n) => n.startsWith('lvs.cf.')).sort();
     for (const old of names.slice(0, Math.max(0, names.length - HISTORY_KEEP))) {
       await unlink(join(this.historyDir, old)).catch(() => undefined);

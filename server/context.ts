@@ -12,6 +12,7 @@ import type { ConfirmKeeper } from './confirm/keeper.ts';
 import type { DrainKeeper } from './drain/keeper.ts';
 import { confirmBanner } from './confirm/banner.ts';
 import { formatDiagnostic } from '../lvs-cf/index.ts';
+import { fileProblems, type FileProblem } from './file-problems.ts';
 
 export interface AppContext {
   store: ConfigStore;
@@ -64,7 +65,9 @@ export function sendHtml(reply: FastifyReply, html: string | Buffer, status = 20
 export function renderPage(ctx: AppContext, req: FastifyRequest, template: string, data: Record<string, unknown>, opts: PageOptions): string {
   const secure = opts.secure ?? true;
   const csrf = secure ? csrfToken(ctx.secret, req) : '';
-  const body = ctx.render(template, { ...data, csrf, windows: ctx.confirm.windows });
+  const problems = openProblems.get(req);
+  const banner = problems ? ctx.render('partials/file-problems', { ...problems, csrf, back: req.url.split('?')[0] }) : '';
+  const body = banner + ctx.render(template, { ...data, csrf, windows: ctx.confirm.windows });
   const flash = opts.flash !== undefined ? opts.flash : ctx.flash.take((req.query as Record<string, unknown> | undefined)?.flash);
   const html = ctx.render('layout', {
     body,
@@ -97,12 +100,24 @@ export function sendFragment(ctx: AppContext, req: FastifyRequest, reply: Fastif
   return reply.type('text/html; charset=utf-8').send(html);
 }
 
+/** The errors of the file a panel shows, for the banner renderPage puts above it (per request). */
+const openProblems = new WeakMap<FastifyRequest, { problems: FileProblem[]; version: string }>();
+
+/** Shows the errors of the file (with their fixes) at the top of the page this request renders. */
+export function noteFileProblems(req: FastifyRequest, snap: Snapshot): void {
+  const problems = fileProblems(snap);
+  if (problems.length) openProblems.set(req, { problems, version: snap.version });
+}
+
 /**
  * The model for a panel, or null after sending the "lvs.cf has syntax errors" page: the console
  * refuses to edit a file it cannot fully read rather than guess at its meaning.
  */
 export function modelOrBrokenPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, snap: Snapshot, tab: string) {
-  if (snap.parsed.model) return snap.parsed.model;
+  if (snap.parsed.model) {
+    noteFileProblems(req, snap);
+    return snap.parsed.model;
+  }
   const report = snap.parsed.diagnostics.map((d) => formatDiagnostic(d, snap.text, ctx.store.path)).join('\n');
   sendPage(ctx, req, reply, 'broken-config', { path: ctx.store.path, history: ctx.store.historyDir, report }, { title: 'lvs.cf has errors', tab, status: 500 });
   return null;

@@ -2,7 +2,7 @@
 // the values the form starts with (read from the model), and the edits a submission makes. Edits are
 // emitted only for fields whose value differs from what the form was showing, so a save changes only
 // the lines the user actually changed (and a key written as `0` is not rewritten as absent).
-import type { z } from 'zod';
+import { ZodError, type z, type ZodType } from 'zod';
 import type { Diagnostic, Edit, Target } from '../../lvs-cf/index.ts';
 import { fieldErrors, formStrings, type FieldErrors } from './fields.ts';
 
@@ -19,10 +19,29 @@ export interface PanelForm<C> {
 
 export type Validated = { ok: true; values: Values; raw: Values } | { ok: false; errors: FieldErrors; raw: Values };
 
-export function validateForm<C>(form: PanelForm<C>, body: unknown): Validated {
+/**
+ * Checks a submission. With `initial` (the values the form was showing), a field the user left as
+ * it was is not checked: it holds what the file says, which the daemons accept even where a typed
+ * value would be refused (a non-ASCII name, a port the daemons read as 0), and it is not written.
+ */
+export function validateForm<C>(form: PanelForm<C>, body: unknown, initial?: Values): Validated {
   const raw = formStrings(body, form.fields);
   const result = form.schema.safeParse(raw);
-  return result.success ? { ok: true, values: result.data, raw } : { ok: false, errors: fieldErrors(result.error), raw };
+  if (result.success) return { ok: true, values: result.data, raw };
+  if (!initial) return { ok: false, errors: fieldErrors(result.error), raw };
+  // A field is let through only when it is unchanged and its own check is what fails; the checks
+  // across fields (NAT needs a router, …) still apply to it.
+  const shape = (form.schema as unknown as { shape: Record<string, ZodType<string, string>> }).shape;
+  const own = new Map(form.fields.map((f) => [f, shape[f]!.safeParse(raw[f])]));
+  const exempt = (f: PropertyKey | undefined) => typeof f === 'string' && raw[f] === initial[f] && own.get(f)?.success === false;
+  const issues = result.error.issues.filter((i) => !exempt(i.path[0]));
+  if (issues.length) return { ok: false, errors: fieldErrors(new ZodError(issues)), raw };
+  const values: Values = {};
+  for (const f of form.fields) {
+    const one = own.get(f)!;
+    values[f] = one.success ? one.data : raw[f]!;
+  }
+  return { ok: true, values, raw };
 }
 
 /** Validates one field alone (inline validation on blur); returns its message or ''. */

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServiceStats } from '../../agent/protocol/index.ts';
-import { sendFragment, sendPage, type AppContext } from '../context.ts';
+import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
 import { controlQuery, controlView, snapshotView, CHECKS_PAGE, TABLE_PAGE, type ControlView } from '../control-view.ts';
 import { pager } from '../pager.ts';
 import { hostHref } from '../host-list.ts';
@@ -78,6 +78,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
     const data = await liveData(req);
     // htmx asking for the live region (a page link): the region, not the page.
     if (req.headers['hx-target'] === REGION && req.headers['hx-history-restore-request'] === undefined) return sendFragment(ctx, req, reply, 'partials/control-live', data);
+    noteFileProblems(req, await ctx.store.read());
     const problems = ctx.allowlist.problems();
     const flash = ctx.flash.take((req.query as Record<string, unknown>).flash);
     const merged: Flash | null = problems.length

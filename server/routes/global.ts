@@ -24,7 +24,8 @@ export function registerGlobal(app: FastifyInstance, ctx: AppContext): void {
 
   app.post(URL, async (req, reply) => {
     const version = baseVersion(req.body);
-    const checked = validateForm(globalForm, req.body);
+    const current = (await ctx.store.read()).parsed.model;
+    const checked = validateForm(globalForm, req.body, current ? globalForm.initial(current) : undefined);
     if (!checked.ok) return show(req, reply, { ...(await ctx.store.read()), version }, checked.raw, checked.errors, [], 422);
     return runSave({
       ctx, req, reply, tab: 'global', action: 'global settings', successUrl: URL, reloadUrl: URL,

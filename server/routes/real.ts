@@ -87,7 +87,7 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
     const model = requireModel(snap);
     const n = virtualIndex(req.params, model);
     const m = serverIndex(req.params, model, n);
-    const checked = validateForm(realForm, req.body);
+    const checked = validateForm(realForm, req.body, realForm.initial({ model, virtual: n, server: m }));
     if (!checked.ok) return showEdit(req, reply, { ...snap, version }, model, n, m, checked.raw, checked.errors, [], 422);
     return runSave({
       ctx, req, reply, tab: 'virtual', reloadUrl: `${listUrl(n)}/${m}/edit`, successUrl: listUrl(n),

@@ -52,7 +52,8 @@ export function registerRedundancy(app: FastifyInstance, ctx: AppContext): void 
       const a = action as 'enable' | 'disable' | 'reset';
       return runSave({ ...common, action: `${a} backup`, build: (cur) => redundancyActionEdits(a, requireModel(cur)) });
     }
-    const checked = validateForm(redundancyForm, req.body);
+    const current = (await ctx.store.read()).parsed.model;
+    const checked = validateForm(redundancyForm, req.body, current ? redundancyForm.initial(current) : undefined);
     if (!checked.ok) {
       const snap = await ctx.store.read();
       const model = requireModel(snap);

@@ -32,7 +32,7 @@ export function registerScripts(app: FastifyInstance, ctx: AppContext): void {
     const model = requireModel(snap);
     const n = virtualIndex(req.params, model);
     const first = validateForm(scriptsForm, req.body);
-    const checked = validateForm(scriptsForm, applyScriptButton(first.raw, button));
+    const checked = validateForm(scriptsForm, applyScriptButton(first.raw, button), scriptsForm.initial({ model, virtual: n }));
     if (!checked.ok) return show(req, reply, { ...snap, version }, model, n, checked.raw, checked.errors, [], 422);
     return runSave({
       ctx, req, reply, tab: 'virtual', reloadUrl: url(n), successUrl: url(n),

@@ -147,7 +147,7 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     const snap = await ctx.store.read();
     const model = requireModel(snap);
     const n = virtualIndex(req.params, model);
-    const checked = validateForm(virtualForm, req.body);
+    const checked = validateForm(virtualForm, req.body, virtualForm.initial({ model, virtual: n }));
     if (!checked.ok) return showEdit(req, reply, { ...snap, version }, model, n, checked.raw, checked.errors, [], 422);
     return runSave({
       ctx, req, reply, tab: 'virtual', reloadUrl: `/secure/virtual/${n}/edit`, successUrl: `/secure/virtual/${n}/edit`,
