@@ -82,6 +82,10 @@ export class AgentLink {
   plan(params: PlanParams): Promise<AgentAnswer<PlanResult>> {
     return this.ask('plan', params);
   }
+  /** A page of the routing table (filtered: by a real server's address for the one-host page). */
+  table(params: TableParams): Promise<AgentAnswer<TableResult>> {
+    return this.ask('table', params);
+  }
   /** The services of one virtual server, with their counters (the drain page). */
   tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
     return this.ask('table', { virtual }).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));

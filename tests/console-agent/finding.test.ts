@@ -1,8 +1,8 @@
 // Finding things on a site of 120 virtual servers, against the real console and the real agent on
 // loopback: VIRTUAL SERVERS searched, ordered and paged on the server (links and GET forms, the
 // htmx region); CONTROL/MONITORING with its counts at the top and its problems first, searched and
-// paged through the agent; one host everywhere, taken out of every virtual server and put back as
-// one save each, audited, reloaded by the agent, and refused when stale.
+// paged through the agent; one host everywhere, drained, taken out of every virtual server and put
+// back as one save each, audited, reloaded by the agent, and refused when stale.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -215,6 +215,79 @@ test('one host everywhere: every virtual server of an address, taken out and put
   body = text((await follow(c, res)).body);
   assert.match(body, /Saved: activate real server .* in 120 virtual servers/);
   await waitFor(async () => ((await client.call('table', { address: shared, limit: 0 })).page!.total === 120 ? true : null), { timeoutMs: 20_000, message: 'the host back in every service' });
+});
+
+test('one host drained everywhere as one save, draining on each DRAIN page, then taken out with its weights written back', async () => {
+  const c = site!.console;
+  const client = await site!.agent.client();
+  after(() => client.close());
+  const esc = own.replace(/\./g, '\\.');
+  const serial = (t: string) => Number(/serial_no = (\d+)/.exec(t)![1]);
+  const noSerial = (t: string) => t.replace(/serial_no = \d+/, '');
+  const auditLines = async () => (await readFile(join(c.root, 'audit.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; changes?: unknown[] });
+  const drains = async () => (JSON.parse(await readFile(join(c.root, 'drains.json'), 'utf8').catch(() => '{"drains":[]}')) as { drains: { virtual: string; server: string; weights: Record<string, number> }[] }).drains;
+  const ownWeights = async () => (await client.call('table', { address: own, limit: 1000 })).services.flatMap((s) => s.reals.filter((r) => r.address === own).map((r) => r.weight));
+  const before = await c.lvs();
+  const auditBefore = (await auditLines()).length;
+
+  let page = await c.get(`/secure/host?address=${own}`);
+  assert.match(text(page.body), /DRAIN EVERYWHERE/);
+  assert.doesNotMatch(text(page.body), /UNDRAIN EVERYWHERE/, 'nothing drained yet');
+  let { csrf, version } = c.hidden(page.body);
+  let res = await c.post('/secure/host', { _csrf: csrf, version, address: own, action: 'drain' });
+  page = await follow(c, res);
+  let body = text(page.body);
+  assert.match(body, new RegExp(`Saved: drain real server ${esc} in 60 virtual servers \\(60 real server entries\\): site0, site2, .*site118 \\(lvs\\.cf serial ${serial(before) + 1}\\)`));
+  assert.match(body, /New connections go to the other real servers; open ones stay/);
+  assert.match(body, /60 entries: 60 active, 0 inactive, 60 draining/);
+  assert.match(body, new RegExp(`Active connections to ${esc}: \\d+`));
+  assert.match(body, /UNDRAIN EVERYWHERE/);
+  // It counts itself down: htmx polls the list, without JavaScript the page reloads.
+  assert.match(page.body, new RegExp(`<meta http-equiv="refresh" content="5;url=/secure/host\\?address=${esc}"`));
+  assert.match(page.body, /<div id="host-list" hx-get="\/secure\/host\?address=[\d.]+" hx-trigger="every 2s"/);
+  assert.match(page.body, /<a href="\/secure\/virtual\/0\/real\/1\/drain">draining<\/a>/);
+  const drained = await c.lvs();
+  assert.equal(serial(drained), serial(before) + 1, 'one serial increment');
+  assert.equal((drained.match(/^ +weight = 0$/gm) ?? []).length, 60, 'the 60 entries of the host at weight 0, nothing else');
+  const saves = (await auditLines()).slice(auditBefore).filter((e) => e.changes);
+  assert.equal(saves.length, 1, 'one audit entry');
+  assert.match(saves[0]!.action, /^drain real server .* in 60 virtual servers \(60 real server entries\): site0, site2, .*, site118$/);
+  const recorded = await drains();
+  assert.equal(recorded.length, 60);
+  assert.deepEqual(recorded[0], { ...recorded[0], virtual: 'site0', server: 'own0', weights: { own0: 1 } });
+  // The agent keeps it in every service at weight 0 (established connections stay).
+  await waitFor(async () => {
+    const w = await ownWeights();
+    return w.length === 60 && w.every((x) => x === 0) ? true : null;
+  }, { timeoutMs: 20_000, message: 'the host at weight 0 in every service' });
+  // Each entry's own DRAIN page knows the drain.
+  const one = await c.get('/secure/virtual/2/real/1/drain');
+  assert.match(text(one.body), /Real server own2 of site2 is draining/);
+  assert.match(one.body, /value="undrain"/);
+
+  // Taken out, with the weights written back for after the maintenance.
+  ({ csrf, version } = c.hidden(page.body));
+  res = await c.post('/secure/host', { _csrf: csrf, version, address: own, action: 'deactivate' });
+  page = await follow(c, res);
+  body = text(page.body);
+  assert.match(body, new RegExp(`Saved: deactivate real server ${esc} in 60 virtual servers`));
+  assert.match(body, /60 entries: 0 active, 60 inactive\)/);
+  assert.doesNotMatch(page.body, /http-equiv="refresh"/, 'nothing drains any more');
+  const out = await c.lvs();
+  assert.equal(serial(out), serial(before) + 2);
+  assert.equal((out.match(/^ +weight = 0$/gm) ?? []).length, 0, 'every weight written back');
+  assert.deepEqual(await drains(), [], 'the drains are over');
+  await waitFor(async () => ((await ownWeights()).length === 0 ? true : null), { timeoutMs: 20_000, message: 'the host out of every service' });
+
+  // Put back as it was: the file is the one before the drain, but for its serial.
+  ({ csrf, version } = c.hidden(page.body));
+  res = await c.post('/secure/host', { _csrf: csrf, version, address: own, action: 'activate' });
+  assert.match(text((await follow(c, res)).body), /Saved: activate real server/);
+  assert.equal(noSerial(await c.lvs()), noSerial(before));
+  await waitFor(async () => {
+    const w = await ownWeights();
+    return w.length === 60 && w.every((x) => x === 1) ? true : null;
+  }, { timeoutMs: 20_000, message: 'the host back in every service at its weight' });
 });
 
 test('the one-host page refuses what is not an address and says when nothing has it', async () => {
