@@ -1,7 +1,7 @@
 // Finding things in Chromium, with JavaScript on and off, on a site of 120 virtual servers run by a
 // real agent on loopback: VIRTUAL SERVERS searched and paged (in place with htmx, the URL following;
 // by GET forms and links without JavaScript), CONTROL/MONITORING searched with its counts and its
-// problems first, and one host taken out of every virtual server and put back from its page.
+// problems first, and one host drained, taken out of every virtual server and put back from its page.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -94,14 +94,29 @@ describe('finding things', { concurrency: 1 }, () => {
       // From CONTROL to the host's page by its address, then out of every virtual server as one save.
       await page.locator('table.checkers').getByRole('link', { name: `${shared}:${port}` }).first().click();
       await page.getByText(`${shared} is a real server of 120 virtual servers (120 entries: 120 active, 0 inactive).`).waitFor();
+      // Drained first: weight 0 everywhere, one save; the page counts its connections down.
+      await page.getByRole('button', { name: 'DRAIN EVERYWHERE', exact: true }).click();
+      await page.locator('.flash.ok', { hasText: `Saved: drain real server ${shared} in 120 virtual servers (120 real server entries): shop0, shop1` }).waitFor();
+      await page.getByText('120 entries: 120 active, 0 inactive, 120 draining').waitFor();
+      await page.locator('#host-list', { hasText: `Active connections to ${shared}: 0. None is left: DEACTIVATE EVERYWHERE takes it out.` }).waitFor();
+      assert.equal((((await h.lvs()).match(/^ +weight = 0$/gm)) ?? []).length, 120);
+      assert.match(await h.lvs(), /^serial_no = 4$/m, 'one serial increment');
+      if (js) {
+        // htmx polls the list in place while it drains.
+        await mark(page);
+        await page.evaluate(() => ((document.getElementById('host-list') as HTMLElement).dataset.seen = '1'));
+        await page.waitForFunction(() => (document.getElementById('host-list') as HTMLElement | null)?.dataset.seen === undefined);
+        assert.equal(await stillMarked(page), true, 'the list was replaced, not the page');
+      }
       await page.getByRole('button', { name: 'DEACTIVATE EVERYWHERE' }).click();
       await page.locator('.flash.ok', { hasText: `Saved: deactivate real server ${shared} in 120 virtual servers (120 real server entries): shop0, shop1` }).waitFor();
       await page.getByText('120 entries: 0 active, 120 inactive').waitFor();
       assert.equal((((await h.lvs()).match(/^ +active = 0$/gm)) ?? []).length, 120);
-      assert.match(await h.lvs(), /^serial_no = 4$/m, 'one serial increment');
+      assert.equal((((await h.lvs()).match(/^ +weight = 0$/gm)) ?? []).length, 0, 'the drained weights written back');
+      assert.match(await h.lvs(), /^serial_no = 5$/m, 'one serial increment');
       await page.getByRole('button', { name: 'ACTIVATE EVERYWHERE', exact: true }).click();
       await page.locator('.flash.ok', { hasText: `Saved: activate real server ${shared} in 120 virtual servers` }).waitFor();
-      assert.match(await h.lvs(), /^serial_no = 5$/m);
+      assert.match(await h.lvs(), /^serial_no = 6$/m);
       assert.deepEqual(errors, []);
     });
   }

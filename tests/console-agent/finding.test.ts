@@ -240,7 +240,7 @@ test('one host drained everywhere as one save, draining on each DRAIN page, then
   assert.match(body, new RegExp(`Saved: drain real server ${esc} in 60 virtual servers \\(60 real server entries\\): site0, site2, .*site118 \\(lvs\\.cf serial ${serial(before) + 1}\\)`));
   assert.match(body, /New connections go to the other real servers; open ones stay/);
   assert.match(body, /60 entries: 60 active, 0 inactive, 60 draining/);
-  assert.match(body, new RegExp(`Active connections to ${esc}: \\d+`));
+  assert.match(body, new RegExp(`Active connections to ${esc}: \\d+ \\.`));
   assert.match(body, /UNDRAIN EVERYWHERE/);
   // It counts itself down: htmx polls the list, without JavaScript the page reloads.
   assert.match(page.body, new RegExp(`<meta http-equiv="refresh" content="5;url=/secure/host\\?address=${esc}"`));
