@@ -133,3 +133,18 @@ test('soon: a burst of calls is one evaluation; none while not directing', async
   assert.equal(await l.run(), 2);
   assert.deepEqual(batches.at(-1)!.map((o) => o.op), ['deleteService', 'deleteService']);
 });
+
+test('a refused operation is retried on its own after a backoff, with no other event, until the dataplane accepts it', async () => {
+  const { l, batches, refuse } = loop();
+  let refusals = 2;
+  refuse((op) => op.op === 'addService' && op.service.key === 'tcp|192.168.1.250|80' && refusals-- > 0);
+  await l.run();
+  assert.deepEqual(ops(batches.at(-1)), ['addService tcp|192.168.1.250|80', 'addService tcp|192.168.1.251|25']);
+  await waitFor(() => batches.length === 3, { timeoutMs: 10_000, message: 'two retries, the second accepted' });
+  await l.idle();
+  // Only the refused service is looked at again.
+  assert.deepEqual(batches.slice(1).map(ops), [['addService tcp|192.168.1.250|80'], ['addService tcp|192.168.1.250|80']]);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(batches.length, 3, 'no retry once nothing is refused');
+  l.clearTimers();
+});

@@ -1,7 +1,10 @@
 // When the dataplane is reconciled, and which services each evaluation looks at. An evaluation runs
 // at every start, stop and reload (run()), shortly after a check changes state (soon(), coalescing
-// a burst of changes into one evaluation), and every few seconds while a re-entered server's weight
-// is still ramping. Evaluations run one at a time, each against what the previous one applied.
+// a burst of changes into one evaluation), every few seconds while a re-entered server's weight is
+// still ramping, and again after a backoff while the dataplane refuses operations (a kernel module
+// loaded later, an address that appears later: the agent must converge on its own, as nanny did,
+// without waiting for an unrelated check event). Evaluations run one at a time, each against what
+// the previous one applied.
 //
 // An evaluation looks only at the services that may have changed since the last one: those the
 // agent touched (a changed check's services, a reload's changed services), those still ramping,
@@ -17,6 +20,9 @@ import type { Configuration } from './config-state.ts';
 export const RAMP_TICK_MS = 5000;
 /** Check changes arriving within this window are applied together (one evaluation, not one per check). */
 const COALESCE_MS = 10;
+/** First retry after a refusal; doubled at each refusal in a row up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 10_000;
 
 export interface LoopInput {
   config: Configuration;
@@ -40,6 +46,8 @@ export class ReconcileLoop {
   private chain: Promise<unknown> = Promise.resolve();
   private coalesceTimer: NodeJS.Timeout | null = null;
   private rampTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelay = RETRY_FIRST_MS;
   /** The next evaluation looks at every service. */
   private everything = true;
   /** Services the next evaluation looks at. */
@@ -80,8 +88,11 @@ export class ReconcileLoop {
   clearTimers(): void {
     if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
     if (this.rampTimer) clearTimeout(this.rampTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.coalesceTimer = null;
     this.rampTimer = null;
+    this.retryTimer = null;
+    this.retryDelay = RETRY_FIRST_MS;
   }
 
   /** Resolves when the evaluations queued so far have finished. */
@@ -134,7 +145,24 @@ export class ReconcileLoop {
       this.opts.onApplied(report.applied);
     }
     this.scheduleRamp(input.directing);
+    this.scheduleRetry(!this.opts.applier.failingServices()[Symbol.iterator]().next().done, input.directing);
     return ops.length;
+  }
+
+  /** While operations stand refused, evaluates again (the failing services) after a growing delay. */
+  private scheduleRetry(refused: boolean, directing: boolean): void {
+    if (!refused) {
+      this.retryDelay = RETRY_FIRST_MS;
+      return;
+    }
+    if (this.retryTimer || !directing) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.opts.input().directing) void this.run();
+    }, delay);
+    this.retryTimer.unref();
   }
 
   private scheduleRamp(directing: boolean): void {
