@@ -103,7 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await confirm.start();
   await drains.start();
   app.addHook('onClose', async () => {
-    confirm.close();
+    await confirm.close();
     drains.close();
     ctx.agent.close();
   });
