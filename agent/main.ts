@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createDataplane, type DataplaneOptions } from './dataplane/index.ts';
+import { IpvsDataplane, createDataplane, type DataplaneOptions } from './dataplane/index.ts';
 import type { LvsConfig } from '../lvs-cf/index.ts';
 import { Agent } from './agent.ts';
 import { ConfigState } from './config-state.ts';
@@ -16,6 +16,8 @@ import { nativeAddon, NativeAddonError } from './native-addon.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
 import { Redundancy } from './ha/controller.ts';
+import { KernelConnectionSync } from './ha/conn-sync.ts';
+import { spawnRunner } from './ha/vip.ts';
 import { decideRedundancy } from './ha/mode.ts';
 import { localAddresses } from './ha/peers.ts';
 import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';
@@ -154,6 +156,10 @@ export async function main(argv: string[]): Promise<number> {
         node: mode.node,
         log: (msg) => logger.log(msg),
         hooks: agent,
+        connectionSync:
+          dataplane instanceof IpvsDataplane
+            ? new KernelConnectionSync({ ipvsadm: () => dataplane.ipvsadmPath, run: spawnRunner, log: (msg) => logger.log(msg) })
+            : null,
         onStatus: (s) => agent.notifyHa(s),
       });
       try {

@@ -34,7 +34,7 @@ const ha: InternalHaStatus = {
   keyConfigured: true,
   sync: { localSerial: 1, partnerSerial: null, inSync: null, lastSync: null, lastError: null },
   vips: [{ address: '192.168.1.250', prefix: 24, device: 'eth0', label: 'eth0:1' }],
-  linkUp: true, problems: [], warnings: [],
+  linkUp: true, problems: [], warnings: [], splitBrain: null,
 };
 
 function core(over: Partial<AgentCore> = {}): AgentCore {

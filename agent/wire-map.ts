@@ -81,5 +81,6 @@ export function haStatusToWire(s: InternalHaStatus): HaStatus {
     linkUp: s.linkUp,
     problems: s.problems.map((p) => ({ time: p.time, message: p.message })),
     warnings: [...s.warnings],
+    splitBrain: s.splitBrain && { since: s.splitBrain.since, address: s.splitBrain.address, mac: s.splitBrain.mac },
   };
 }

@@ -92,6 +92,11 @@ export class IpvsDataplane implements Dataplane {
     }
   }
 
+  /** The ipvsadm this dataplane found at start (connection sync runs the same one). */
+  get ipvsadmPath(): string {
+    return this.binary();
+  }
+
   private binary(): string {
     if (this.bin === null) throw new Error('the ipvs dataplane was not started');
     return this.bin;

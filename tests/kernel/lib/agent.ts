@@ -2,6 +2,8 @@
 // started through its command line with `--dataplane ipvs`: the ipvsadm it runs inherits the
 // namespace, so it programs that namespace's IPVS table. The suite drives it only through lvs.cf
 // and its unix socket; its log goes to the lab's log.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AgentClient } from '../../../agent/client.ts';
 import { spawnAgent, type SpawnedAgent } from '../../../testing/agent.ts';
 import type { Lab } from '../../../testing/lab.ts';
@@ -23,9 +25,14 @@ export class RouterAgent {
   ) {}
 
   /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
-  static async start(lab: Lab, machine: string, lvsCf: string): Promise<RouterAgent> {
+  static async start(lab: Lab, machine: string, lvsCf: string, opts: { heartbeatKey?: string } = {}): Promise<RouterAgent> {
     const temp = await tempRoot(`piranha-${lab.name}-`);
     await writeLvsCf(temp.root, lvsCf);
+    // A router of a pair: the shared key where the agent looks for it (conf/heartbeat.key, 0600).
+    if (opts.heartbeatKey) {
+      await mkdir(join(temp.root, 'conf'), { recursive: true, mode: 0o700 });
+      await writeFile(join(temp.root, 'conf', 'heartbeat.key'), `${opts.heartbeatKey}\n`, { mode: 0o600 });
+    }
     lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
     const agent = await spawnAgent({
       root: temp.root,
@@ -59,6 +66,13 @@ export class RouterAgent {
   async problems(): Promise<string[]> {
     const s = await this.client.call('status', {});
     return s.problems.map((p) => `${p.service}: ${p.message}`);
+  }
+
+  /** SIGKILL: the agent dies at once, leaving whatever it had set up in the kernel; then its folder goes. */
+  async kill(): Promise<void> {
+    this.client.close();
+    await this.agent.stop('SIGKILL');
+    await this.temp.remove();
   }
 
   /** SIGTERM: the agent removes its services and exits; then its folder goes. */

@@ -50,6 +50,8 @@ export interface BootOptions {
   toolsDir: string;
   /** Runs only the suite files whose path contains this text. */
   only?: string;
+  /** Trials of each failover measurement (the suite's own default when unset). */
+  trials?: string;
   bootTimeoutMs?: number;
   runTimeoutMs?: number;
   /** Each console line as it arrives (progress). */
@@ -67,7 +69,7 @@ function kernelWord(name: string, value: string): string {
   return `${name}=${value}`;
 }
 
-export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string): string[] {
+export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string, trials = ''): string[] {
   if (resultsDir.includes(',')) throw new Error(`QEMU cannot share a folder whose path has a comma: ${resultsDir}`);
   const append = [
     'console=ttyS0',
@@ -77,6 +79,7 @@ export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string
     kernelWord('piranha_modroot', image.moduleRoot),
     kernelWord('piranha_tools', toolsDir),
     ...(only ? [kernelWord('piranha_only', only)] : []),
+    ...(trials ? [kernelWord('piranha_trials', trials)] : []),
   ].join(' ');
   const cpus = Math.min(4, Math.max(2, availableParallelism()));
   return [
@@ -100,7 +103,7 @@ export async function bootGuest(image: GuestImage, opts: BootOptions): Promise<G
   let text = '';
   let partial = '';
 
-  const qemu = spawn('qemu-system-x86_64', qemuArgs(image, resultsDir, opts.toolsDir, opts.only ?? ''), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const qemu = spawn('qemu-system-x86_64', qemuArgs(image, resultsDir, opts.toolsDir, opts.only ?? '', opts.trials ?? ''), { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => qemu.kill('SIGKILL');
   process.once('exit', killOnExit);
   const addText = (s: string) => {

@@ -22,7 +22,7 @@ if ! modprobe -d "$piranha_modroot" -a $modules; then
 fi
 echo "piranha-guest: modules loaded"
 
-export PIRANHA_KERNEL_ONLY="${piranha_only:-}"
+export PIRANHA_KERNEL_ONLY="${piranha_only:-}" PIRANHA_KERNEL_TRIALS="${piranha_trials:-}"
 node --import tsx \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./tests/kernel/vm/reporter.mjs --test-reporter-destination="$results/results.jsonl" \
