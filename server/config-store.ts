@@ -2,35 +2,18 @@
 // size, mtime, ctime) so a page view does not re-parse an unchanged file; saves always re-read the
 // bytes under a per-file mutex and compare their hash with the version the form was read at, so an
 // edit based on a stale file (another browser, a hand edit) is refused instead of lost.
-// A successful save: changed lines only (the library's edit), serial_no + 1, the old bytes copied to
-// history/, an atomic write, and one JSON line in audit.log. A GET never writes anything.
+// A successful save: changed lines only (the library's edit), serial_no + 1, the version recorded in
+// history/ (history/store.ts: the changed lines), an atomic write, and one JSON line in audit.log.
+// A GET never writes anything.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, type Encoding } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
-import { lineDiff, type DiffLine } from './line-diff.ts';
-
-/** The runs of removed and added lines of a diff, as hunks for the audit line (it records no offsets). */
-function changedRuns(diff: DiffLine[]): PatchHunk[] {
-  const out: PatchHunk[] = [];
-  let run: PatchHunk | null = null;
-  for (const d of diff) {
-    if (d.kind === 'same') {
-      run = null;
-      continue;
-    }
-    if (!run) {
-      run = { start: -1, end: -1, line: d.line, removed: '', inserted: '' };
-      out.push(run);
-    }
-    if (d.kind === 'removed') run.removed += d.text + '\n';
-    else run.inserted += d.text + '\n';
-  }
-  return out;
-}
+import { DEFAULT_HISTORY, HistoryStore, type HistoryLimits } from './history/store.ts';
+import { textDelta } from './history/text-delta.ts';
 
 export interface Snapshot {
   text: string;
@@ -62,6 +45,8 @@ type Computed =
 export interface SaveRequest {
   baseVersion: string;
   client: string;
+  /** The console user who asked (null: the console itself, e.g. an unconfirmed change rolled back). */
+  user?: string | null;
   /** What the user did, for the audit log ("global settings", "delete virtual server web"). */
   action: string;
   /** Computes the edits against the current file (already checked to be the base version). */
@@ -77,7 +62,8 @@ export function planDigest(patch: readonly PatchHunk[]): string {
   return h.digest('hex');
 }
 
-const HISTORY_KEEP = 100;
+/** Texts of versions seen recently are kept up to this many characters in all (a 26 MB file is not). */
+const VERSION_CACHE_CHARS = 4_000_000;
 const VERSION_CACHE = 32;
 
 export function versionOf(text: string): string {
@@ -93,13 +79,17 @@ export class ConfigStore {
   private cached: { key: string; snapshot: Snapshot } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
+  private textChars = 0;
+  /** Every saved version, as changed lines (history/store.ts). */
+  readonly history: HistoryStore;
 
-  constructor(root: string) {
+  constructor(root: string, opts: { history?: HistoryLimits } = {}) {
     this.root = resolve(root);
     this.path = join(this.root, 'lvs.cf');
     this.historyDir = join(this.root, 'history');
     this.auditPath = join(this.root, 'audit.log');
     this.mutex = mutexFor(this.path);
+    this.history = new HistoryStore(this.historyDir, opts.history ?? DEFAULT_HISTORY);
   }
 
   async read(): Promise<Snapshot> {
@@ -121,17 +111,9 @@ export class ConfigStore {
     const known = this.texts.get(version);
     if (known !== undefined) return known;
     if (!/^[0-9a-f]{64}$/.test(version)) return null;
-    try {
-      const names = await readdir(this.historyDir);
-      const hit = names.find((n) => n.endsWith(`.${version.slice(0, 16)}`));
-      if (hit) {
-        const { text } = decodeConfigFile(await readFile(join(this.historyDir, hit)));
-        if (versionOf(text) === version) return text;
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    return null;
+    const current = await this.read();
+    if (current.version === version) return current.text;
+    return (await this.history.textOf(version, current))?.text ?? null;
   }
 
   /** The edits against `current` with the serial bump, checked as a save checks them; nothing written. */
@@ -160,7 +142,7 @@ export class ConfigStore {
       const c = await this.compute(await this.readFresh(), req);
       if (c.kind !== 'ready') return c;
       if (req.expectPlan !== undefined && planDigest(c.patch) !== req.expectPlan) return { kind: 'not-planned', snapshot: c.current };
-      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client });
+      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client, user: req.user ?? null });
       return { kind: 'saved', snapshot, serialFrom: c.serialFrom, serialTo: c.serialTo, patch: c.patch, base: c.current };
     });
   }
@@ -171,7 +153,7 @@ export class ConfigStore {
    * by the library, the replaced bytes kept in history/, one audit line. `text` is computed from the
    * current file (`restoreText`), so what is restored is decided on the bytes being replaced.
    */
-  restore(req: { baseVersion: string; client: string; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
+  restore(req: { baseVersion: string; client: string; user?: string | null; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
     return this.mutex.run(async () => {
       const current = await this.readFresh();
       if (current.version !== req.baseVersion) return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
@@ -181,8 +163,8 @@ export class ConfigStore {
       const result = editText(text, [{ op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
       if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
       // The lines that differ from the file being replaced (the edit's own patch is against `text`).
-      const patch = changedRuns(lineDiff(current.text, result.text));
-      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, ...req.note });
+      const patch = textDelta(current.text, result.text);
+      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, user: req.user ?? null, ...req.note });
       return { kind: 'saved', snapshot, serialFrom, serialTo, patch, base: current };
     });
   }
@@ -191,11 +173,20 @@ export class ConfigStore {
    * Writes a new version over `current`: the old bytes to history/, the atomic write, one audit
    * line (what `meta` says, the serials, the versions and the changed lines). Under the mutex.
    */
-  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: Record<string, unknown>): Promise<Snapshot> {
-    if (current.exists) await this.keepHistory(current, serial[0]);
-    // In the file's own encoding: a Latin-1 file stays Latin-1.
-    await writeFileAtomic(this.path, encodeConfigText(text, current.encoding), 0o644);
+  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>): Promise<Snapshot> {
+    // In the file's own encoding: a Latin-1 file stays Latin-1 (refused here, before history is touched).
+    const bytes = encodeConfigText(text, current.encoding);
     const snapshot = this.snapshotOf(text, true, current.encoding, current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null);
+    // History first: the replaced version is kept before the file is replaced.
+    await this.history.record({
+      old: { text: current.text, version: current.version, encoding: current.encoding, exists: current.exists, serial: current.parsed.model?.serial_no ?? null },
+      next: { text, version: snapshot.version, serial: serial[1] },
+      patch,
+      user: meta.user,
+      client: meta.client,
+      action: meta.action,
+    });
+    await writeFileAtomic(this.path, bytes, 0o644);
     this.cached = null;
     await this.audit({
       ...meta,
@@ -224,23 +215,27 @@ export class ConfigStore {
 
   private snapshotOf(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null = null): Snapshot {
     const version = versionOf(text);
-    this.texts.delete(version);
-    this.texts.set(version, text);
-    while (this.texts.size > VERSION_CACHE) this.texts.delete(this.texts.keys().next().value as string);
+    this.remember(version, text);
     // A missing or empty lvs.cf is a new configuration: the daemons' defaults, created on first save.
     const parsed: ParseResult = text === '' ? { ok: true, model: defaultConfig(), diagnostics: [] } : parse(text);
     if (note) parsed.diagnostics.unshift(note);
     return { text, version, exists, encoding, parsed };
   }
 
-  private async keepHistory(snapshot: Snapshot, serial: number): Promise<void> {
-    await mkdir(this.historyDir, { recursive: true, mode: 0o750 });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const name = `lvs.cf.${stamp}.serial-${serial}.${snapshot.version.slice(0, 16)}`;
-    await writeFileAtomic(join(this.historyDir, name), encodeConfigText(snapshot.text, snapshot.encoding), 0o640);
-    const names = (await readdir(this.historyDir)).filter((n) => n.startsWith('lvs.cf.')).sort();
-    for (const old of names.slice(0, Math.max(0, names.length - HISTORY_KEEP))) {
-      await unlink(join(this.historyDir, old)).catch(() => undefined);
+  /** Keeps the texts of recent small versions (a conflict's diff without a rebuild from history/). */
+  private remember(version: string, text: string): void {
+    const had = this.texts.get(version);
+    if (had !== undefined) {
+      this.texts.delete(version);
+      this.textChars -= had.length;
+    }
+    if (text.length > VERSION_CACHE_CHARS / 4) return;
+    this.texts.set(version, text);
+    this.textChars += text.length;
+    while (this.texts.size > VERSION_CACHE || this.textChars > VERSION_CACHE_CHARS) {
+      const [oldest, t] = this.texts.entries().next().value as [string, string];
+      this.texts.delete(oldest);
+      this.textChars -= t.length;
     }
   }
 }
