@@ -1,19 +1,25 @@
-// The console's only way to read and write lvs.cf. Reads are cached by the file's identity (inode,
-// size, mtime, ctime) so a page view does not re-parse an unchanged file; saves always re-read the
-// bytes under a per-file mutex and compare their hash with the version the form was read at, so an
-// edit based on a stale file (another browser, a hand edit) is refused instead of lost.
+// The console's only way to read and write lvs.cf. The version in use is held parsed in memory with
+// the identity of its bytes on disk (file-identity.ts: inode, size, times, a hash of both ends), so
+// neither a page view nor a save reads and parses an unchanged file again; a save re-checks that
+// identity under a per-file mutex (a hand edit makes it read the file afresh) and compares the
+// version with the one the form was read at, so an edit based on a stale file (another browser, a
+// hand edit) is refused instead of lost. Edits go through lvs-cf/incremental.ts: at the cost of the
+// lines they change when the file allows it, else edit() of the whole file; both give the same bytes
+// and the same verdict.
 // A successful save: changed lines only (the library's edit), serial_no + 1, the version recorded in
 // history/ (history/store.ts: the changed lines), an atomic write, and one JSON line in audit.log.
 // A GET never writes anything.
 import { createHash } from 'node:crypto';
-import { appendFile, readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, type Encoding } from '../lvs-cf/index.ts';
+import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
 import { DEFAULT_HISTORY, HistoryStore, type HistoryLimits } from './history/store.ts';
 import { textDelta } from './history/text-delta.ts';
+import { IncrementalDoc } from '../lvs-cf/incremental.ts';
+import { fileIdentity } from './file-identity.ts';
 
 export interface Snapshot {
   text: string;
@@ -39,7 +45,8 @@ export type PreviewResult =
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 type Computed =
-  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number }
+  /** `next`: the new version's document when the incremental edit made it (no parse of the result needed). */
+  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number; next: IncrementalDoc | null }
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 export interface SaveRequest {
@@ -76,7 +83,8 @@ export class ConfigStore {
   readonly historyDir: string;
   readonly auditPath: string;
   private readonly mutex: Mutex;
-  private cached: { key: string; snapshot: Snapshot } | null = null;
+  /** The version in use: its identity on disk, its snapshot and its document for incremental edits. */
+  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
   private textChars = 0;
@@ -93,16 +101,10 @@ export class ConfigStore {
   }
 
   async read(): Promise<Snapshot> {
-    let key = 'missing';
-    try {
-      const st = await stat(this.path, { bigint: true });
-      key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const key = await fileIdentity(this.path);
     if (this.cached && this.cached.key === key) return this.cached.snapshot;
-    const snapshot = await this.readFresh();
-    this.cached = { key, snapshot };
+    const { snapshot, doc } = await this.readFresh();
+    this.cached = { key, snapshot, doc };
     return snapshot;
   }
 
@@ -125,9 +127,13 @@ export class ConfigStore {
     if (edits.length === 0) return { kind: 'unchanged', snapshot: current };
     const serialFrom = current.parsed.model?.serial_no ?? 0;
     const serialTo = serialFrom + 1;
-    const result = editText(current.text, [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
+    const all: Edit[] = [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }];
+    const doc = this.cached?.snapshot === current ? this.cached.doc : null;
+    const fast = doc ? doc.edit(all) : null;
+    if (fast?.kind === 'fast') return { kind: 'ready', current, text: fast.result.text, patch: fast.result.patch, serialFrom, serialTo, next: fast.next };
+    const result = editText(current.text, all);
     if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
-    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo };
+    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo, next: null };
   }
 
   /** What save(req) would write now, without writing it (the plan page). */
@@ -139,10 +145,10 @@ export class ConfigStore {
 
   save(req: SaveRequest): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const c = await this.compute(await this.readFresh(), req);
+      const c = await this.compute(await this.read(), req);
       if (c.kind !== 'ready') return c;
       if (req.expectPlan !== undefined && planDigest(c.patch) !== req.expectPlan) return { kind: 'not-planned', snapshot: c.current };
-      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client, user: req.user ?? null });
+      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client, user: req.user ?? null }, c.next);
       return { kind: 'saved', snapshot, serialFrom: c.serialFrom, serialTo: c.serialTo, patch: c.patch, base: c.current };
     });
   }
@@ -155,7 +161,7 @@ export class ConfigStore {
    */
   restore(req: { baseVersion: string; client: string; user?: string | null; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const current = await this.readFresh();
+      const current = await this.read();
       if (current.version !== req.baseVersion) return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
       const text = await req.restoreText(current);
       const serialFrom = current.parsed.model?.serial_no ?? 0;
@@ -173,10 +179,14 @@ export class ConfigStore {
    * Writes a new version over `current`: the old bytes to history/, the atomic write, one audit
    * line (what `meta` says, the serials, the versions and the changed lines). Under the mutex.
    */
-  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>): Promise<Snapshot> {
+  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>, next: IncrementalDoc | null = null): Promise<Snapshot> {
     // In the file's own encoding: a Latin-1 file stays Latin-1 (refused here, before history is touched).
     const bytes = encodeConfigText(text, current.encoding);
-    const snapshot = this.snapshotOf(text, true, current.encoding, current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null);
+    const note = current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null;
+    // UTF-8 bytes hash to the version itself (the sha256 of the text's UTF-8): no second encoding.
+    const version = current.encoding === 'utf8' ? createHash('sha256').update(bytes).digest('hex') : versionOf(text);
+    const made = next ? { snapshot: this.snapshotFrom(text, version, current.encoding, next, note), doc: next } : this.analysed(text, true, current.encoding, note);
+    const snapshot = made.snapshot;
     // History first: the replaced version is kept before the file is replaced.
     await this.history.record({
       old: { text: current.text, version: current.version, encoding: current.encoding, exists: current.exists, serial: current.parsed.model?.serial_no ?? null },
@@ -187,7 +197,8 @@ export class ConfigStore {
       action: meta.action,
     });
     await writeFileAtomic(this.path, bytes, 0o644);
-    this.cached = null;
+    // The version just written is the one in use, identified by what is on disk now.
+    this.cached = { key: await fileIdentity(this.path), snapshot, doc: made.doc };
     await this.audit({
       ...meta,
       serial,
@@ -203,22 +214,29 @@ export class ConfigStore {
     await appendFile(this.auditPath, line, { mode: 0o640 });
   }
 
-  private async readFresh(): Promise<Snapshot> {
+  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null }> {
     try {
       const { text, encoding, note } = decodeConfigFile(await readFile(this.path));
-      return this.snapshotOf(text, true, encoding, note);
+      return this.analysed(text, true, encoding, note);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return this.snapshotOf('', false, 'utf8');
+      return this.analysed('', false, 'utf8', null);
     }
   }
 
-  private snapshotOf(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null = null): Snapshot {
-    const version = versionOf(text);
-    this.remember(version, text);
+  /** A text parsed whole: its snapshot and its document for incremental edits. */
+  private analysed(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null): { snapshot: Snapshot; doc: IncrementalDoc | null } {
     // A missing or empty lvs.cf is a new configuration: the daemons' defaults, created on first save.
-    const parsed: ParseResult = text === '' ? { ok: true, model: defaultConfig(), diagnostics: [] } : parse(text);
-    if (note) parsed.diagnostics.unshift(note);
+    if (text === '') return { snapshot: this.snapshotFrom(text, versionOf(text), encoding, null, note, exists), doc: null };
+    const doc = IncrementalDoc.parse(text);
+    return { snapshot: this.snapshotFrom(text, versionOf(text), encoding, doc, note, exists), doc };
+  }
+
+  private snapshotFrom(text: string, version: string, encoding: Encoding, doc: IncrementalDoc | null, note: Diagnostic | null, exists = true): Snapshot {
+    this.remember(version, text);
+    const result: ParseResult = doc ? doc.result : { ok: true, model: defaultConfig(), diagnostics: [] };
+    // The document's own result stays as the library gave it; the page's copy carries the encoding note.
+    const parsed: ParseResult = note ? { ...result, diagnostics: [note, ...result.diagnostics] } : result;
     return { text, version, exists, encoding, parsed };
   }
 
