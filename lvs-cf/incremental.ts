@@ -18,6 +18,7 @@ import type { BlockNode, LineNode, SyntaxTree } from './syntax.ts';
 import type { Diagnostic, LvsConfig, Target, VirtualServer } from './model.ts';
 import type { Edit, EditResult, ParseResult, PatchHunk } from './api-types.ts';
 import { byPosition } from './diagnostics.ts';
+import { parseInPieces } from './chunked-parse.ts';
 
 /** Where the prelude and each block end: char offsets and the number of lines before them. */
 interface Layout {
@@ -149,14 +150,20 @@ export class IncrementalDoc {
 
   /** The document of a file the library has just parsed (parseDocument). */
   static of(text: string, tree: SyntaxTree, result: ParseResult): IncrementalDoc {
-    const layout = layoutOf(text, tree, result);
-    const vs = result.model?.virtuals ?? [];
-    return new IncrementalDoc(text, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+    return IncrementalDoc.withLayout(text, result, layoutOf(text, tree, result));
   }
 
   static parse(text: string): IncrementalDoc {
+    // A large file is read in pieces (chunked-parse.ts), which also gives its layout.
+    const pieces = parseInPieces(text);
+    if (pieces.layout) return IncrementalDoc.withLayout(text, pieces.result, pieces.layout);
     const doc = parseDocument(text);
     return IncrementalDoc.of(text, doc.tree, doc.result);
+  }
+
+  private static withLayout(text: string, result: ParseResult, layout: Layout | string): IncrementalDoc {
+    const vs = result.model?.virtuals ?? [];
+    return new IncrementalDoc(text, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
   }
 
   /** Why edits are not cut into this file, or null. */
@@ -336,14 +343,16 @@ function countLines(s: string, from: number, to: number): number {
   return c;
 }
 
-/** The text with the hunks applied (slices and the new lines, joined once). */
+/**
+ * The text with the hunks applied. Concatenated, not joined: the engine keeps the slices of the old
+ * text as they are until the new one is read through, instead of copying 26 MB at every save.
+ */
 function spliced(text: string, hunks: readonly PatchHunk[]): string {
-  const parts: string[] = [];
+  let out = '';
   let at = 0;
   for (const h of hunks) {
-    parts.push(text.slice(at, h.start), h.inserted);
+    out = out + text.slice(at, h.start) + h.inserted;
     at = h.end;
   }
-  parts.push(text.slice(at));
-  return parts.join('');
+  return out + text.slice(at);
 }

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
+import { applyPatch, decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
@@ -73,6 +73,23 @@ export function planDigest(patch: readonly PatchHunk[]): string {
 const VERSION_CACHE_CHARS = 4_000_000;
 const VERSION_CACHE = 32;
 
+/**
+ * The bytes of `text` (the old text with `patch` applied) from the old bytes: when every character
+ * of the old text is one byte (ASCII, or Latin-1), offsets in the text are offsets in the bytes, and
+ * only the changed lines are encoded. Otherwise the whole text is encoded.
+ */
+function patchedBytes(old: Buffer, oldText: string, patch: readonly PatchHunk[], encoding: Encoding): Buffer {
+  if (old.length !== oldText.length) return encodeConfigText(applyPatch(oldText, [...patch]), encoding);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const h of patch) {
+    parts.push(old.subarray(at, h.start), encodeConfigText(h.inserted, encoding));
+    at = h.end;
+  }
+  parts.push(old.subarray(at));
+  return Buffer.concat(parts);
+}
+
 export function versionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -84,7 +101,7 @@ export class ConfigStore {
   readonly auditPath: string;
   private readonly mutex: Mutex;
   /** The version in use: its identity on disk, its snapshot and its document for incremental edits. */
-  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null } | null = null;
+  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
   private textChars = 0;
@@ -103,8 +120,8 @@ export class ConfigStore {
   async read(): Promise<Snapshot> {
     const key = await fileIdentity(this.path);
     if (this.cached && this.cached.key === key) return this.cached.snapshot;
-    const { snapshot, doc } = await this.readFresh();
-    this.cached = { key, snapshot, doc };
+    const { snapshot, doc, bytes } = await this.readFresh();
+    this.cached = { key, snapshot, doc, bytes };
     return snapshot;
   }
 
@@ -181,7 +198,8 @@ export class ConfigStore {
    */
   private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>, next: IncrementalDoc | null = null): Promise<Snapshot> {
     // In the file's own encoding: a Latin-1 file stays Latin-1 (refused here, before history is touched).
-    const bytes = encodeConfigText(text, current.encoding);
+    const held = this.cached?.snapshot === current ? this.cached.bytes : null;
+    const bytes = held ? patchedBytes(held, current.text, patch, current.encoding) : encodeConfigText(text, current.encoding);
     const note = current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null;
     // UTF-8 bytes hash to the version itself (the sha256 of the text's UTF-8): no second encoding.
     const version = current.encoding === 'utf8' ? createHash('sha256').update(bytes).digest('hex') : versionOf(text);
@@ -198,7 +216,7 @@ export class ConfigStore {
     });
     await writeFileAtomic(this.path, bytes, 0o644);
     // The version just written is the one in use, identified by what is on disk now.
-    this.cached = { key: await fileIdentity(this.path), snapshot, doc: made.doc };
+    this.cached = { key: await fileIdentity(this.path), snapshot, doc: made.doc, bytes };
     await this.audit({
       ...meta,
       serial,
@@ -214,13 +232,14 @@ export class ConfigStore {
     await appendFile(this.auditPath, line, { mode: 0o640 });
   }
 
-  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null }> {
+  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null }> {
     try {
-      const { text, encoding, note } = decodeConfigFile(await readFile(this.path));
-      return this.analysed(text, true, encoding, note);
+      const bytes = await readFile(this.path);
+      const { text, encoding, note } = decodeConfigFile(bytes);
+      return { ...this.analysed(text, true, encoding, note), bytes };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return this.analysed('', false, 'utf8', null);
+      return { ...this.analysed('', false, 'utf8', null), bytes: null };
     }
   }
 
