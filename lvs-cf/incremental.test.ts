@@ -71,6 +71,30 @@ test('a large generated file: the fast path and the whole file agree', () => {
   assert.ok(fast > 5, `${fast} saves took the fast path`);
 });
 
+test('every kind of console save of a generated file takes the fast path', () => {
+  const doc = IncrementalDoc.parse(generate(120));
+  const kinds: Edit[][] = [
+    [{ op: 'set', target: { scope: 'server', virtual: 60, server: 3 }, key: 'weight', value: 9 }],
+    [{ op: 'set', target: { scope: 'virtual', virtual: 60 }, key: 'timeout', value: 7 }],
+    [{ op: 'addServer', virtual: 60, name: 'rs20', fields: { address: '10.9.9.9' } }],
+    [{ op: 'removeServer', virtual: 60, server: 5 }],
+    [{ op: 'setActive', target: { scope: 'server', virtual: 60, server: 5 }, active: false }],
+    [{ op: 'set', target: { scope: 'global' }, key: 'tcp_timeout', value: 900 }],
+    [{ op: 'set', target: { scope: 'global' }, key: 'deadtime', value: 19 }],
+    [{ op: 'addVirtual', name: 'new', fields: { address: '192.168.9.9 eth0:9' } }],
+    [{ op: 'removeVirtual', virtual: 60 }],
+  ];
+  for (const es of kinds) {
+    const edits: Edit[] = [...es, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: 43 }];
+    const r = doc.edit(edits);
+    assert.equal(r.kind, 'fast', `${JSON.stringify(es)}: ${r.kind === 'slow' ? r.reason : ''}`);
+    const full = edit(doc.text, edits);
+    assert.ok(full.ok);
+    assert.equal(r.result.text, full.text);
+    assert.deepEqual(r.next.result, parse(full.text));
+  }
+});
+
 test('what the fast path does not cut: a file with errors, carriage returns or failover blocks', () => {
   assert.notEqual(IncrementalDoc.parse(SMALL.replace(/\n/g, '\r\n')).uncut, null);
   assert.match(IncrementalDoc.parse(SMALL.replace('timeout = 6', 'timeout = 0')).uncut ?? '', /errors/);

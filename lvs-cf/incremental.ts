@@ -297,7 +297,7 @@ export class IncrementalDoc {
       return { ...v, line, servers: v.servers.map((s) => ({ ...s, line: toBigLine(s.line) })) };
     });
     const after = k >= 0 ? model.virtuals.slice(k + 1).map((v) => shiftVirtual(v, allShift)) : [];
-    const virtuals = k >= 0 ? [...before, ...mine, ...after] : model.virtuals;
+    const virtuals = k >= 0 ? [...before, ...mine, ...after] : model.virtuals.map((v) => shiftVirtual(v, preludeShift));
     const newModel: LvsConfig = { ...next, virtuals, failovers: [] };
     const newText = spliced(text, hunks);
 
@@ -306,7 +306,8 @@ export class IncrementalDoc {
     const miniBlocks = miniDoc.tree.children.filter((x): x is BlockNode => x.type === 'block');
     const newEnds: number[] = [toBigOffset(regions[0]!.miniEnd + delta[0]!.chars)];
     const newLines: number[] = [lines[0]! + preludeShift];
-    const keepBefore = Math.max(k, 0);
+    // Blocks before the segment (every block, for an edit of the global section alone) move with the prelude.
+    const keepBefore = k >= 0 ? k : n;
     for (let i = 1; i <= keepBefore; i++) {
       newEnds.push(ends[i]! + delta[0]!.chars);
       newLines.push(lines[i]! + preludeShift);

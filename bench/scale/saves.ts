@@ -145,7 +145,7 @@ async function dirBytes(dir: string): Promise<number> {
 
 function checkFile(file: string): { seconds: number; peakMb: number } {
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(REPO, 'bin/lvs-cf.js'), 'check', file], { encoding: 'utf8' });
-  const wall = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)/.exec(r.stderr);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)/.exec(r.stderr);
   const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 0);
   const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
   return { seconds, peakMb: peak / 1024 };

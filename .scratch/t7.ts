@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { decodeConfigFile } from '../lvs-cf/index.ts';
+import { parseChunked } from '../lvs-cf/chunked-parse.ts';
+const g = (globalThis as any).gc;
+const m = (l: string) => { g(); const u = process.memoryUsage(); console.log(l, 'heap', (u.heapUsed/1e6).toFixed(0), 'rss', (u.rss/1e6).toFixed(0), 'ext', (u.external/1e6).toFixed(0), 'ab', (u.arrayBuffers/1e6).toFixed(0)); };
+m('start');
+const buf = readFileSync('/tmp/big.cf');
+m('read');
+const { text } = decodeConfigFile(buf);
+m('decoded');
+const r = parseChunked(text);
+m('parsed');
+console.log(r.ok, r.model!.virtuals.length, process.resourceUsage().maxRSS/1e3);
