@@ -84,3 +84,37 @@ test('soon: a burst of calls is one evaluation; none while not directing', async
   assert.equal(await l.run(), 1);
   assert.deepEqual(batches.at(-1)!.map((o) => o.op), ['deleteService']);
 });
+
+test('a refused operation is retried on its own after a backoff, with no other event, until the dataplane accepts it', async () => {
+  let refusals = 2;
+  const batches: DataplaneOp[][] = [];
+  const dp: Dataplane = {
+    kind: 'userspace',
+    start: async () => {},
+    stop: async () => {},
+    table: async () => [],
+    apply: async (ops) => {
+      batches.push(ops);
+      if (refusals > 0) {
+        refusals--;
+        return { failures: [{ index: 0, message: 'Scheduler or persistence engine not found' }] };
+      }
+      return { failures: [] };
+    },
+  };
+  const applier = new Applier(dp, () => {});
+  const l = new ReconcileLoop({
+    applier,
+    input: () => ({ config, directing: true, checkers: new Map(), now: 0 }),
+    onWeights: () => {},
+    onApplied: () => {},
+    log: () => {},
+  });
+  await l.run();
+  assert.equal(applier.failures().length, 1, 'the refusal stands after the first evaluation');
+  await waitFor(() => batches.length === 3 && applier.failures().length === 0, { timeoutMs: 10_000, message: 'two retries, the second accepted' });
+  assert.deepEqual(batches.map((b) => b.map((o) => o.op)), [['addService'], ['addService'], ['addService']]);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(batches.length, 3, 'no retry once nothing is refused');
+  l.clearTimers();
+});

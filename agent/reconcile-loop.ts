@@ -1,7 +1,9 @@
 // When the dataplane is reconciled: at every start, stop and reload (run()), shortly after a
 // checker changes state (soon(), coalescing a burst of changes into one evaluation), and every few
-// seconds while a re-entered server's weight is still ramping. Evaluations run one at a time, each
-// against what the previous one applied.
+// seconds while a re-entered server's weight is still ramping, and again after a backoff while the
+// dataplane refuses operations (a kernel module loaded later, an address that appears later: the
+// agent must converge on its own, as nanny did, without waiting for an unrelated checker event).
+// Evaluations run one at a time, each against what the previous one applied.
 import type { Applier } from './applier.ts';
 import { reconcile, type ReconcileInput } from './reconciler.ts';
 
@@ -9,6 +11,9 @@ import { reconcile, type ReconcileInput } from './reconciler.ts';
 export const RAMP_TICK_MS = 5000;
 /** Checker changes arriving within this window are applied together (one diff, not one per server). */
 const COALESCE_MS = 10;
+/** First retry after a refusal; doubled at each refusal in a row up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 10_000;
 
 export interface ReconcileLoopOptions {
   applier: Applier;
@@ -25,6 +30,8 @@ export class ReconcileLoop {
   private chain: Promise<unknown> = Promise.resolve();
   private coalesceTimer: NodeJS.Timeout | null = null;
   private rampTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelay = RETRY_FIRST_MS;
   private current: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly opts: ReconcileLoopOptions) {}
@@ -54,8 +61,11 @@ export class ReconcileLoop {
   clearTimers(): void {
     if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
     if (this.rampTimer) clearTimeout(this.rampTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.coalesceTimer = null;
     this.rampTimer = null;
+    this.retryTimer = null;
+    this.retryDelay = RETRY_FIRST_MS;
   }
 
   /** Resolves when the evaluations queued so far have finished. */
@@ -78,7 +88,23 @@ export class ReconcileLoop {
     this.current = weights;
     this.opts.onWeights(weights, prev);
     this.scheduleRamp(rampInProgress, input.directing);
+    this.scheduleRetry(this.opts.applier.failures().length > 0, input.directing);
     return ops.length;
+  }
+
+  private scheduleRetry(refused: boolean, directing: boolean): void {
+    if (!refused) {
+      this.retryDelay = RETRY_FIRST_MS;
+      return;
+    }
+    if (this.retryTimer || !directing) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.opts.input().directing) void this.run();
+    }, delay);
+    this.retryTimer.unref();
   }
 
   private scheduleRamp(inProgress: boolean, directing: boolean): void {

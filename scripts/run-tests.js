@@ -20,12 +20,14 @@ const ROOTS = ['common', 'lvs-cf', 'server', 'agent', 'bin', 'tests', 'e2e', 'sc
  * Phases run one after the other; files within a phase `concurrency` at a time. The namespace
  * failover tests measure failover against wall-clock deadlines, so they run last and alone. A phase
  * with `byDefault: false` runs only when named with --phase. `main` takes every file no other
- * phase claims.
- * @type {{ name: string, concurrency: number, byDefault: boolean, claims?: (file: string) => boolean }[]}
+ * phase claims. The kernel suite boots a QEMU guest that keeps the cores busy for minutes
+ * (tests/kernel/README.md): it runs last, alone, with a file time limit that fits the guest's run.
+ * @type {{ name: string, concurrency: number, byDefault: boolean, claims?: (file: string) => boolean, timeoutMs?: number }[]}
  */
 const PHASES = [
   { name: 'main', concurrency: 2, byDefault: true },
   { name: 'netns', concurrency: 1, byDefault: true, claims: (f) => f.startsWith('tests/netns/') },
+  { name: 'kernel', concurrency: 1, byDefault: true, claims: (f) => f.startsWith('tests/kernel/'), timeoutMs: 3_600_000 },
 ];
 
 function walk(/** @type {string} */ dir, /** @type {string[]} */ out) {
@@ -69,11 +71,11 @@ mkdirSync(RESULTS, { recursive: true });
 /** @typedef {ReturnType<typeof readTap> & { file: string, seconds: number, ok: boolean }} FileResult */
 
 /** @returns {Promise<FileResult>} */
-function runFile(/** @type {string} */ file) {
+function runFile(/** @type {string} */ file, timeoutMs = 600_000) {
   const started = Date.now();
   return new Promise((resolve) => {
     // No test may hang CI: the longest (20 failovers in namespaces) takes under 3 minutes.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=600000', '--test-reporter=tap', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=tap', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -103,13 +105,13 @@ function report(/** @type {FileResult} */ r, /** @type {string} */ stderr, /** @
   if (tail) console.log(`    stderr:\n${tail.replace(/^/gm, '    | ')}`);
 }
 
-async function runPhase(/** @type {{ files: string[], concurrency: number }} */ phase) {
+async function runPhase(/** @type {{ files: string[], concurrency: number, timeoutMs?: number }} */ phase) {
   /** @type {FileResult[]} */
   const results = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(phase.concurrency, phase.files.length) }, async () => {
-      while (next < phase.files.length) results.push(await runFile(phase.files[next++]));
+      while (next < phase.files.length) results.push(await runFile(phase.files[next++], phase.timeoutMs));
     }),
   );
   return results;

@@ -25,7 +25,7 @@ export const SUITES = ['build', 'test', 'bench'];
 /** @type {readonly Tool[]} */
 export const TOOLS = [
   { command: 'make', package: 'make', suites: ['build'], usedBy: 'node-gyp, building native/*.c' },
-  { command: 'cc', package: 'gcc', suites: ['build', 'bench'], usedBy: 'node-gyp (native/*.c); bench/checks compiles floor.c' },
+  { command: 'cc', package: 'gcc', suites: ['build', 'test', 'bench'], usedBy: 'node-gyp (native/*.c); the kernel suite compiles tests/kernel/tools/*.c; bench/checks compiles floor.c' },
   { command: 'g++', package: 'g++', suites: ['build'], usedBy: 'node-gyp links the addon with the C++ driver' },
   { command: 'python3', package: 'python3', suites: ['build'], usedBy: 'node-gyp' },
   { command: 'chromium', package: 'chromium', suites: ['test'], usedBy: 'browser tests, e2e/ (playwright-core drives Debian\'s Chromium)', paths: ['/usr/bin/chromium'] },
@@ -33,6 +33,10 @@ export const TOOLS = [
   { command: 'nft', package: 'nftables', suites: ['test'], usedBy: 'network-namespace tests, tests/netns/ (loss, spoofing)' },
   { command: 'arping', package: 'iputils-arping', suites: ['test'], usedBy: 'network-namespace tests, tests/netns/ (VIP takeover)' },
   { command: 'ipvsadm', package: 'ipvsadm', suites: ['test'], usedBy: 'the IPVS dataplane, agent/dataplane/ipvs/' },
+  { command: 'qemu-system-x86_64', package: 'qemu-system-x86', suites: ['test'], usedBy: "the kernel suite, tests/kernel/ (boots Debian's kernel to test the ipvs dataplane)" },
+  { command: 'busybox', package: 'busybox-static', suites: ['test'], usedBy: "the kernel suite: the guest's init (statically linked)", paths: ['/bin/busybox'] },
+  { command: 'cpio', package: 'cpio', suites: ['test'], usedBy: "the kernel suite packs the guest's initramfs" },
+  { command: 'depmod', package: 'kmod', suites: ['test'], usedBy: "the kernel suite indexes and loads the kernel package's modules (depmod, modprobe)" },
   { command: 'openssl', package: 'openssl', suites: ['test'], usedBy: 'server/main.test.ts makes a TLS certificate' },
   { command: 'script', package: 'bsdutils', suites: ['test'], usedBy: 'server/passwd-cli.test.ts types a password on a terminal' },
   { command: 'setpriv', package: 'util-linux', suites: ['test'], usedBy: 'tests run as root drop privileges to see what an ordinary user sees' },

@@ -31,11 +31,18 @@ export interface SpawnOptions {
   /** Wait until the socket answers (default true). Set false to watch a refusal to start. */
   waitReady?: boolean;
   timeoutMs?: number;
+  /** Runs the agent inside this network namespace (`ip netns exec`), e.g. a router of tests/kernel. */
+  netns?: string;
+  /** Limit of each call of client()'s clients (default 10 s). */
+  callTimeoutMs?: number;
 }
 
 export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
   const args = [AGENT_BIN, '--root', opts.root, '--socket', opts.socket, '--dataplane', opts.dataplane ?? 'userspace', ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` enters the namespace and then execs node: the child is the agent itself.
+  const child = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -56,21 +63,27 @@ export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
       clearTimeout(timer);
       return r;
     },
-    client: () => AgentClient.connect(opts.socket, { timeoutMs: 10_000, clientName: 'test' }),
+    client: () => AgentClient.connect(opts.socket, { timeoutMs: opts.callTimeoutMs ?? 10_000, clientName: 'test' }),
   };
   if (opts.waitReady !== false) {
-    await waitFor(
+    const ready = waitFor(
       async () => {
-        if (done) throw new Error(`agent exited during startup:\n${err}`);
+        if (done) return true;
         const c = await AgentClient.connect(opts.socket, { timeoutMs: 1000 });
         c.close();
         return true;
       },
       { timeoutMs: opts.timeoutMs ?? 60_000, message: 'agent did not answer on its socket' },
-    ).catch(async (e) => {
+    );
+    await ready.catch(async (e) => {
       if (!done) child.kill('SIGKILL');
       throw e;
     });
+    // An agent that exits while starting says why at once, rather than when the wait runs out.
+    if (done) {
+      const { code, signal } = await exited;
+      throw new Error(`agent exited during startup (${signal ?? `code ${code}`}):\n${err}`);
+    }
   }
   return agent;
 }

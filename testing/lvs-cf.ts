@@ -21,6 +21,8 @@ export interface TestVirtual {
   scheduler?: string;
   persistent?: number;
   pmask?: string;
+  /** A firewall-mark virtual server: IPVS keys the service by this mark (set by nftables). */
+  fwmark?: number;
   timeout?: number;
   reentry?: number;
   quiesce?: boolean;
@@ -34,6 +36,8 @@ export interface TestVirtual {
 export interface TestConfig {
   serial?: number;
   network?: 'nat' | 'direct' | 'tunnel';
+  /** With network nat: the real servers' gateway, an address and device of the router. */
+  natRouter?: { address: string; device: string };
   /** The primary router's address (default 127.0.0.1). */
   primary?: string;
   /** A backup router: `backup_active = 1` and its address. */
@@ -57,6 +61,7 @@ export function lvsCf(opts: TestConfig): string {
     `keepalive = ${opts.keepalive ?? 6}`,
     `deadtime = ${opts.deadtime ?? 18}`,
     `network = ${opts.network ?? 'direct'}`,
+    ...(opts.natRouter ? [`nat_router = ${opts.natRouter.address} ${opts.natRouter.device}`] : []),
     'debug_level = NONE',
     ...(opts.monitorLinks === undefined ? [] : [`monitor_links = ${opts.monitorLinks ? 1 : 0}`]),
   ];
@@ -66,6 +71,7 @@ export function lvsCf(opts: TestConfig): string {
     out.push(`     address = ${v.vip} ${v.device ?? 'lo'}`);
     if (v.sorry) out.push(`     sorry_server = ${v.sorry}`);
     out.push(`     port = ${v.port}`);
+    if (v.fwmark) out.push(`     fwmark = ${v.fwmark}`);
     if (v.persistent) out.push(`     persistent = ${v.persistent}`);
     if (v.pmask) out.push(`     pmask = ${v.pmask}`);
     if (v.send !== undefined) out.push(`     send = "${v.send}"`);

@@ -1,15 +1,13 @@
-// Network-namespace test bench for the redundancy tests: a "switch" namespace holding a bridge,
-// and one namespace per machine (two routers, a client, two real servers, an attacker), each
-// joined to the bridge by a veth pair created directly inside the namespaces, so the host's own
-// interfaces and addresses are never touched. Addresses come from 10.99.<net>.0/24, used only
-// inside these namespaces. Everything is removed by destroy(), which tests call from after().
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// Network-namespace test bench for the redundancy tests: a lab (lab.ts) with one LAN and one
+// machine per role (two routers, a client, two real servers, an attacker), each with `eth0` on the
+// LAN. Addresses come from 10.99.<net>.0/24, used only inside these namespaces. Everything is
+// removed by destroy(), which tests call from after().
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { lvsCf } from './lvs-cf.ts';
-import { REPO_ROOT } from './paths.ts';
+import { Lab } from './lab.ts';
 import { missingRoot, missingTool } from './requirements.ts';
 
 
@@ -28,17 +26,17 @@ const HOST_NUMBER: Record<Machine, number> = { r1: 11, r2: 12, client: 50, rs1: 
 export class Bench {
   readonly prefix: string;
   readonly dir: string;
-  private readonly created: string[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly lab: Lab;
 
   /** `net` picks 10.99.<net>.0/24, so test files running side by side use distinct ranges and names. */
   constructor(readonly net: number) {
     this.prefix = `phat${net}p${process.pid % 10000}`;
+    this.lab = new Lab(this.prefix);
     this.dir = mkdtempSync(join(tmpdir(), `piranha-netns-${net}-`));
   }
 
   ns(m: Machine | 'sw'): string {
-    return `${this.prefix}-${m}`;
+    return this.lab.ns(m);
   }
 
   ip(m: Machine): string {
@@ -49,49 +47,29 @@ export class Bench {
     return `10.99.${this.net}.100`;
   }
 
-  /** Builds the switch and every machine; each machine's interface is `eth0`. */
+  /** Builds the switch and every machine; each machine's interface is `eth0`, on one LAN. */
   setup(machines: Machine[]): void {
-    this.addNs('sw');
-    this.sh('sw', ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    this.sh('sw', ['ip', 'link', 'set', 'br0', 'up']);
-    for (const m of machines) {
-      this.addNs(m);
-      const port = `p-${m}`;
-      // Created inside the switch namespace with its peer placed straight into the machine's.
-      this.sh('sw', ['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.ns(m)]);
-      this.sh('sw', ['ip', 'link', 'set', port, 'master', 'br0']);
-      this.sh('sw', ['ip', 'link', 'set', port, 'up']);
-      this.sh(m, ['ip', 'link', 'set', 'lo', 'up']);
-      this.sh(m, ['ip', 'addr', 'add', `${this.ip(m)}/24`, 'dev', 'eth0']);
-      this.sh(m, ['ip', 'link', 'set', 'eth0', 'up']);
-    }
+    this.lab.lans(['lan']);
+    for (const m of machines) this.lab.machine(m, [{ lan: 'lan', dev: 'eth0', addresses: [`${this.ip(m)}/24`] }]);
   }
 
   /** Runs a command in a namespace and returns its stdout; throws with stderr on failure. */
   sh(m: Machine | 'sw', argv: string[], opts: { allowFail?: boolean; input?: string } = {}): string {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns(m), ...argv], { encoding: 'utf8', input: opts.input, timeout: 60_000 });
-    if (!opts.allowFail && (r.error || r.status !== 0)) {
-      throw new Error(`[${m}] ${argv.join(' ')} failed: ${r.error?.message ?? r.stderr.trim()}`);
-    }
-    return r.stdout;
+    return this.lab.sh(m, argv, opts);
   }
 
   /** Loads an nftables ruleset (one atomic transaction) into a namespace. */
   nft(m: Machine, ruleset: string): void {
-    this.sh(m, ['nft', '-f', '-'], { input: ruleset });
+    this.lab.nft(m, ruleset);
   }
 
   mac(m: Machine): string {
-    const out = this.sh(m, ['ip', '-o', 'link', 'show', 'eth0']);
-    const hit = /link\/ether ([0-9a-f:]{17})/.exec(out);
-    if (!hit) throw new Error(`no MAC for ${m}: ${out}`);
-    return hit[1];
+    return this.lab.mac(m);
   }
 
   /** The MAC the client's neighbour table holds for an address, null when none. */
   neighbourMac(m: Machine, address: string): string | null {
-    const out = this.sh(m, ['ip', 'neigh', 'show', address, 'dev', 'eth0']);
-    return /lladdr ([0-9a-f:]{17})/.exec(out)?.[1] ?? null;
+    return this.lab.neighbour(m, address);
   }
 
   hasAddress(m: Machine, address: string): boolean {
@@ -100,26 +78,12 @@ export class Bench {
 
   /** Starts a long-running program in a namespace; its lines go to `onLine`, it is killed in destroy(). */
   start(m: Machine, argv: string[], onLine: (line: string, stream: 'out' | 'err') => void): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.ns(m), ...argv], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO_ROOT });
-    this.children.add(child);
-    child.on('exit', () => this.children.delete(child));
-    createInterface({ input: child.stdout! }).on('line', (l) => onLine(l, 'out'));
-    createInterface({ input: child.stderr! }).on('line', (l) => onLine(l, 'err'));
-    return child;
+    return this.lab.start(m, argv, { onLine });
   }
 
   destroy(): void {
-    for (const c of this.children) c.kill('SIGKILL');
-    for (const n of this.created.reverse()) spawnSync('ip', ['netns', 'del', n]);
+    this.lab.destroy();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private addNs(m: Machine | 'sw'): void {
-    const name = this.ns(m);
-    spawnSync('ip', ['netns', 'del', name]); // a leftover of a crashed run with the same pid
-    const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip netns add ${name}: ${r.stderr.trim()}`);
-    this.created.push(name);
   }
 }
 

@@ -1,0 +1,70 @@
+// The real agent in a lab's router namespace (testing/agent.ts's spawnAgent, in the namespace),
+// started through its command line with `--dataplane ipvs`: the ipvsadm it runs inherits the
+// namespace, so it programs that namespace's IPVS table. The suite drives it only through lvs.cf
+// and its unix socket; its log goes to the lab's log.
+import type { AgentClient } from '../../../agent/client.ts';
+import { spawnAgent, type SpawnedAgent } from '../../../testing/agent.ts';
+import type { Lab } from '../../../testing/lab.ts';
+import { writeLvsCf } from '../../../testing/lvs-cf.ts';
+import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
+
+/** An emulated CPU loads the agent's modules slowly: starting can take a minute or more. */
+const START_TIMEOUT_MS = 300_000;
+/** A reply about 1,000 services takes the agent seconds under emulation. */
+const CALL_TIMEOUT_MS = 120_000;
+/** Removing 1,000 services on SIGTERM takes a while under emulation too. */
+const STOP_GRACE_MS = 60_000;
+
+export class RouterAgent {
+  private constructor(
+    private readonly temp: TempRoot,
+    private readonly agent: SpawnedAgent,
+    readonly client: AgentClient,
+  ) {}
+
+  /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
+  static async start(lab: Lab, machine: string, lvsCf: string): Promise<RouterAgent> {
+    const temp = await tempRoot(`piranha-${lab.name}-`);
+    await writeLvsCf(temp.root, lvsCf);
+    lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
+    const agent = await spawnAgent({
+      root: temp.root,
+      socket: temp.socket,
+      dataplane: 'ipvs',
+      netns: lab.ns(machine),
+      timeoutMs: START_TIMEOUT_MS,
+      callTimeoutMs: CALL_TIMEOUT_MS,
+    });
+    // The agent's log into the lab's, from its first line: what it printed while starting, then
+    // each complete line as it comes.
+    let logged = 0;
+    const follow = () => {
+      const text = agent.stderr();
+      const end = text.lastIndexOf('\n') + 1;
+      for (const line of text.slice(logged, end).split('\n').filter(Boolean)) lab.log(`[${machine} agent] ${line}`);
+      logged = Math.max(logged, end);
+    };
+    follow();
+    agent.child.stderr!.on('data', follow);
+    void agent.exited.then(({ code, signal }) => lab.log(`[${machine} agent] exited (${signal ?? code})`));
+    return new RouterAgent(temp, agent, await agent.client());
+  }
+
+  /** Replaces lvs.cf (then `reload` over the socket applies it). */
+  async writeConfig(text: string): Promise<void> {
+    await writeLvsCf(this.temp.root, text);
+  }
+
+  /** status.problems, as "service: message". */
+  async problems(): Promise<string[]> {
+    const s = await this.client.call('status', {});
+    return s.problems.map((p) => `${p.service}: ${p.message}`);
+  }
+
+  /** SIGTERM: the agent removes its services and exits; then its folder goes. */
+  async stop(): Promise<void> {
+    this.client.close();
+    await this.agent.stop('SIGTERM', STOP_GRACE_MS);
+    await this.temp.remove();
+  }
+}

@@ -1,0 +1,19 @@
+// Runs the kernel suite inside the guest: every file of tests/kernel/suite/ (whose name contains
+// PIRANHA_KERNEL_ONLY, when set), one after the other in this one process, each file's hooks and
+// tests inside a describe named after it. One process rather than one per file: under emulation
+// loading the TypeScript loader and the libraries costs half a minute each time.
+import { describe } from 'node:test';
+import { readdirSync } from 'node:fs';
+
+/** No file may hold the guest for ever: the longest takes a few minutes under emulation. */
+const FILE_TIMEOUT_MS = 20 * 60_000;
+
+const dir = new URL('../suite/', import.meta.url);
+const only = process.env.PIRANHA_KERNEL_ONLY ?? '';
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f.includes(only)).sort();
+if (files.length === 0) throw new Error(`no suite file in tests/kernel/suite/ matches "${only}"`);
+for (const f of files) {
+  describe(`tests/kernel/suite/${f}`, { timeout: FILE_TIMEOUT_MS }, async () => {
+    await import(new URL(f, dir).href);
+  });
+}
