@@ -195,7 +195,8 @@ async function measure(virtuals: number, rounds: number, saves: number): Promise
       for (let i = done; i < saves; i++) {
         await weight.save(gui.url, i);
         done++;
-        if (done === 10 || done === Math.floor(saves / 2) || done === saves) {
+        // Three marks: right after the rounds above, half way, and at the end (flat or growing).
+        if (done === d0 + 1 || done === Math.floor((d0 + saves) / 2) || done === saves) {
           const m = await rssMb(gui.pid);
           marks.push(`after ${done} saves: RSS ${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)} MB)`);
         }
