@@ -17,6 +17,7 @@ import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
 import { LoginThrottle } from '../server/login-throttle.ts';
 import { AllowedHosts } from '../server/security/allowed-hosts.ts';
 import { tempRoot } from './temp.ts';
+import type { HistoryLimits } from '../server/history/store.ts';
 import { waitFor } from './wait.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -36,6 +37,8 @@ export interface ConsoleOptions {
   confirmWindows?: number[];
   /** The drain deactivation delays offered, in seconds (makeConsole only). */
   drainTimeouts?: number[];
+  /** How many versions history/ keeps and for how long (--history-keep, --history-days). */
+  history?: HistoryLimits;
 }
 
 /** The console in this process (makeConsole). */
@@ -78,6 +81,7 @@ export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agent
     allowedHosts: new AllowedHosts({ extra: opts.allowedHosts ?? [] }),
     ...(opts.confirmWindows ? { confirmWindows: opts.confirmWindows } : {}),
     ...(opts.drainTimeouts ? { drainTimeouts: opts.drainTimeouts } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
     logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
   });
   t.after(async () => {
@@ -133,7 +137,7 @@ export interface Harness {
 
 export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
   const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
-  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}), ...(opts.history ? { 'history-keep': opts.history.keep, 'history-days': opts.history.maxAgeDays } : {}) }, () => {});
   return {
     root,
     url: gui.url,
