@@ -5,10 +5,9 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
-import { runCheck } from './checkers/check.ts';
-import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
+import type { ConfigState, Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
 import { checkerViews } from './reconciler.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
@@ -17,6 +16,7 @@ import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
+import { KernelUpkeep } from './kernel-upkeep.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
@@ -46,6 +46,8 @@ export class Agent implements DirectorHooks {
   private readonly loop: ReconcileLoop;
   private readonly view: DataplaneView;
   private readonly reports: CheckerReports;
+  /** Drift of the kernel's table and the kernel settings (the socket's drift, reconcile, routerSettings). */
+  readonly kernel: KernelUpkeep;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
@@ -84,6 +86,11 @@ export class Agent implements DirectorHooks {
       onApplied: () => this.view.invalidate(),
       log: (m) => this.log.log(m),
     });
+    this.kernel = new KernelUpkeep({
+      dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
+      planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
+      onDrift: (data) => this.emit({ event: 'drift', data }),
+    });
     // A checker changed state: report it, and re-evaluate the table shortly.
     this.pool.on('change', (st) => {
       if (this.reports.stateChanged(st)) this.loop.soon();
@@ -104,6 +111,7 @@ export class Agent implements DirectorHooks {
       throw new StartupError(`the ${this.dp.kind} dataplane cannot start: ${(err as Error).message}`);
     }
     this.log.log(`using the ${this.dp.kind} dataplane; configuration ${this.config.describe()}`);
+    await this.kernel.start(this.config.current.model);
   }
 
   /** The configuration in use (null without lvs.cf). */
@@ -235,6 +243,7 @@ export class Agent implements DirectorHooks {
     if (this.steering.closed) return;
     await this.steer({ type: 'shutdown' });
     this.pool.stop();
+    this.kernel.stop();
     await this.loop.idle();
     await this.dp.stop();
     this.log.log('shut down');
@@ -247,7 +256,7 @@ export class Agent implements DirectorHooks {
     const problems: Problem[] = [];
     if (config.note) problems.push({ service: 'lvs.cf', message: config.note });
     for (const [service, message] of this.notes) problems.push({ service, message });
-    problems.push(...config.plan.problems, ...this.applier.failures());
+    problems.push(...config.plan.problems, ...this.applier.failures(), ...(await this.kernel.problems()));
     if (this.steering.directing) problems.push(...(await this.view.problems()));
     return {
       running: this.steering.directing,
@@ -278,6 +287,11 @@ export class Agent implements DirectorHooks {
     return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
   }
 
+  /** Restores the table this agent applied (explicit only: drift is never corrected on its own). */
+  reconcile(): Promise<ReconcileResult> {
+    return this.serialized(() => this.kernel.reconcile());
+  }
+
   checkers(): CheckersResult {
     return { checkers: this.reports.list() };
   }
@@ -287,19 +301,8 @@ export class Agent implements DirectorHooks {
     return this.redundancy?.status() ?? null;
   }
 
-  async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
-    const found = findCheckTarget(this.config.current, virtual, server);
-    const pooled = this.steering.directing && this.config.current.targetsByKey.has(found.key);
-    const outcome = pooled ? await this.pool.checkNow(found.key) : await runCheck(found.spec);
-    return {
-      virtual,
-      server,
-      sent: outcome.sent,
-      received: outcome.received,
-      verdict: outcome.ok ? 'up' : 'down',
-      error: outcome.error,
-      durationMs: outcome.durationMs,
-    };
+  checkNow(virtual: string, server: string): Promise<CheckNowResult> {
+    return this.reports.checkNow(virtual, server, this.steering.directing);
   }
 
   onEvent(listener: (e: AgentEvent) => void): () => void {
@@ -371,6 +374,7 @@ export class Agent implements DirectorHooks {
       throw err;
     }
     this.syncCheckers();
+    await this.kernel.configure(this.config.current.model);
     const operations = this.steering.directing ? await this.loop.run() : 0;
     const model = this.config.current.model;
     const result: ReloadResult = { serial: model ? model.serial_no : null, operations };

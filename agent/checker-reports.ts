@@ -4,7 +4,9 @@
 import type { CheckerPool, RealState } from './checkers/pool.ts';
 import type { CheckTarget } from './director.ts';
 import type { Configuration } from './config-state.ts';
-import type { AgentEvent, CheckerInfo } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckerInfo } from './protocol/index.ts';
+import { findCheckTarget } from './config-state.ts';
+import { runCheck } from './checkers/check.ts';
 import { checkerToWire } from './wire-map.ts';
 
 export interface CheckerReportsOptions {
@@ -20,6 +22,18 @@ export interface CheckerReportsOptions {
 
 export class CheckerReports {
   constructor(private readonly opts: CheckerReportsOptions) {}
+
+  /**
+   * Runs a real server's check now: through its checker while the agent directs (the result feeds
+   * its state like a scheduled check), else directly.
+   */
+  async checkNow(virtual: string, server: string, directing: boolean): Promise<CheckNowResult> {
+    const config = this.opts.config();
+    const found = findCheckTarget(config, virtual, server);
+    const pooled = directing && config.targetsByKey.has(found.key);
+    const o = pooled ? await this.opts.pool.checkNow(found.key) : await runCheck(found.spec);
+    return { virtual, server, sent: o.sent, received: o.received, verdict: o.ok ? 'up' : 'down', error: o.error, durationMs: o.durationMs };
+  }
 
   /** Every checked real server of the configuration in use that has a checker. */
   list(): CheckerInfo[] {

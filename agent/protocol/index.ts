@@ -5,5 +5,6 @@
 export * from './envelope.ts';
 export * from './results.ts';
 export * from './ha.ts';
+export * from './kernel.ts';
 export * from './events.ts';
 export * from './methods.ts';

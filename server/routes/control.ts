@@ -10,6 +10,7 @@ import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import { haSummary } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
+import { kernelPanel, registerKernel } from './kernel.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -57,10 +58,13 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       socket: ctx.agent.socketPath ?? '(none)',
       routes: agent.ok ? routes(agent.data.services) : [],
       haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
+      kernel: await kernelPanel(ctx, agent),
       fileSerial: snap.parsed.model?.serial_no ?? null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }
+
+  registerKernel(app, ctx);
 
   app.get(URL, async (req, reply) => {
     const data = await liveData(req);

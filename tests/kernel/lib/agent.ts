@@ -7,6 +7,7 @@ import { spawnAgent, type SpawnedAgent } from '../../../testing/agent.ts';
 import type { Lab } from '../../../testing/lab.ts';
 import { writeLvsCf } from '../../../testing/lvs-cf.ts';
 import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
+import { join } from 'node:path';
 
 /** An emulated CPU loads the agent's modules slowly: starting can take a minute or more. */
 const START_TIMEOUT_MS = 300_000;
@@ -17,14 +18,20 @@ const STOP_GRACE_MS = 60_000;
 
 export class RouterAgent {
   private constructor(
-    private readonly temp: TempRoot,
+    /** The agent's root (lvs.cf, agent.sock); removed at stop unless it was given. */
+    private readonly temp: TempRoot & { given?: boolean },
     private readonly agent: SpawnedAgent,
     readonly client: AgentClient,
   ) {}
 
-  /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
-  static async start(lab: Lab, machine: string, lvsCf: string): Promise<RouterAgent> {
-    const temp = await tempRoot(`piranha-${lab.name}-`);
+  /**
+   * Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. With
+   * `root` (a console's root, which holds its agent.sock) the agent and the console share lvs.cf.
+   */
+  static async start(lab: Lab, machine: string, lvsCf: string, opts: { root?: string } = {}): Promise<RouterAgent> {
+    const temp = opts.root !== undefined
+      ? { root: opts.root, socket: join(opts.root, 'agent.sock'), remove: async () => {}, given: true }
+      : await tempRoot(`piranha-${lab.name}-`);
     await writeLvsCf(temp.root, lvsCf);
     lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
     const agent = await spawnAgent({
