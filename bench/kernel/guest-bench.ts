@@ -99,7 +99,7 @@ async function latency(count: number): Promise<SizeResult> {
   }
 }
 
-async function throughput(): Promise<{ natPerSec: number[]; directPerSec: number[] }> {
+async function throughput(): Promise<{ natPerSec: number[]; directPerSec: number[]; natFailed: number; directFailed: number }> {
   const lab = new Lab('kbt');
   let agent: RouterAgent | null = null;
   try {
@@ -112,6 +112,8 @@ async function throughput(): Promise<{ natPerSec: number[]; directPerSec: number
     await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get('tcp|198.51.100.90|80')?.reals.length === 2);
     const natPerSec: number[] = [];
     const directPerSec: number[] = [];
+    let natFailed = 0;
+    let directFailed = 0;
     const N = 500;
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
@@ -120,10 +122,11 @@ async function throughput(): Promise<{ natPerSec: number[]; directPerSec: number
       t = performance.now();
       const direct = await connect(lab, CLIENT, N, [`${reals.address('rs1')}:80`, `${reals.address('rs2')}:80`]);
       directPerSec.push(N / ((performance.now() - t) / 1000));
-      const failed = [...via, ...direct].filter((a) => a.server === null).length;
-      if (failed) throw new Error(`${failed} connections failed`);
+      // A failed connection (emulation's timeouts) is counted and reported, not hidden.
+      natFailed += via.filter((a) => a.server === null).length;
+      directFailed += direct.filter((a) => a.server === null).length;
     }
-    return { natPerSec, directPerSec };
+    return { natPerSec, directPerSec, natFailed, directFailed };
   } finally {
     await agent?.stop();
     lab.destroy();

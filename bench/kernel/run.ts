@@ -11,7 +11,7 @@ import { buildTools } from '../../tests/kernel/vm/tools.ts';
 import { REPO_ROOT } from '../../testing/paths.ts';
 
 interface SizeResult { virtuals: number; loadMs: number | null; consoleMs: number[]; consolePostMs: number[]; byHandMs: number[]; note: string | null }
-interface BenchOut { sizes: SizeResult[]; throughput: { natPerSec: number[]; directPerSec: number[] } | null }
+interface BenchOut { sizes: SizeResult[]; throughput: { natPerSec: number[]; directPerSec: number[]; natFailed: number; directFailed: number } | null }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,6 +55,7 @@ if (out.throughput) {
   lines.push('', '| path | connections/s (median of 5 × 500) |', '|---|---:|',
     `| client → VIP → kernel NAT director → real servers | ${nat.toFixed(0)} |`,
     `| client → real servers, routed by the same router (no IPVS) | ${direct.toFixed(0)} |`,
-    `| NAT director / direct | ${(nat / direct).toFixed(2)} |`);
+    `| NAT director / direct | ${(nat / direct).toFixed(2)} |`,
+    '', `Failed connections (counted, not retried): ${out.throughput.natFailed} of 2,500 through the director, ${out.throughput.directFailed} of 2,500 direct.`);
 }
 process.stdout.write(lines.join('\n') + '\n');
