@@ -4,19 +4,22 @@
 // router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { Dataplane, ServiceKey } from './dataplane/types.ts';
+import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
-import type { ConfigState, Proposal } from './config-state.ts';
+import { runCheck } from './checkers/check.ts';
+import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
-import { checkerViews } from './reconciler.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
+import { ListReplies } from './list-replies.ts';
 import { DataplaneView } from './dataplane-view.ts';
 import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
 import { KernelUpkeep } from './kernel-upkeep.ts';
+import { releaseAfterRead } from './memory.ts';
+import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
@@ -40,7 +43,7 @@ export class Agent implements DirectorHooks {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: Date;
-  private readonly eventListeners = new Set<(e: AgentEvent) => void>();
+  private readonly events = new EventHub();
   private readonly pool: CheckerPool;
   private readonly applier: Applier;
   private readonly loop: ReconcileLoop;
@@ -48,6 +51,7 @@ export class Agent implements DirectorHooks {
   private readonly reports: CheckerReports;
   /** Drift of the kernel's table and the kernel settings (the socket's drift, reconcile, routerSettings). */
   readonly kernel: KernelUpkeep;
+  private readonly lists: ListReplies;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
@@ -69,21 +73,27 @@ export class Agent implements DirectorHooks {
     this.reports = new CheckerReports({
       pool: this.pool,
       config: () => this.config.current,
-      weights: () => this.loop.weights,
+      applied: () => this.applier.applied,
       emit: (e) => this.emit(e),
-      listening: () => this.eventListeners.size > 0,
+      listening: () => this.events.listening('checker'),
       log: (m) => this.log.log(m),
     });
+    this.lists = new ListReplies({
+      config: () => this.config.current,
+      applied: () => this.applier.applied,
+      failing: () => this.applier.failingServices(),
+      pool: this.pool,
+      view: this.view,
+      reports: this.reports,
+    });
+    const states = (check: string) => this.pool.view(check);
     this.loop = new ReconcileLoop({
       applier: this.applier,
-      input: () => ({
-        config: this.config.current,
-        directing: this.steering.directing,
-        checkers: this.steering.directing ? checkerViews(this.pool.states()) : new Map(),
-        now: this.now(),
-      }),
-      onWeights: (next, prev) => this.reports.weightsChanged(next, prev),
-      onApplied: () => this.view.invalidate(),
+      input: () => ({ config: this.config.current, directing: this.steering.directing, states, now: this.now() }),
+      onApplied: (applied) => {
+        this.view.invalidate();
+        this.reports.weightsChanged(applied);
+      },
       log: (m) => this.log.log(m),
     });
     this.kernel = new KernelUpkeep({
@@ -91,9 +101,12 @@ export class Agent implements DirectorHooks {
       planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
       onDrift: (data) => this.emit({ event: 'drift', data }),
     });
-    // A checker changed state: report it, and re-evaluate the table shortly.
+    // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
-      if (this.reports.stateChanged(st)) this.loop.soon();
+      const services = this.reports.stateChanged(st);
+      if (services === null) return;
+      this.loop.touch(services);
+      this.loop.soon();
     });
     this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
   }
@@ -104,7 +117,8 @@ export class Agent implements DirectorHooks {
    */
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
-    this.config.adopt(first.config);
+    this.lookAgain(this.config.adopt(first.config));
+    releaseAfterRead(this.config.lastReadLength);
     try {
       await this.dp.start();
     } catch (err) {
@@ -206,6 +220,7 @@ export class Agent implements DirectorHooks {
       const action = startAction(this.steering);
       if (action === 'none') return this.status();
       await this.adoptFile();
+      releaseAfterRead(this.config.lastReadLength);
       if (action === 'serve') {
         await this.steer({ type: 'start' });
         return this.status();
@@ -272,11 +287,9 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  /** Only the services this agent owns; only those of virtual server `virtual` when named. */
-  table(virtual?: string): Promise<DataplaneService[]> {
-    if (virtual === undefined) return this.view.services();
-    const keys = new Set(this.config.current.plan.services.filter((s) => s.virtual.name === virtual).map((s) => s.spec.key));
-    return this.view.services(keys);
+  /** The services this agent owns, filtered and paged (see agent/protocol/listing.ts). */
+  table(params: TableParams = {}): Promise<TableResult> {
+    return this.lists.table(params);
   }
 
   /** The operations a proposed lvs.cf would cause against the live table; applies nothing. */
@@ -292,8 +305,9 @@ export class Agent implements DirectorHooks {
     return this.serialized(() => this.kernel.reconcile());
   }
 
-  checkers(): CheckersResult {
-    return { checkers: this.reports.list() };
+  /** The checked real servers, filtered and paged. */
+  checkers(params: CheckersParams = {}): Promise<CheckersResult> {
+    return this.lists.checkers(params);
   }
 
   /** The pair's status, null for a standalone agent. */
@@ -301,13 +315,24 @@ export class Agent implements DirectorHooks {
     return this.redundancy?.status() ?? null;
   }
 
-  checkNow(virtual: string, server: string): Promise<CheckNowResult> {
-    return this.reports.checkNow(virtual, server, this.steering.directing);
+  async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
+    const found = findCheckTarget(this.config.current, virtual, server);
+    const pooled = this.steering.directing && this.config.current.plan.checks.has(found.key);
+    const outcome = pooled ? await this.pool.checkNow(found.key) : await runCheck(found.spec);
+    return {
+      virtual,
+      server,
+      sent: outcome.sent,
+      received: outcome.received,
+      verdict: outcome.ok ? 'up' : 'down',
+      error: outcome.error,
+      durationMs: outcome.durationMs,
+    };
   }
 
-  onEvent(listener: (e: AgentEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+  /** Calls `listener` with the agent's events (see EventHub: by kind, while someone is there). */
+  onEvent(listener: (e: AgentEvent) => void, opts: ListenOptions = {}): () => void {
+    return this.events.on(listener, opts);
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -327,21 +352,29 @@ export class Agent implements DirectorHooks {
     if (directing === 'ceased') this.loop.clearTimers();
     this.syncCheckers();
     if (directing === null) return;
+    this.loop.touchAll();
     const ops = await this.loop.run();
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {
-      const { services, targets } = this.config.current.plan;
-      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targets.length} real server${targets.length === 1 ? '' : 's'} checked (${ops} operations)`);
+      const { services, targetCount, checks } = this.config.current.plan;
+      const shared = checks.size < targetCount ? ` by ${checks.size} check${checks.size === 1 ? '' : 's'}` : '';
+      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targetCount} real server${targetCount === 1 ? '' : 's'} checked${shared} (${ops} operations)`);
     } else {
       this.log.log('stopped: services removed from the dataplane');
     }
     this.emitState();
   }
 
-  /** The checkers run the targets of the configuration in use, or none (see steering.checkersRun). */
+  /** The checks of the configuration in use run, or none (see steering.checkersRun). */
   private syncCheckers(): void {
-    this.pool.update(checkersRun(this.steering) ? this.config.current.plan.targets.map((t) => t.spec) : []);
+    this.pool.update(checkersRun(this.steering) ? Array.from(this.config.current.plan.checks.values(), (c) => c.spec) : []);
+  }
+
+  /** The next evaluation looks at the services a newly adopted configuration changed. */
+  private lookAgain(changed: ReadonlySet<ServiceKey> | 'all'): void {
+    if (changed === 'all') this.loop.touchAll();
+    else this.loop.touch(changed);
   }
 
   private async joinRedundancy(): Promise<void> {
@@ -359,7 +392,7 @@ export class Agent implements DirectorHooks {
       this.emitState();
       throw new ConfigInvalidError(proposal.message);
     }
-    this.config.adopt(proposal.config);
+    this.lookAgain(this.config.adopt(proposal.config));
     this.view.invalidate();
   }
 
@@ -371,6 +404,7 @@ export class Agent implements DirectorHooks {
       if (err instanceof ConfigInvalidError) {
         this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
+      releaseAfterRead(this.config.lastReadLength);
       throw err;
     }
     this.syncCheckers();
@@ -381,6 +415,8 @@ export class Agent implements DirectorHooks {
     this.log.log(`reloaded ${this.config.describe()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
     this.emit({ event: 'reload', data: result });
     if (hadError) this.emitState();
+    // After the table changed: the collection's pause must not delay the reload's operations.
+    releaseAfterRead(this.config.lastReadLength);
     return result;
   }
 
@@ -391,11 +427,11 @@ export class Agent implements DirectorHooks {
   }
 
   private emitState(): void {
-    if (this.eventListeners.size === 0) return;
+    if (!this.events.listening('state')) return;
     void this.status().then((data) => this.emit({ event: 'state', data }));
   }
 
   private emit(e: AgentEvent): void {
-    for (const l of this.eventListeners) l(e);
+    this.events.emit(e);
   }
 }

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findDrift } from './drift.ts';
 import type { RealSpec, ServiceSpec, ServiceStats } from './dataplane/types.ts';
-import { realKey, type Table } from './director.ts';
+import type { Table } from './director.ts';
+import { realKey } from './service-plan.ts';
 
 const web: ServiceSpec = { key: 'tcp|192.0.2.50|80', name: 'web', protocol: 'tcp', address: '192.0.2.50', port: 80, fwmark: 0, scheduler: 'wlc', persistent: 0, pmask: null };
 const a: RealSpec = { address: '10.0.0.2', port: 80, weight: 1, method: 'm' };

@@ -7,7 +7,8 @@
 // Only services this agent owns are compared (the live table passed in holds only those): a service
 // added by hand is none of Piranha's business and is never reported or touched.
 import type { DataplaneOp, ServiceSpec, ServiceStats } from './dataplane/types.ts';
-import { diff, realKey, type Table } from './director.ts';
+import { diff, type Table } from './director.ts';
+import { realKey } from './service-plan.ts';
 
 export type DriftKind = 'service-missing' | 'scheduling-changed' | 'real-missing' | 'real-added' | 'real-changed';
 

@@ -5,7 +5,7 @@
 import type { Applier } from './applier.ts';
 import type { DataplaneView } from './dataplane-view.ts';
 import type { Dataplane } from './dataplane/types.ts';
-import type { Problem } from './director.ts';
+import type { Problem } from './service-plan.ts';
 import type { ReconcileLoop } from './reconcile-loop.ts';
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { DriftResult, ReconcileResult, RouterSettingsResult } from './protocol/index.ts';

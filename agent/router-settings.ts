@@ -15,7 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Problem } from './director.ts';
+import type { Problem } from './service-plan.ts';
 import { spawnRunner, type Runner } from './dataplane/ipvs/runner.ts';
 
 export interface WantedSetting {

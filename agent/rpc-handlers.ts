@@ -4,7 +4,7 @@
 import type { Agent } from './agent.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
-import { haStatusToWire, serviceToWire } from './wire-map.ts';
+import { haStatusToWire } from './wire-map.ts';
 
 /** What the handlers need of the core. */
 export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan' | 'reconcile'> & { kernel: Pick<Agent['kernel'], 'driftNow' | 'routerSettings'> };
@@ -30,9 +30,9 @@ async function atEdge<T>(call: () => T | Promise<T>): Promise<T> {
 export function rpcHandlers(agent: AgentCore): Handlers {
   return {
     status: () => atEdge(() => agent.status()),
-    table: (p) => atEdge(async () => ({ services: (await agent.table(p.virtual)).map(serviceToWire) })),
+    table: (p) => atEdge(() => agent.table(p)),
+    checkers: (p) => atEdge(() => agent.checkers(p)),
     plan: (p) => atEdge(() => agent.plan(p)),
-    checkers: () => atEdge(() => agent.checkers()),
     reload: () => atEdge(() => agent.reload()),
     start: () => atEdge(() => agent.start()),
     stop: () => atEdge(() => agent.stop()),

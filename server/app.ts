@@ -21,6 +21,7 @@ import { registerReal } from './routes/real.ts';
 import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
+import { registerHost } from './routes/host.ts';
 import { registerFileFix } from './routes/file-fix.ts';
 import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
@@ -102,7 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await confirm.start();
   await drains.start();
   app.addHook('onClose', async () => {
-    confirm.close();
+    await confirm.close();
     drains.close();
     ctx.agent.close();
   });
@@ -150,6 +151,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerRedundancy(app, ctx);
   registerVirtuals(app, ctx);
   registerReal(app, ctx);
+  registerHost(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
   registerConfirm(app, ctx);

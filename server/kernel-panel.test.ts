@@ -43,8 +43,8 @@ async function ipvsAgent(t: import('node:test').TestContext) {
   let reconciles = 0;
   const handlers: Handlers = rpcHandlers({
     status: async () => status,
-    table: async () => [service] as never,
-    checkers: () => ({ checkers: [] }),
+    table: async () => ({ services: [service] }),
+    checkers: async () => ({ checkers: [] }),
     reload: async () => ({ serial: 1, operations: 0 }),
     start: async () => status,
     stop: async () => status,
@@ -94,7 +94,7 @@ test('CONTROL on the userspace dataplane has no kernel panel', async (t) => {
   const server = new SocketServer({
     path, version: '0.0.0',
     handlers: rpcHandlers({
-      status: async () => ({ ...status, dataplane: 'userspace' }), table: async () => [], checkers: () => ({ checkers: [] }),
+      status: async () => ({ ...status, dataplane: 'userspace' }), table: async () => ({ services: [] }), checkers: async () => ({ checkers: [] }),
       reload: async () => ({ serial: 1, operations: 0 }), start: async () => status, stop: async () => status,
       checkNow: async () => { throw new Error('x'); }, haStatus: () => null, plan: async () => { throw new Error('x'); },
       kernel: { driftNow: async () => drifted, routerSettings: async () => settings },

@@ -44,11 +44,11 @@ export interface KernelPanel {
   settings: AgentAnswer<RouterSettingsResult>;
 }
 
-/** What the kernel panel shows; null when the agent does not run the ipvs dataplane. */
+/** What the kernel panel shows (the counters of the services on the routing table's page); null when the agent does not run the ipvs dataplane. */
 export async function kernelPanel(ctx: AppContext, agent: AgentAnswer<AgentSnapshot>): Promise<KernelPanel | null> {
   if (!agent.ok || agent.data.status.dataplane !== 'ipvs') return null;
   const [drift, settings] = await Promise.all([ctx.agent.drift(), ctx.agent.routerSettings()]);
-  return { stats: statsRows(agent.data.services), drift, settings };
+  return { stats: statsRows(agent.data.table.services), drift, settings };
 }
 
 export function registerKernel(app: FastifyInstance, ctx: AppContext): void {
