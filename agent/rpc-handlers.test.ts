@@ -49,6 +49,11 @@ function core(over: Partial<AgentCore> = {}): AgentCore {
       throw new NotFoundError('no virtual server named www');
     },
     haStatus: () => null,
+    kernel: {
+      driftNow: async () => ({ watched: false, checkedAt: null, differences: [], operations: 0, error: null }),
+      routerSettings: async () => ({ managed: false, settings: [] }),
+    },
+    reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
     plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     ...over,
   };

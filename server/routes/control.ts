@@ -15,6 +15,7 @@ import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import { haSummary, splitBrainAlert } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
+import { kernelPanel, registerKernel } from './kernel.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -70,10 +71,13 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       liveUrl: `${URL}/live${controlQuery(view)}`,
       haSummary: data && data.ha.ok ? haSummary(data.ha.data) : null,
       splitBrain: data && data.ha.ok ? splitBrainAlert(data.ha.data) : null,
+      kernel: await kernelPanel(ctx, agent),
       fileSerial: snap.parsed.model?.serial_no ?? null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }
+
+  registerKernel(app, ctx);
 
   app.get(URL, async (req, reply) => {
     const data = await liveData(req);

@@ -19,14 +19,20 @@ const STOP_GRACE_MS = 60_000;
 
 export class RouterAgent {
   private constructor(
-    private readonly temp: TempRoot,
+    /** The agent's root (lvs.cf, agent.sock); removed at stop unless it was given. */
+    private readonly temp: TempRoot & { given?: boolean },
     private readonly agent: SpawnedAgent,
     readonly client: AgentClient,
   ) {}
 
-  /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
-  static async start(lab: Lab, machine: string, lvsCf: string, opts: { heartbeatKey?: string } = {}): Promise<RouterAgent> {
-    const temp = await tempRoot(`piranha-${lab.name}-`);
+  /**
+   * Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. With
+   * `root` (a console's root, which holds its agent.sock) the agent and the console share lvs.cf.
+   */
+  static async start(lab: Lab, machine: string, lvsCf: string, opts: { root?: string; heartbeatKey?: string } = {}): Promise<RouterAgent> {
+    const temp = opts.root !== undefined
+      ? { root: opts.root, socket: join(opts.root, 'agent.sock'), remove: async () => {}, given: true }
+      : await tempRoot(`piranha-${lab.name}-`);
     await writeLvsCf(temp.root, lvsCf);
     // A router of a pair: the shared key where the agent looks for it (conf/heartbeat.key, 0600).
     if (opts.heartbeatKey) {
