@@ -62,7 +62,7 @@ export class Agent implements DirectorHooks {
     this.startedAt = new Date(this.now());
     this.steering = initialSteering(this.now());
     this.pool = opts.pool ?? new CheckerPool();
-    this.applier = new Applier(this.dp, (m) => this.log.log(m));
+    this.applier = new Applier(this.dp, (m) => this.log.error(m), (m) => this.log.debug(m));
     this.view = new DataplaneView(this.dp, (key) => this.applier.owns(key), this.now);
     this.reports = new CheckerReports({
       pool: this.pool,
@@ -82,7 +82,7 @@ export class Agent implements DirectorHooks {
       }),
       onWeights: (next, prev) => this.reports.weightsChanged(next, prev),
       onApplied: () => this.view.invalidate(),
-      log: (m) => this.log.log(m),
+      log: (m) => this.log.error(m),
     });
     // A checker changed state: report it, and re-evaluate the table shortly.
     this.pool.on('change', (st) => {
@@ -366,7 +366,7 @@ export class Agent implements DirectorHooks {
       await this.adoptFile();
     } catch (err) {
       if (err instanceof ConfigInvalidError) {
-        this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
+        this.log.error(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
       throw err;
     }
