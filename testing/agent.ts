@@ -40,6 +40,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** The agent's stdout and stderr go to this file (appended) instead of a pipe; stderr() reads it. */
   logFile?: string;
+  /** The command that runs node (inside the namespace, if any), e.g. setpriv's argv to run it as another user. */
+  runAs?: string[];
 }
 
 export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
@@ -47,9 +49,8 @@ export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   const spawnOpts = { stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'] as StdioOptions, env: { ...process.env, ...opts.env } };
   // `ip netns exec` enters the namespace and then execs node: the child is the agent itself.
-  const child = opts.netns
-    ? spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...args], spawnOpts)
-    : spawn(process.execPath, args, spawnOpts);
+  const argv = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), ...(opts.runAs ?? []), process.execPath, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), spawnOpts);
   if (logFd !== null) closeSync(logFd);
   let piped = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (piped += d));
