@@ -59,6 +59,9 @@ before(async () => {
   await chmod(ha, 0o2770);
   await chown(join(ha, 'conf'), CONSOLE, GROUP);
   await chmod(join(ha, 'conf'), 0o2770);
+  await mkdir(join(ha, 'history'));
+  await chown(join(ha, 'history'), 0, GROUP);
+  await chmod(join(ha, 'history'), 0o2770);
   const run = join(t.root, 'run');
   await mkdir(run, { mode: 0o750 });
   await chown(run, AGENT, GROUP);
