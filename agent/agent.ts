@@ -68,7 +68,7 @@ export class Agent implements DirectorHooks {
     this.startedAt = new Date(this.now());
     this.steering = initialSteering(this.now());
     this.pool = opts.pool ?? new CheckerPool();
-    this.applier = new Applier(this.dp, (m) => this.log.log(m));
+    this.applier = new Applier(this.dp, (m) => this.log.error(m), (m) => this.log.debug(m));
     this.view = new DataplaneView(this.dp, (key) => this.applier.owns(key), this.now);
     this.reports = new CheckerReports({
       pool: this.pool,
@@ -94,7 +94,7 @@ export class Agent implements DirectorHooks {
         this.view.invalidate();
         this.reports.weightsChanged(applied);
       },
-      log: (m) => this.log.log(m),
+      log: (m) => this.log.error(m),
     });
     this.kernel = new KernelUpkeep({
       dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
@@ -402,7 +402,7 @@ export class Agent implements DirectorHooks {
       await this.adoptFile();
     } catch (err) {
       if (err instanceof ConfigInvalidError) {
-        this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
+        this.log.error(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
       releaseAfterRead(this.config.lastReadLength);
       throw err;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { edit, parse } from './index.ts';
 import { parseChunked } from './chunked-parse.ts';
-import { generate } from '../bench/lvs-cf/run.ts';
+import { generate } from '../testing/generated-lvs-cf.ts';
 import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
 
 test('pieces of one or two virtual servers give what the whole file gives', () => {

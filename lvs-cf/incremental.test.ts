@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { edit, parse } from './index.ts';
 import type { Edit } from './api-types.ts';
 import { IncrementalDoc } from './incremental.ts';
-import { generate } from '../bench/lvs-cf/run.ts';
+import { generate } from '../testing/generated-lvs-cf.ts';
 import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
 
 /** Runs `steps` saves (each with the serial bump, as the console saves) both ways and compares. */

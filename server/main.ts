@@ -11,6 +11,7 @@ import { PasswordStore } from './password-file.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { AllowedHosts, normalizeEntry } from './security/allowed-hosts.ts';
 import { DEFAULT_HISTORY } from './history/store.ts';
+import { guiLog, requestLogger, type GuiLog } from './gui-log.ts';
 
 export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_PORT = 3636;
@@ -75,14 +76,14 @@ export interface RunningGui {
 /** What startGui needs: the command line, the history limits optional (their defaults). */
 export type GuiOptions = Omit<GuiArgs, 'history-keep' | 'history-days'> & Partial<Pick<GuiArgs, 'history-keep' | 'history-days'>>;
 
-export async function startGui(args: GuiOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningGui> {
+export async function startGui(args: GuiOptions, log: GuiLog = guiLog()): Promise<RunningGui> {
   const allowlist = new AllowlistWatcher({
     files: [join(args.root, 'web', 'secure', '.htaccess'), join(args.root, 'web', '.htaccess')],
-    onChange: (c) => log(c.problem ? `piranha-gui: ${c.file}:${c.problem.line}: ${c.problem.message} (previous rules kept)` : `piranha-gui: ${c.file} ${c.state}`),
+    onChange: (c) => (c.problem ? log(`piranha-gui: ${c.file}:${c.problem.line}: ${c.problem.message} (previous rules kept)`, 'error') : log(`piranha-gui: ${c.file} ${c.state}`)),
   });
   await allowlist.start();
   const passwords = new PasswordStore({ file: join(args.root, 'conf', 'piranha.passwd') });
-  if (!passwords.exists()) log(`piranha-gui: no usable password in ${join(args.root, 'conf', 'piranha.passwd')}: set one with piranha-passwd --root ${args.root}`);
+  if (!passwords.exists()) log(`piranha-gui: no usable password in ${join(args.root, 'conf', 'piranha.passwd')}: set one with piranha-passwd --root ${args.root}`, 'warning');
   const allowedHosts = new AllowedHosts({ extra: args['allowed-hosts'] ?? [], listen: args.host });
   const https = args['tls-cert'] && args['tls-key'] ? { cert: await readFile(args['tls-cert']), key: await readFile(args['tls-key']) } : null;
   const app = await buildApp({
@@ -95,7 +96,7 @@ export async function startGui(args: GuiOptions, log: (line: string) => void = (
     allowedHosts,
     ...(args['confirm-windows'] ? { confirmWindows: args['confirm-windows'] } : {}),
     history: { keep: args['history-keep'] ?? DEFAULT_HISTORY.keep, maxAgeDays: args['history-days'] ?? DEFAULT_HISTORY.maxAgeDays },
-    logger: process.stdout.isTTY ? { level: 'warn' } : { level: process.env.LOG_LEVEL ?? 'warn' },
+    logger: requestLogger(),
   });
   const address = await app.listen({ port: args.port, host: args.host });
   log(`piranha-gui: listening on ${address} (root ${args.root}${args['agent-socket'] ? `, agent ${args['agent-socket']}` : ', no agent'})`);

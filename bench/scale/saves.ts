@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { generate } from '../lvs-cf/run.ts';
+import { generate } from '../../testing/generated-lvs-cf.ts';
 import { writeFileAtomic } from '../../common/atomic-write.ts';
 import { writePasswordFile } from '../../server/password-file.ts';
 

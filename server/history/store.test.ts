@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { tempRoot } from '../../testing/temp.ts';
 import { encodeConfigText, decodeConfigFile, type Encoding } from '../../lvs-cf/index.ts';
-import { generate } from '../../bench/lvs-cf/run.ts';
+import { generate } from '../../testing/generated-lvs-cf.ts';
 import { HistoryStore } from './store.ts';
 import { applyDelta, invertDelta, textDelta } from './text-delta.ts';
 
