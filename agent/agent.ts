@@ -5,7 +5,7 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -21,6 +21,7 @@ import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
 import { planChange } from './plan/planner.ts';
+import { checkHistoryOf } from './check-history.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -285,6 +286,10 @@ export class Agent implements DirectorHooks {
   /** The pair's status, null for a standalone agent. */
   haStatus(): HaStatus | null {
     return this.redundancy?.status() ?? null;
+  }
+
+  checkHistory(virtual: string, server: string): CheckHistoryResult {
+    return checkHistoryOf(this.config.current, this.pool, virtual, server);
   }
 
   async checkNow(virtual: string, server: string): Promise<CheckNowResult> {

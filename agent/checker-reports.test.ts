@@ -35,7 +35,7 @@ test('list: one entry per checked server, with the weight it has in the dataplan
 
 test('a state change is one log line and one event; an unconfigured server is ignored', () => {
   const { r, events, log, pool } = reports(new Map());
-  const st: RealState = { key, state: 'down', since: 0, lastResult: 'fail', lastCheck: 0, lastError: 'connect ECONNREFUSED', upSince: null, reentered: false, wasUp: true };
+  const st: RealState = { key, state: 'down', since: 0, lastResult: 'fail', lastCheck: 0, lastError: 'connect ECONNREFUSED', upSince: null, reentered: false, wasUp: true, flaps: 0, reason: null, lastLatencyMs: null };
   assert.equal(r.stateChanged(st), true);
   assert.deepEqual(log, ['real server a (10.0.0.2:80) of web is down: connect ECONNREFUSED']);
   assert.equal(events.length, 1);

@@ -76,6 +76,6 @@ test('a live table changed by hand (a real server removed, a weight changed): th
 });
 
 test('checkerViews keeps what the director needs of each checker state', () => {
-  const st: RealState = { key: 'k', state: 'up', since: 5, lastResult: 'ok', lastCheck: 6, lastError: null, upSince: 5, reentered: true, wasUp: true };
+  const st: RealState = { key: 'k', state: 'up', since: 5, lastResult: 'ok', lastCheck: 6, lastError: null, upSince: 5, reentered: true, wasUp: true, flaps: 0, reason: null, lastLatencyMs: null };
   assert.deepEqual([...checkerViews([st])], [['k', { state: 'up', upSince: 5, reentered: true, wasUp: true }]]);
 });

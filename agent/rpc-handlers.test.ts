@@ -48,6 +48,9 @@ function core(over: Partial<AgentCore> = {}): AgentCore {
       throw new NotFoundError('no virtual server named www');
     },
     haStatus: () => null,
+    checkHistory: () => {
+      throw new NotFoundError('no virtual server named www');
+    },
     plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     ...over,
   };

@@ -36,6 +36,9 @@ function handlers(): Handlers {
     checkNow: async (p) => {
       throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
     },
+    checkHistory: async (p) => {
+      throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
+    },
   };
 }
 async function serve(path = join(dir, `s${++n}.sock`)) {

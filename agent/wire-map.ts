@@ -55,6 +55,7 @@ export function checkerToWire(t: CheckTarget, st: RealState, weight: number): Ch
     lastCheck: st.lastCheck === null ? null : new Date(st.lastCheck).toISOString(),
     lastError: st.lastError,
     weight,
+    lastLatencyMs: st.lastLatencyMs,
   };
 }
 

@@ -6,7 +6,11 @@
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckerInfo, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
+import type { CheckerInfo, CheckHistoryResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
+import { AgentHealth } from './agent-health.ts';
+
+/** How long a page waits for the agent before it says the agent does not answer (default). */
+export const PAGE_TIMEOUT_MS = 2000;
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 
@@ -27,7 +31,15 @@ export class AgentLink {
   private inflight: Promise<AgentAnswer<AgentSnapshot>> | null = null;
   private haInflight: Promise<AgentAnswer<HaStatus | null>> | null = null;
 
-  constructor(readonly socketPath: string | null, private readonly timeoutMs = 5000) {}
+  /** Whether the agent answers, from every call made through this link (and the watchdog's). */
+  readonly health = new AgentHealth();
+
+  constructor(
+    readonly socketPath: string | null,
+    private readonly timeoutMs = 5000,
+    /** What a page waits at most for the agent (shorter than timeoutMs: a hung agent must not hang pages). */
+    readonly pageTimeoutMs = PAGE_TIMEOUT_MS,
+  ) {}
 
   async snapshot(): Promise<AgentAnswer<AgentSnapshot>> {
     if (!this.inflight) {
@@ -35,7 +47,33 @@ export class AgentLink {
         this.inflight = null;
       });
     }
-    return this.inflight;
+    return this.forPage(this.inflight);
+  }
+
+  /** A real server's check history (the check history page, the REAL SERVER panel). */
+  checkHistory(virtual: string, server: string): Promise<AgentAnswer<CheckHistoryResult>> {
+    return this.forPage(this.ask('checkHistory', { virtual, server }));
+  }
+
+  /** The agent's status, for the watchdog's probe. */
+  probe(): Promise<AgentAnswer<StatusResult>> {
+    return this.forPage(this.ask('status', {}));
+  }
+
+  /**
+   * `answer`, or after pageTimeoutMs a failed answer saying the agent does not answer: the call
+   * goes on and its answer is dropped, so a stopped or hung agent costs a page this much at most.
+   */
+  forPage<T>(answer: Promise<AgentAnswer<T>>): Promise<AgentAnswer<T>> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<AgentAnswer<T>>((resolve) => {
+      timer = setTimeout(() => {
+        const reason = `no answer from the agent within ${this.pageTimeoutMs} ms`;
+        this.health.failed('E_TIMEOUT', reason);
+        resolve({ ok: false, reason, code: 'E_TIMEOUT' });
+      }, this.pageTimeoutMs);
+    });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   /** The pair's status (null: this router runs standalone), single flight like snapshot(). */
@@ -66,7 +104,7 @@ export class AgentLink {
   }
   /** The services of one virtual server, with their counters (the drain page). */
   tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
-    return this.ask('table', { virtual }).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
+    return this.forPage(this.ask('table', { virtual })).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
   }
 
   close(): void {
@@ -91,9 +129,12 @@ export class AgentLink {
     if (!this.socketPath) return { ok: false, reason: 'no agent socket was given (--agent-socket)', code: 'E_CONNECT' };
     try {
       const client = await this.connection();
-      return { ok: true, data: await client.call(method, params) };
+      const data = await client.call(method, params);
+      this.health.answered();
+      return { ok: true, data };
     } catch (err) {
       const e = err as Error & { code?: string };
+      this.health.failed(e.code, e.message);
       return { ok: false, reason: e.message, code: e.code };
     }
   }

@@ -31,6 +31,7 @@ import { DEFAULT_DRAIN_TIMEOUTS } from './drain/drains.ts';
 import { registerDrain } from './routes/drain.ts';
 import { reloadAgent } from './save-flow.ts';
 import { registerConfirm } from './routes/confirm.ts';
+import { registerChecks } from './routes/checks.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -155,5 +156,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerConfirm(app, ctx);
   registerDrain(app, ctx);
   registerFileFix(app, ctx);
+  registerChecks(app, ctx);
   return app;
 }

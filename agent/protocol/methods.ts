@@ -15,6 +15,7 @@ import {
   tableResultSchema,
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
+import { checkHistoryParamsSchema, checkHistoryResultSchema } from './observe.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
 export const checkNowParamsSchema = z.object({ virtual: z.string().min(1).max(200), server: z.string().min(1).max(200) });
@@ -54,6 +55,8 @@ export const METHODS = {
   plan: { params: planParamsSchema, result: planResultSchema },
   /** The pair's status; null when this agent runs standalone (no redundancy configured). */
   haStatus: { params: noParams, result: haStatusSchema.nullable() },
+  /** A real server's last check results, flap count and last change (agent/protocol/observe.ts). */
+  checkHistory: { params: checkHistoryParamsSchema, result: checkHistoryResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;
