@@ -32,6 +32,7 @@ import { registerDrain } from './routes/drain.ts';
 import { reloadAgent } from './save-flow.ts';
 import { registerConfirm } from './routes/confirm.ts';
 import { registerChecks } from './routes/checks.ts';
+import { registerMetrics } from './routes/metrics.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -157,5 +158,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerDrain(app, ctx);
   registerFileFix(app, ctx);
   registerChecks(app, ctx);
+  registerMetrics(app, ctx);
   return app;
 }

@@ -2,7 +2,7 @@
 // socket, a virtual server on loopback whose real servers answer HTTP checks (one of them down),
 // and GET helpers that log in.
 import { join } from 'node:path';
-import type { Server } from 'node:net';
+import { createConnection, type Server } from 'node:net';
 import { spawnAgent, type SpawnedAgent } from './agent.ts';
 import { AUTH, startConsole, type Harness } from './console.ts';
 import { lvsCf } from './lvs-cf.ts';
@@ -58,4 +58,16 @@ export async function observeBench(): Promise<ObserveBench> {
 /** A page's text as a reader sees it (tags dropped, entities of our templates decoded). */
 export function pageText(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+}
+
+/** One request through host:port as a check or a client would make it: what came back, once closed. */
+export function askHttp(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host, port }, () => sock.write('GET / HTTP/1.0\r\n\r\n'));
+    let got = '';
+    sock.setEncoding('utf8').on('data', (d: string) => (got += d));
+    sock.setTimeout(5000, () => sock.destroy(new Error(`no answer from ${host}:${port} within 5 s`)));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(got));
+  });
 }
