@@ -83,7 +83,7 @@ export class AgentLink {
         this.haInflight = null;
       });
     }
-    return this.haInflight;
+    return this.forPage(this.haInflight);
   }
 
   reload(): Promise<AgentAnswer<ReloadResult>> {

@@ -58,6 +58,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       routes: agent.ok ? routes(agent.data.services) : [],
       haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
+      silent: ctx.watch.view(),
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }

@@ -45,7 +45,8 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     const query = req.query as Record<string, string>;
     const sel = Number(query.selected);
     const selected = Number.isInteger(sel) ? sel : null;
-    if (query.flash !== undefined) return showList(req, reply, snap, model, {}, 200, selected);
+    // A flash, or the watchdog's notice (its seconds move), is not cached.
+    if (query.flash !== undefined || ctx.watch.view()) return showList(req, reply, snap, model, {}, 200, selected);
     const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}`;
     let html = cache.get(key);
     if (html === undefined) {
