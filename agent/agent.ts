@@ -264,6 +264,11 @@ export class Agent implements DirectorHooks {
     };
   }
 
+  /** Every service this agent owns with its counters, for the traffic sampler. */
+  trafficTable(): Promise<DataplaneService[]> {
+    return this.view.services();
+  }
+
   /** Only the services this agent owns; only those of virtual server `virtual` when named. */
   table(virtual?: string): Promise<DataplaneService[]> {
     if (virtual === undefined) return this.view.services();

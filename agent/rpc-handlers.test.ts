@@ -3,6 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { TrafficSampler } from './traffic/sampler.ts';
 import { rpcHandlers, toRpcError, type AgentCore } from './rpc-handlers.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, SocketServer } from './socket-server.ts';
@@ -35,6 +36,8 @@ const ha: InternalHaStatus = {
   vips: [{ address: '192.168.1.250', prefix: 24, device: 'eth0', label: 'eth0:1' }],
   linkUp: true, problems: [], warnings: [],
 };
+
+const traffic = new TrafficSampler({ read: async () => [] });
 
 function core(over: Partial<AgentCore> = {}): AgentCore {
   return {
@@ -75,7 +78,7 @@ test('domain errors become protocol codes with their message; other errors pass 
 });
 
 test('table and haStatus answer in wire types that pass the protocol, without internal fields', async () => {
-  const h = rpcHandlers(core({ haStatus: () => ha }));
+  const h = rpcHandlers(core({ haStatus: () => ha }), traffic);
   const table = await h.table({});
   assert.equal('kernelHandle' in table.services[0]!, false);
   assert.deepEqual(checkResult('table', table), { ok: true, value: table });
@@ -83,7 +86,7 @@ test('table and haStatus answer in wire types that pass the protocol, without in
   assert.deepEqual(s, ha);
   assert.notEqual(s, ha, 'a copy: later changes inside the redundancy module do not reach an answer already given');
   assert.ok(checkResult('haStatus', s).ok);
-  assert.equal(await rpcHandlers(core()).haStatus({}), null);
+  assert.equal(await rpcHandlers(core(), traffic).haStatus({}), null);
 });
 
 test('over the socket: the client sees the protocol codes', async () => {
@@ -92,7 +95,7 @@ test('over the socket: the client sees the protocol codes', async () => {
   const server = new SocketServer({
     path: join(t.root, 'a.sock'),
     version: '1.0.0',
-    handlers: rpcHandlers(core({ reload: async () => Promise.reject(new ConfigInvalidError('lvs.cf:2:5: error[S]: bad')) })),
+    handlers: rpcHandlers(core({ reload: async () => Promise.reject(new ConfigInvalidError('lvs.cf:2:5: error[S]: bad')) }), traffic),
   });
   await server.listen();
   const c = await AgentClient.connect(join(t.root, 'a.sock'));

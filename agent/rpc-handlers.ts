@@ -5,6 +5,8 @@ import type { Agent } from './agent.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
 import { haStatusToWire, serviceToWire } from './wire-map.ts';
+import type { TrafficSampler } from './traffic/sampler.ts';
+import { seriesReply } from './traffic/series-reply.ts';
 
 /** What the handlers need of the core. */
 export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan' | 'checkHistory'>;
@@ -27,8 +29,9 @@ async function atEdge<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
-export function rpcHandlers(agent: AgentCore): Handlers {
+export function rpcHandlers(agent: AgentCore, traffic: TrafficSampler): Handlers {
   return {
+    series: (p) => atEdge(() => seriesReply(traffic, p)),
     status: () => atEdge(() => agent.status()),
     table: (p) => atEdge(async () => ({ services: (await agent.table(p.virtual)).map(serviceToWire) })),
     plan: (p) => atEdge(() => agent.plan(p)),

@@ -39,6 +39,7 @@ function handlers(): Handlers {
     checkHistory: async (p) => {
       throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
     },
+    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
   };
 }
 async function serve(path = join(dir, `s${++n}.sock`)) {

@@ -6,7 +6,7 @@
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckerInfo, CheckHistoryResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
+import type { CheckerInfo, CheckHistoryResult, SeriesResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
 import { AgentHealth } from './agent-health.ts';
 
 /** How long a page waits for the agent before it says the agent does not answer (default). */
@@ -53,6 +53,11 @@ export class AgentLink {
   /** A real server's check history (the check history page, the REAL SERVER panel). */
   checkHistory(virtual: string, server: string): Promise<AgentAnswer<CheckHistoryResult>> {
     return this.forPage(this.ask('checkHistory', { virtual, server }));
+  }
+
+  /** The sampled traffic of some virtual servers (the TRAFFIC section of CONTROL/MONITORING). */
+  series(virtuals: string[]): Promise<AgentAnswer<SeriesResult>> {
+    return this.forPage(this.ask('series', { virtuals }));
   }
 
   /** The agent's status, for the watchdog's probe. */

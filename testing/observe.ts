@@ -39,7 +39,8 @@ export async function observeBench(): Promise<ObserveBench> {
   });
   const gui = await startConsole({ lvs, agentInRoot: true });
   const socket = join(gui.root, 'agent.sock');
-  const agent = await spawnAgent({ root: gui.root, socket });
+  // One traffic sample a second: the sparklines move while a test watches.
+  const agent = await spawnAgent({ root: gui.root, socket, args: ['--sample-interval', '1'] });
   const get = (path: string, headers: Record<string, string> = {}) => fetch(gui.url + path, { headers: { authorization: AUTH, ...headers } });
   const client = await agent.client();
   await waitFor(async () => (await client.call('checkers', {})).checkers.filter((c) => c.lastCheck !== null).length === 2, { message: 'both real servers checked' });

@@ -15,7 +15,7 @@ import {
   tableResultSchema,
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
-import { checkHistoryParamsSchema, checkHistoryResultSchema } from './observe.ts';
+import { checkHistoryParamsSchema, checkHistoryResultSchema, seriesParamsSchema, seriesResultSchema } from './observe.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
 export const checkNowParamsSchema = z.object({ virtual: z.string().min(1).max(200), server: z.string().min(1).max(200) });
@@ -57,6 +57,8 @@ export const METHODS = {
   haStatus: { params: noParams, result: haStatusSchema.nullable() },
   /** A real server's last check results, flap count and last change (agent/protocol/observe.ts). */
   checkHistory: { params: checkHistoryParamsSchema, result: checkHistoryResultSchema },
+  /** The last ten minutes of traffic of some virtual servers, sampled by the agent (observe.ts). */
+  series: { params: seriesParamsSchema, result: seriesResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -47,3 +47,35 @@ export const checkHistoryResultSchema = z.object({
   results: z.array(checkRecordSchema),
 });
 export type CheckHistoryResult = z.infer<typeof checkHistoryResultSchema>;
+
+/** Most virtual servers one `series` call may name (a page of CONTROL/MONITORING). */
+export const MAX_SERIES_VIRTUALS = 100;
+
+export const seriesParamsSchema = z.object({ virtuals: z.array(z.string().min(1).max(200)).min(1).max(MAX_SERIES_VIRTUALS) }).strict();
+export type SeriesParams = z.infer<typeof seriesParamsSchema>;
+
+const points = z.array(z.number().min(0).nullable());
+/** Samples oldest first, one every intervalSec; null where there was none (not yet in the table). */
+export const trafficSeriesSchema = z.object({ active: points, inactive: points, connsPerSec: points, bytesPerSec: points });
+export type TrafficSeries = z.infer<typeof trafficSeriesSchema>;
+
+export const seriesResultSchema = z.object({
+  intervalSec: z.number().positive(),
+  /** Samples per series (the last ten minutes). */
+  points: count,
+  /** Time of the newest sample, null before the first. */
+  newest: isoTime.nullable(),
+  virtuals: z.array(
+    z.object({
+      name: z.string(),
+      services: z.array(
+        z.object({
+          key: z.string(),
+          total: trafficSeriesSchema,
+          reals: z.array(z.object({ address: z.string(), port: z.number().int(), series: trafficSeriesSchema })),
+        }),
+      ),
+    }),
+  ),
+});
+export type SeriesResult = z.infer<typeof seriesResultSchema>;

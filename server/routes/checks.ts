@@ -6,6 +6,7 @@ import { sendFragment, sendPage, type AppContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import type { AgentAnswer } from '../agent-link.ts';
 import type { CheckHistoryResult } from '../../agent/protocol/index.ts';
+import { trafficView } from '../observe/traffic-view.ts';
 
 const URL = '/secure/control/checks';
 /** Seconds between refreshes of the history by htmx. */
@@ -36,6 +37,12 @@ export function registerChecks(app: FastifyInstance, ctx: AppContext): void {
     const view = await checkHistoryView(ctx, virtual, server);
     const status = !view.answer.ok && view.answer.code === 'E_NOT_FOUND' ? 404 : 200;
     return sendPage(ctx, req, reply, 'check-history', view, { title: `CHECK HISTORY ${virtual} / ${server}`, tab: 'control', helpAnchor: 'control', status, refresh: `${HISTORY_REFRESH_SEC}` });
+  });
+  // The TRAFFIC section of CONTROL/MONITORING, refreshed by htmx: v=NAME for each virtual server.
+  app.get('/secure/control/traffic', async (req, reply) => {
+    const v = (req.query as Record<string, unknown>).v;
+    const names = (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 200);
+    return sendFragment(ctx, req, reply, 'partials/traffic', await trafficView(ctx.agent, names));
   });
   app.get(`${URL}/live`, async (req, reply) => {
     const { virtual, server } = parseQuery(req.query);

@@ -10,6 +10,7 @@ import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import { haSummary } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
+import { trafficView } from '../observe/traffic-view.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -59,6 +60,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
       silent: ctx.watch.view(),
+      traffic: agent.ok ? await trafficView(ctx.agent, agent.data.services.map((s) => s.name)) : null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }
