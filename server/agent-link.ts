@@ -60,25 +60,34 @@ export class AgentLink {
     return this.forPage(this.ask('series', { virtuals }));
   }
 
-  /** The agent's status, for the watchdog's probe. */
+  /** The agent's status, for the watchdog's probe: always cut at pageTimeoutMs. */
   probe(): Promise<AgentAnswer<StatusResult>> {
-    return this.forPage(this.ask('status', {}));
+    return this.forPage(this.ask('status', {}), this.pageTimeoutMs);
   }
 
   /**
-   * `answer`, or after pageTimeoutMs a failed answer saying the agent does not answer: the call
-   * goes on and its answer is dropped, so a stopped or hung agent costs a page this much at most.
+   * `answer`, or after `ms` a failed answer saying the agent does not answer: the call goes on and
+   * its answer is dropped, so a stopped or hung agent costs a page this much at most. By default a
+   * page waits the full timeoutMs only while the agent answered within the last two page
+   * timeouts (the watchdog asks every 2 s): a large table may take a busy agent more than 2 s to
+   * send; an agent that stopped answering gets pageTimeoutMs.
    */
-  forPage<T>(answer: Promise<AgentAnswer<T>>): Promise<AgentAnswer<T>> {
+  forPage<T>(answer: Promise<AgentAnswer<T>>, ms = this.pageDeadline()): Promise<AgentAnswer<T>> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<AgentAnswer<T>>((resolve) => {
       timer = setTimeout(() => {
-        const reason = `no answer from the agent within ${this.pageTimeoutMs} ms`;
+        const reason = `no answer from the agent within ${ms} ms`;
         this.health.failed('E_TIMEOUT', reason);
         resolve({ ok: false, reason, code: 'E_TIMEOUT' });
-      }, this.pageTimeoutMs);
+      }, ms);
     });
     return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  }
+
+  private pageDeadline(): number {
+    const h = this.health.state();
+    const recent = h.answering && h.lastAnswer !== null && Date.now() - h.lastAnswer <= 2 * this.pageTimeoutMs;
+    return recent ? Math.max(this.timeoutMs, this.pageTimeoutMs) : this.pageTimeoutMs;
   }
 
   /** The pair's status (null: this router runs standalone), single flight like snapshot(). */

@@ -108,8 +108,9 @@ export class CheckHistory {
     this.latency[i] = r.latencyMs;
     this.exit[i] = r.exitCode === null || r.exitCode === undefined ? NO_EXIT : Math.max(-32767, Math.min(32767, r.exitCode));
     this.flags[i] = r.ok ? 1 : 0;
-    this.setDetail(2 * i, r.received ? capDetail(r.received) : undefined);
-    this.setDetail(2 * i + 1, r.error ? capDetail(r.error) : undefined);
+    const prev = id * HISTORY_DEPTH + ((slot - 1 + HISTORY_DEPTH) % HISTORY_DEPTH);
+    this.setDetail(2 * i, r.received ? this.same(capDetail(r.received), 2 * prev) : undefined);
+    this.setDetail(2 * i + 1, r.error ? this.same(capDetail(r.error), 2 * prev + 1) : undefined);
     this.head[id] = (slot + 1) % HISTORY_DEPTH;
     if (this.count[id]! < HISTORY_DEPTH) this.count[id]!++;
   }
@@ -141,6 +142,15 @@ export class CheckHistory {
     return Math.round(this.latency[i]! * 1000) / 1000;
   }
 
+  /**
+   * The previous result's string when equal to `text`: a server that fails the same way twenty
+   * times keeps one copy of the message, not twenty.
+   */
+  private same(text: string, prevIndex: number): string {
+    const prev = this.details[prevIndex];
+    return prev === text ? prev : text;
+  }
+
   private setDetail(index: number, value: string | undefined): void {
     // A holey array stays holey: writing undefined over a hole costs nothing.
     if (value !== undefined || this.details[index] !== undefined) this.details[index] = value;
@@ -160,6 +170,9 @@ export class CheckHistory {
     head.set(this.head);
     const count = new Uint8Array(capacity);
     count.set(this.count);
-    Object.assign(this, { at, latency, exit, flags, head, count, capacity });
+    // Sized once per growth, so the array stays a plain (holey) array rather than a dictionary.
+    const details = new Array<string | undefined>(n * 2);
+    for (let k = 0; k < this.details.length; k++) if (this.details[k] !== undefined) details[k] = this.details[k];
+    Object.assign(this, { at, latency, exit, flags, head, count, capacity, details });
   }
 }
