@@ -11,7 +11,7 @@ import type { StartCheck } from './checkers/check.ts';
 import { ConfigInvalidError, NotFoundError, PairError, StartupError } from './errors.ts';
 import { RpcError } from './socket-server.ts';
 import { record, type Table } from './director.ts';
-import type { ApplyResult, Dataplane, DataplaneOp, ServiceStats } from './dataplane/types.ts';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceProblem, ServiceStats } from './dataplane/types.ts';
 import type { AgentEvent } from './protocol/index.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { LvsConfig } from '../lvs-cf/model.ts';
@@ -43,8 +43,11 @@ class MemoryDataplane implements Dataplane {
     });
     return { failures };
   }
-  async table(): Promise<ServiceStats[]> {
-    return [...this.table_.values()].map((s) => ({
+  async problems(): Promise<ServiceProblem[]> {
+    return [];
+  }
+  async table(only?: ReadonlySet<string>): Promise<ServiceStats[]> {
+    return [...this.table_.values()].filter((s) => !only || only.has(s.spec.key)).map((s) => ({
       ...s.spec,
       problem: null,
       reals: [...s.reals.values()].map((r) => ({ ...r, activeConns: 0, inactiveConns: 0, connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 })),
@@ -119,7 +122,7 @@ test('standalone: serve, the checkers drive the table, stop removes it, start se
   assert.deepEqual(dp.shape(), [], 'no real server is in the table before its first check');
   timers.fire();
   await shapeIs(dp, ['tcp|192.168.1.250|80 > 10.0.0.2:80 w=1', 'tcp|192.168.1.250|80 > 10.0.0.3:80 w=2']);
-  assert.deepEqual(agent.checkers().checkers.map((c) => `${c.server} ${c.state} w${c.weight}`), ['a up w1', 'b up w2']);
+  assert.deepEqual((await agent.checkers()).checkers.map((c) => `${c.server} ${c.state} w${c.weight}`), ['a up w1', 'b up w2']);
 
   alive.delete('10.0.0.3');
   timers.fire();
@@ -130,7 +133,7 @@ test('standalone: serve, the checkers drive the table, stop removes it, start se
   const stopped = await agent.stop();
   assert.equal(stopped.running, false);
   assert.deepEqual([...dp.table_.keys()], []);
-  assert.deepEqual(agent.checkers().checkers, [], 'checkers stopped');
+  assert.deepEqual((await agent.checkers()).checkers, [], 'checkers stopped');
   assert.equal((await agent.stop()).running, false, 'stop when stopped is a no-op');
 
   const started = await agent.start();
@@ -222,7 +225,7 @@ test('pair: standby and checking after joining, serving while active, STOP leave
   assert.equal(st.role, 'standby');
   assert.equal(st.running, false);
   timers.fire();
-  await waitFor(() => agent.checkers().checkers.every((c) => c.state === 'up'), { message: 'a standby router checks its servers' });
+  await waitFor(async () => (await agent.checkers()).checkers.every((c) => c.state === 'up'), { message: 'a standby router checks its servers' });
   assert.deepEqual([...dp.table_.keys()], [], 'standby: nothing in the dataplane');
 
   agent.setRole('active');
@@ -245,7 +248,7 @@ test('pair: standby and checking after joining, serving while active, STOP leave
   st = await agent.stop();
   assert.equal(st.running, false);
   assert.deepEqual([...dp.table_.keys()], []);
-  assert.deepEqual(agent.checkers().checkers, [], 'out of the pair nothing is checked');
+  assert.deepEqual((await agent.checkers()).checkers, [], 'out of the pair nothing is checked');
   assert.ok(lines.some((l) => l.endsWith('left the pair: the partner serves until START\n')));
 
   pair.joinError = new Error('address in use');
@@ -255,7 +258,7 @@ test('pair: standby and checking after joining, serving while active, STOP leave
   assert.equal(st.running, false, 'rejoined: the role machine decides when to serve');
   assert.deepEqual(pair.calls.slice(-2), ['join 2', 'join 2']);
   assert.ok(lines.some((l) => l.endsWith('rejoined the pair as the primary\n')));
-  assert.equal(agent.checkers().checkers.length, 2, 'checking again');
+  assert.equal((await agent.checkers()).checkers.length, 2, 'checking again');
   await agent.start();
   assert.deepEqual(pair.calls.slice(-1), ['join 2'], 'START while in the pair does nothing');
 });

@@ -4,19 +4,21 @@
 // router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult } from './protocol/index.ts';
+import type { Dataplane, ServiceKey, ServiceStats as DataplaneService } from './dataplane/types.ts';
+import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
-import { checkerViews } from './reconciler.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
+import { ListReplies } from './list-replies.ts';
 import { DataplaneView } from './dataplane-view.ts';
 import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
+import { releaseAfterRead } from './memory.ts';
+import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
@@ -41,12 +43,13 @@ export class Agent implements DirectorHooks {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: Date;
-  private readonly eventListeners = new Set<(e: AgentEvent) => void>();
+  private readonly events = new EventHub();
   private readonly pool: CheckerPool;
   private readonly applier: Applier;
   private readonly loop: ReconcileLoop;
   private readonly view: DataplaneView;
   private readonly reports: CheckerReports;
+  private readonly lists: ListReplies;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
@@ -68,26 +71,35 @@ export class Agent implements DirectorHooks {
     this.reports = new CheckerReports({
       pool: this.pool,
       config: () => this.config.current,
-      weights: () => this.loop.weights,
+      applied: () => this.applier.applied,
       emit: (e) => this.emit(e),
-      listening: () => this.eventListeners.size > 0,
+      listening: () => this.events.listening('checker'),
       log: (m) => this.log.log(m),
     });
+    this.lists = new ListReplies({
+      config: () => this.config.current,
+      applied: () => this.applier.applied,
+      failing: () => this.applier.failingServices(),
+      pool: this.pool,
+      view: this.view,
+      reports: this.reports,
+    });
+    const states = (check: string) => this.pool.view(check);
     this.loop = new ReconcileLoop({
       applier: this.applier,
-      input: () => ({
-        config: this.config.current,
-        directing: this.steering.directing,
-        checkers: this.steering.directing ? checkerViews(this.pool.states()) : new Map(),
-        now: this.now(),
-      }),
-      onWeights: (next, prev) => this.reports.weightsChanged(next, prev),
-      onApplied: () => this.view.invalidate(),
+      input: () => ({ config: this.config.current, directing: this.steering.directing, states, now: this.now() }),
+      onApplied: (applied) => {
+        this.view.invalidate();
+        this.reports.weightsChanged(applied);
+      },
       log: (m) => this.log.log(m),
     });
-    // A checker changed state: report it, and re-evaluate the table shortly.
+    // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
-      if (this.reports.stateChanged(st)) this.loop.soon();
+      const services = this.reports.stateChanged(st);
+      if (services === null) return;
+      this.loop.touch(services);
+      this.loop.soon();
     });
     this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
   }
@@ -98,7 +110,8 @@ export class Agent implements DirectorHooks {
    */
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
-    this.config.adopt(first.config);
+    this.lookAgain(this.config.adopt(first.config));
+    releaseAfterRead(this.config.lastReadLength);
     try {
       await this.dp.start();
     } catch (err) {
@@ -199,6 +212,7 @@ export class Agent implements DirectorHooks {
       const action = startAction(this.steering);
       if (action === 'none') return this.status();
       await this.adoptFile();
+      releaseAfterRead(this.config.lastReadLength);
       if (action === 'serve') {
         await this.steer({ type: 'start' });
         return this.status();
@@ -269,11 +283,9 @@ export class Agent implements DirectorHooks {
     return this.view.services();
   }
 
-  /** Only the services this agent owns; only those of virtual server `virtual` when named. */
-  table(virtual?: string): Promise<DataplaneService[]> {
-    if (virtual === undefined) return this.view.services();
-    const keys = new Set(this.config.current.plan.services.filter((s) => s.virtual.name === virtual).map((s) => s.spec.key));
-    return this.view.services(keys);
+  /** The services this agent owns, filtered and paged (see agent/protocol/listing.ts). */
+  table(params: TableParams = {}): Promise<TableResult> {
+    return this.lists.table(params);
   }
 
   /** The operations a proposed lvs.cf would cause against the live table; applies nothing. */
@@ -284,8 +296,9 @@ export class Agent implements DirectorHooks {
     return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
   }
 
-  checkers(): CheckersResult {
-    return { checkers: this.reports.list() };
+  /** The checked real servers, filtered and paged. */
+  checkers(params: CheckersParams = {}): Promise<CheckersResult> {
+    return this.lists.checkers(params);
   }
 
   /** The pair's status, null for a standalone agent. */
@@ -299,7 +312,7 @@ export class Agent implements DirectorHooks {
 
   async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
     const found = findCheckTarget(this.config.current, virtual, server);
-    const pooled = this.steering.directing && this.config.current.targetsByKey.has(found.key);
+    const pooled = this.steering.directing && this.config.current.plan.checks.has(found.key);
     const outcome = pooled ? await this.pool.checkNow(found.key) : await runCheck(found.spec);
     return {
       virtual,
@@ -312,9 +325,9 @@ export class Agent implements DirectorHooks {
     };
   }
 
-  onEvent(listener: (e: AgentEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+  /** Calls `listener` with the agent's events (see EventHub: by kind, while someone is there). */
+  onEvent(listener: (e: AgentEvent) => void, opts: ListenOptions = {}): () => void {
+    return this.events.on(listener, opts);
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -334,21 +347,29 @@ export class Agent implements DirectorHooks {
     if (directing === 'ceased') this.loop.clearTimers();
     this.syncCheckers();
     if (directing === null) return;
+    this.loop.touchAll();
     const ops = await this.loop.run();
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {
-      const { services, targets } = this.config.current.plan;
-      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targets.length} real server${targets.length === 1 ? '' : 's'} checked (${ops} operations)`);
+      const { services, targetCount, checks } = this.config.current.plan;
+      const shared = checks.size < targetCount ? ` by ${checks.size} check${checks.size === 1 ? '' : 's'}` : '';
+      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targetCount} real server${targetCount === 1 ? '' : 's'} checked${shared} (${ops} operations)`);
     } else {
       this.log.log('stopped: services removed from the dataplane');
     }
     this.emitState();
   }
 
-  /** The checkers run the targets of the configuration in use, or none (see steering.checkersRun). */
+  /** The checks of the configuration in use run, or none (see steering.checkersRun). */
   private syncCheckers(): void {
-    this.pool.update(checkersRun(this.steering) ? this.config.current.plan.targets.map((t) => t.spec) : []);
+    this.pool.update(checkersRun(this.steering) ? Array.from(this.config.current.plan.checks.values(), (c) => c.spec) : []);
+  }
+
+  /** The next evaluation looks at the services a newly adopted configuration changed. */
+  private lookAgain(changed: ReadonlySet<ServiceKey> | 'all'): void {
+    if (changed === 'all') this.loop.touchAll();
+    else this.loop.touch(changed);
   }
 
   private async joinRedundancy(): Promise<void> {
@@ -366,7 +387,7 @@ export class Agent implements DirectorHooks {
       this.emitState();
       throw new ConfigInvalidError(proposal.message);
     }
-    this.config.adopt(proposal.config);
+    this.lookAgain(this.config.adopt(proposal.config));
     this.view.invalidate();
   }
 
@@ -378,6 +399,7 @@ export class Agent implements DirectorHooks {
       if (err instanceof ConfigInvalidError) {
         this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
+      releaseAfterRead(this.config.lastReadLength);
       throw err;
     }
     this.syncCheckers();
@@ -387,6 +409,8 @@ export class Agent implements DirectorHooks {
     this.log.log(`reloaded ${this.config.describe()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
     this.emit({ event: 'reload', data: result });
     if (hadError) this.emitState();
+    // After the table changed: the collection's pause must not delay the reload's operations.
+    releaseAfterRead(this.config.lastReadLength);
     return result;
   }
 
@@ -397,11 +421,11 @@ export class Agent implements DirectorHooks {
   }
 
   private emitState(): void {
-    if (this.eventListeners.size === 0) return;
+    if (!this.events.listening('state')) return;
     void this.status().then((data) => this.emit({ event: 'state', data }));
   }
 
   private emit(e: AgentEvent): void {
-    for (const l of this.eventListeners) l(e);
+    this.events.emit(e);
   }
 }

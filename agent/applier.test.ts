@@ -104,8 +104,9 @@ function configuration(text: string): Configuration {
 }
 
 const up: CheckerView = { state: 'up', upSince: 0, reentered: false, wasUp: true };
-function allUp(config: Configuration): Map<string, CheckerView> {
-  return new Map(config.plan.targets.map((t) => [t.key, up]));
+/** Every check of the configuration up. */
+function allUp(_config: Configuration): (check: string) => CheckerView {
+  return () => up;
 }
 
 function applierFor(dp: Dataplane) {
@@ -130,7 +131,7 @@ test('ipvs: a scheduler the kernel refuses is not recorded as applied, is shown 
   const dp = await ipvsOn(kernel);
   const { applier, log } = applierFor(dp);
   const config = configuration(LVS_CF);
-  const input = { config, directing: true, checkers: allUp(config), now: 0 };
+  const input = { config, directing: true, states: allUp(config), now: 0 };
   const planned = () => true;
 
   const first = reconcile(input, applier.applied);
@@ -168,7 +169,7 @@ test('ipvs: in a batch that partly fails, only the refused operations stay pendi
   const dp = await ipvsOn(kernel);
   const { applier } = applierFor(dp);
   const two = configuration(lvsCf({ virtuals: [dns, web] }));
-  const input = { config: two, directing: true, checkers: allUp(two), now: 0 };
+  const input = { config: two, directing: true, states: allUp(two), now: 0 };
   const r = reconcile(input, applier.applied);
   const report = await applier.apply(r.ops, () => true);
   assert.deepEqual(report.applied.map((o) => o.op), ['addService', 'addReal']);
@@ -219,12 +220,13 @@ test('a dataplane that answers with copies of the operations: the applier does n
     start: async () => {},
     stop: async () => {},
     table: async () => [],
+    problems: async () => [],
     // Validated copies, as a dataplane that parses its input holds: never the caller's objects.
     apply: async (ops) => ({ failures: ops.map((o, index) => ({ index, o: structuredClone(o) })).filter((x) => refused.has(x.o.op)).map(({ index }) => ({ index, message: 'refused' })) }),
   };
   const { applier } = applierFor(copying);
   const config = configuration(LVS_CF);
-  const ops = reconcile({ config, directing: true, checkers: allUp(config), now: 0 }, applier.applied).ops;
+  const ops = reconcile({ config, directing: true, states: allUp(config), now: 0 }, applier.applied).ops;
   const report = await applier.apply(ops, () => true);
   assert.deepEqual(report.applied.map((o) => o.op), ['addService']);
   assert.equal(applier.applied.get('tcp|192.168.1.250|80')!.reals.size, 0, 'the refused reals are not recorded');

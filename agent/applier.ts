@@ -4,7 +4,8 @@
 // of the operations it was given), so a refused operation is never recorded as applied and is
 // retried at the next evaluation.
 import type { ApplyResult, Dataplane, DataplaneOp } from './dataplane/types.ts';
-import { describeOp, record, type Problem, type Table } from './director.ts';
+import { describeOp, record, type Table } from './director.ts';
+import type { Problem } from './service-plan.ts';
 
 /** Above this many operations the log gets one summary line instead of one line per operation. */
 const LOG_OPS_LIMIT = 12;
@@ -60,6 +61,11 @@ export class Applier {
   /** The refusals still standing, for status.problems. */
   failures(): Problem[] {
     return [...this.failing].map(([service, message]) => ({ service, message }));
+  }
+
+  /** The services with a refused operation (retried at every evaluation). */
+  failingServices(): Iterable<string> {
+    return this.failing.keys();
   }
 
   /**

@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
 import { NotFoundError } from './errors.ts';
+import { targetsOf } from './service-plan.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 import { tempRoot } from '../testing/temp.ts';
 
@@ -49,9 +50,9 @@ test('a valid file: model, text, plan and targets; adopting logs the plan\'s pro
   assert.ok(p.ok);
   assert.equal(p.config.text, text);
   assert.equal(p.config.model!.serial_no, 4);
-  assert.deepEqual(p.config.plan.targets.map((t) => t.key), ['tcp|192.168.1.250|80>10.0.0.2:80']);
-  assert.deepEqual([...p.config.targetsByKey.keys()], ['tcp|192.168.1.250|80>10.0.0.2:80']);
-  state.adopt(p.config);
+  assert.deepEqual([...targetsOf(p.config.plan)].map((t) => `${t.serviceKey}>${t.realKey}`), ['tcp|192.168.1.250|80>10.0.0.2:80']);
+  assert.equal(p.config.plan.checks.size, 1);
+  assert.equal(state.adopt(p.config), 'all', 'the first configuration: every service is new');
   assert.deepEqual(log, ['virtual server twin maps to the same service (tcp|192.168.1.250|80) as web; only web is served']);
   assert.equal(state.describe(), 'serial 4');
 });
@@ -68,7 +69,7 @@ test('an invalid file is refused: the configuration in use stays, the refusal is
   assert.equal(bad.ok, false);
   assert.match((bad as { message: string }).message, /lvs\.cf:\d+:\d+: error\[.*\n[\s\S]*fastest/);
   state.refuse((bad as { message: string }).message);
-  assert.equal(state.current, good.config, 'still the last good configuration');
+  assert.equal(state.current.model, good.config.model, 'still the last good configuration');
   assert.equal(state.lastReloadError, (bad as { message: string }).message);
 
   await writeLvsCf(root, lvsCf({ serial: 3, virtuals: [web] }));
@@ -86,10 +87,44 @@ test('findCheckTarget: the planned check, one made for an inactive server, and e
   const p = await state.read();
   assert.ok(p.ok);
   const c = p.config;
-  assert.equal(findCheckTarget(c, 'web', 'a').key, 'tcp|192.168.1.250|80>10.0.0.2:80');
+  assert.equal(findCheckTarget(c, 'web', 'a').key, c.plan.checks.keys().next().value, 'the planned check');
   const off = findCheckTarget(c, 'web', 'off');
   assert.equal(off.key, 'tcp|192.168.1.250|80>10.0.0.9:80');
   assert.equal(off.spec.address, '10.0.0.9');
   assert.throws(() => findCheckTarget(c, 'www', 'a'), new NotFoundError('no virtual server named www'));
   assert.throws(() => findCheckTarget(c, 'web', 'z'), new NotFoundError('virtual server web has no real server named z'));
+});
+
+test('a reload is planned against the configuration in use: adopting it names the services that changed', async () => {
+  const { state, root } = await holder();
+  const mail: TestVirtual = { name: 'mail', vip: '192.168.1.251', port: 25, servers: [{ name: 'm', address: '10.0.0.5', port: 25 }] };
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web, mail] }));
+  const first = await state.read();
+  assert.ok(first.ok);
+  state.adopt(first.config);
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web, { ...mail, servers: [{ ...mail.servers[0]!, weight: 5 }] }] }));
+  const next = await state.read();
+  assert.ok(next.ok);
+  // Read twice against the same configuration: the first adopted, the second is stale.
+  const stale = await state.read();
+  assert.ok(stale.ok);
+  assert.deepEqual(state.adopt(next.config), new Set(['tcp|192.168.1.251|25']));
+  assert.equal(state.adopt(stale.config), 'all', 'planned against a configuration no longer in use');
+});
+
+test('the file in use read again is not parsed again: the same model, nothing changed', async () => {
+  const { state, root } = await holder();
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web] }));
+  const first = await state.read();
+  assert.ok(first.ok);
+  state.adopt(first.config);
+  const again = await state.read();
+  assert.ok(again.ok);
+  assert.equal(again.config.model, first.config.model, 'the parsed model in use');
+  assert.deepEqual(state.adopt(again.config), new Set());
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web] }));
+  const changed = await state.read();
+  assert.ok(changed.ok);
+  assert.notEqual(changed.config.model, first.config.model, 'one byte changed: parsed');
+  assert.equal(changed.config.model!.serial_no, 2);
 });

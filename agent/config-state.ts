@@ -4,12 +4,14 @@
 // last good one; the refusal is kept (lastReloadError) until a good file is adopted.
 //
 // A proposal can be evaluated without being adopted (the reconciler's plan against the live table
-// is pure), which is what a dry-run of a new lvs.cf needs.
+// is pure), which is what a dry-run of a new lvs.cf needs. A proposal is planned against the
+// configuration in use, reusing what did not change and naming the services that did.
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BlockSpan, LvsConfig } from '../lvs-cf/index.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
-import { checkSpecFor, plan, serviceKeyOf, type CheckTarget, type Plan } from './director.ts';
+import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
+import type { ServiceKey } from './dataplane/types.ts';
 import { NotFoundError } from './errors.ts';
 
 /** One lvs.cf as the agent uses it: the model, its text and the director's plan of it. */
@@ -19,7 +21,12 @@ export interface Configuration {
   /** The text the model came from: what a configuration sync sends to the partner. */
   text: string | null;
   plan: Plan;
-  targetsByKey: ReadonlyMap<string, CheckTarget>;
+  /**
+   * The services whose plan differs from the plan this configuration was proposed against
+   * (`base`), or 'all'. Adopted in place of `base`, only these need a new look.
+   */
+  changed: ReadonlySet<ServiceKey> | 'all';
+  base: Plan | null;
   /** Why there is no model (no lvs.cf yet), shown in status.problems; null when there is one. */
   note: string | null;
   /** The library's warnings about the file, logged when it is adopted. */
@@ -30,30 +37,26 @@ export interface Configuration {
 
 export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
 
-const EMPTY_PLAN: Plan = { services: [], targets: [], problems: [] };
-
 /** The configuration before any file was read: nothing served, nothing to say. */
-export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, targetsByKey: new Map(), note: null, warnings: [], blocks: [] };
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [] };
 
-/** What a read of lvs.cf proposes (pure). */
-export function proposalOf(loaded: LoadedConfig, path: string): Proposal {
+/** What a read of lvs.cf proposes (pure); `current` is the configuration it would replace. */
+export function proposalOf(loaded: LoadedConfig, path: string, current: Configuration | null = null): Proposal {
   if (loaded.kind === 'invalid') return { ok: false, message: loaded.message };
+  if (loaded.kind === 'same') {
+    // The text in use, read again (a reload with nothing changed): the configuration in use, nothing to look at.
+    if (!current?.model) throw new Error('the file was read as the text in use, but none is in use');
+    return { ok: true, config: { ...current, base: current.plan, changed: new Set() } };
+  }
   if (loaded.kind === 'missing') {
     const note = `no configuration at ${path}; running with an empty one until it is created and reloaded`;
     return { ok: true, config: { ...NO_CONFIGURATION, note } };
   }
-  const p = plan(loaded.model);
+  const base = current?.model ? current.plan : null;
+  const planned = plan(loaded.model, base);
   return {
     ok: true,
-    config: {
-      model: loaded.model,
-      text: loaded.text,
-      plan: p,
-      targetsByKey: new Map(p.targets.map((t) => [t.key, t])),
-      note: null,
-      warnings: loaded.warnings,
-      blocks: loaded.blocks,
-    },
+    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks },
   };
 }
 
@@ -76,7 +79,7 @@ export function versionOf(config: Configuration): string {
  * The check of real server `server` of virtual server `virtual` in `config`: the planned one when
  * it is checked, else one made for it (an inactive server can still be checked by hand).
  */
-export function findCheckTarget(config: Configuration, virtual: string, server: string): { key: string; spec: CheckTarget['spec'] } {
+export function findCheckTarget(config: Configuration, virtual: string, server: string): { key: string; spec: PoolSpec } {
   const model = config.model;
   if (!model) throw new NotFoundError(`no configuration is loaded, so there is no virtual server ${virtual}`);
   const v = model.virtuals.find((x) => x.name === virtual);
@@ -84,9 +87,11 @@ export function findCheckTarget(config: Configuration, virtual: string, server: 
   const s = v.servers.find((x) => x.name === server);
   if (!s) throw new NotFoundError(`virtual server ${virtual} has no real server named ${server}`);
   if (v.address === null) throw new NotFoundError(`virtual server ${virtual} has no address`);
-  const target = config.plan.targets.find((t) => t.virtual === virtual && t.server === server);
-  if (target) return { key: target.key, spec: target.spec };
-  const key = `${serviceKeyOf(v)}>${s.address}:${s.port}`;
+  const service = config.plan.byKey.get(serviceKeyOf(v));
+  const target = service?.virtual.name === virtual ? service.targets.find((t) => t.server === server) : undefined;
+  const planned = target && config.plan.checks.get(target.check);
+  if (planned) return { key: planned.spec.key, spec: planned.spec };
+  const key = `${serviceKeyOf(v)}>${realKey(s.address, s.port)}`;
   return { key, spec: checkSpecFor(v, s, key) };
 }
 
@@ -94,6 +99,8 @@ export class ConfigState {
   readonly path: string;
   private inUse: Configuration = NO_CONFIGURATION;
   private refusal: string | null = null;
+  /** Characters of the file read last (what its parse left to collect). */
+  lastReadLength = 0;
 
   constructor(
     root: string,
@@ -102,9 +109,11 @@ export class ConfigState {
     this.path = join(root, 'lvs.cf');
   }
 
-  /** Reads and validates lvs.cf; changes nothing. */
+  /** Reads and validates lvs.cf, planned against the configuration in use; changes nothing. */
   async read(): Promise<Proposal> {
-    return proposalOf(await loadConfig(this.path), this.path);
+    const loaded = await loadConfig(this.path, this.inUse.text);
+    this.lastReadLength = loaded.kind === 'missing' || loaded.kind === 'same' ? 0 : loaded.length;
+    return proposalOf(loaded, this.path, this.inUse);
   }
 
   /** The configuration in use (the last good one). */
@@ -117,13 +126,20 @@ export class ConfigState {
     return this.refusal;
   }
 
-  /** Makes a valid proposal the configuration in use, logging what the administrator should know. */
-  adopt(config: Configuration): void {
+  /**
+   * Makes a valid proposal the configuration in use, logging what the administrator should know.
+   * Returns the services to look at again: those that changed, or 'all' when the proposal was not
+   * planned against the configuration it replaces.
+   */
+  adopt(config: Configuration): ReadonlySet<ServiceKey> | 'all' {
+    const changed = config.base !== null && config.base === this.inUse.plan ? config.changed : 'all';
     if (config.note !== null && config.note !== this.inUse.note) this.log(config.note);
     for (const w of config.warnings) this.log(w);
     for (const p of config.plan.problems) this.log(p.message);
-    this.inUse = config;
+    // The plan it was proposed against is no longer needed (and holds the previous model).
+    this.inUse = { ...config, base: null, changed: 'all' };
     this.refusal = null;
+    return changed;
   }
 
   /** Records a refused file; the configuration in use stays. */

@@ -18,10 +18,11 @@ function dataplane(services: ServiceStats[]) {
     start: async () => {},
     stop: async () => {},
     apply: async () => ({ failures: [] }),
-    table: async () => {
+    table: async (only) => services.filter((s) => !only || only.has(s.key)),
+    problems: async () => {
       reads++;
       if (fail) throw new Error(fail);
-      return services;
+      return services.filter((s) => s.problem !== null).map((s) => ({ key: s.key, name: s.name, problem: s.problem! }));
     },
   };
   return { dp, reads: () => reads, failWith: (m: string | null) => (fail = m) };
@@ -34,6 +35,8 @@ test('only owned services; their problems, cached for a second unless invalidate
   let now = 1000;
   const view = new DataplaneView(d.dp, (k) => k === mine.key, () => now);
   assert.deepEqual(await view.services(), [mine]);
+  assert.deepEqual(await view.services(new Set([theirs.key])), [], 'asked for theirs only: still not ours');
+  assert.deepEqual([...(await view.problemKeys())], [mine.key]);
   const expected = [{ service: 'n-80', message: 'the VIP is not an address of this machine' }];
   assert.deepEqual(await view.problems(), expected);
   const reads = d.reads();

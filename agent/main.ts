@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     handlers: rpcHandlers(agent, traffic),
     onProtocolError: (message) => logger.log(`protocol error (not sent): ${message}`),
   });
-  agent.onEvent((e) => server.broadcast(e));
+  agent.onEvent((e) => server.broadcast(e), { active: () => server.hasSubscribers });
 
   // The socket comes first: a second agent must refuse before it touches the dataplane.
   try {
@@ -190,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     if (redundancy === null && now.kind === 'standalone') agent.setNote('redundancy', now.note);
     const changed = (redundancy !== null) !== (now.kind === 'pair');
     agent.setNote('restart', changed ? 'the redundancy settings of lvs.cf changed (primary, backup, backup_active or service): restart piranha-agent to apply them' : null);
-  });
+  }, { events: ['reload'] });
 
   return new Promise<number>((done) => {
     let stopping = false;

@@ -3,11 +3,11 @@
 // the agent applied, or a live table that someone changed by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkerViews, reconcile, type ReconcileInput } from './reconciler.ts';
+import { reconcile, type ReconcileInput } from './reconciler.ts';
 import { proposalOf, type Configuration } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import { cloneTable, record, type CheckerView, type Table } from './director.ts';
-import type { RealState } from './checkers/pool.ts';
+import { targetsOf } from './service-plan.ts';
 import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 
 const web: TestVirtual = {
@@ -27,9 +27,10 @@ function configuration(text: string): Configuration {
 const up: CheckerView = { state: 'up', upSince: 0, reentered: false, wasUp: true };
 const down: CheckerView = { state: 'down', upSince: null, reentered: false, wasUp: true };
 
+/** Each check in the state `views` gives for the real server of that name (up when not named). */
 function input(config: Configuration, views: Record<string, CheckerView> = {}, directing = true): ReconcileInput {
-  const checkers = new Map(config.plan.targets.map((t) => [t.key, views[t.server] ?? up]));
-  return { config, directing, checkers, now: 1_000_000 };
+  const states = new Map([...targetsOf(config.plan)].map((t) => [t.check, views[t.server] ?? up]));
+  return { config, directing, states: (k) => states.get(k), now: 1_000_000 };
 }
 
 /** The table after applying every operation of a reconciliation to `from`. */
@@ -46,8 +47,7 @@ test('from nothing: the service, then its real servers that are up, with their w
   const config = configuration(lvsCf({ virtuals: [web] }));
   const r = reconcile(input(config, { b: down }), new Map());
   assert.deepEqual(describe(r.ops), ['addService tcp|192.168.1.250|80', 'addReal 10.0.0.2 w1']);
-  assert.deepEqual([...r.weights], [['tcp|192.168.1.250|80>10.0.0.2:80', 1]]);
-  assert.equal(r.rampInProgress, false);
+  assert.equal(r.ramping.size, 0);
   assert.deepEqual(reconcile(input(config, { b: down }), applied(new Map(), r.ops)).ops, [], 'applied, nothing more to do');
 });
 
@@ -56,7 +56,7 @@ test('not directing: every service of the given table is removed, one operation 
   const full = applied(new Map(), reconcile(input(config), new Map()).ops);
   const r = reconcile(input(config, {}, false), full);
   assert.deepEqual(describe(r.ops), ['deleteService tcp|192.168.1.250|80']);
-  assert.equal(r.weights.size, 0);
+  assert.equal(r.table.size, 0);
 });
 
 test('a proposed configuration against a table, without adopting anything: one changed weight is one operation', () => {
@@ -73,9 +73,4 @@ test('a live table changed by hand (a real server removed, a weight changed): th
   svc.reals.delete('10.0.0.2:80');
   svc.reals.get('10.0.0.3:80')!.weight = 9;
   assert.deepEqual(describe(reconcile(input(config), live).ops), ['addReal 10.0.0.2 w1', 'editReal 10.0.0.3 w2']);
-});
-
-test('checkerViews keeps what the director needs of each checker state', () => {
-  const st: RealState = { key: 'k', state: 'up', since: 5, lastResult: 'ok', lastCheck: 6, lastError: null, upSince: 5, reentered: true, wasUp: true, flaps: 0, reason: null, lastLatencyMs: null };
-  assert.deepEqual([...checkerViews([st])], [['k', { state: 'up', upSince: 5, reentered: true, wasUp: true }]]);
 });

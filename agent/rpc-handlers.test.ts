@@ -11,6 +11,7 @@ import { AgentClient, AgentError } from './client.ts';
 import { checkResult, type StatusResult } from './protocol/index.ts';
 import type { ServiceStats as DataplaneService } from './dataplane/types.ts';
 import type { HaStatus as InternalHaStatus } from './ha/index.ts';
+import { serviceToWire } from './wire-map.ts';
 import { tempRoot } from '../testing/temp.ts';
 
 const status: StatusResult = {
@@ -42,8 +43,8 @@ const traffic = new TrafficSampler({ read: async () => [] });
 function core(over: Partial<AgentCore> = {}): AgentCore {
   return {
     status: async () => status,
-    table: async () => [service],
-    checkers: () => ({ checkers: [] }),
+    table: async () => ({ services: [serviceToWire(service)] }),
+    checkers: async () => ({ checkers: [] }),
     reload: async () => ({ serial: 1, operations: 0 }),
     start: async () => status,
     stop: async () => status,
@@ -78,8 +79,10 @@ test('domain errors become protocol codes with their message; other errors pass 
 });
 
 test('table and haStatus answer in wire types that pass the protocol, without internal fields', async () => {
-  const h = rpcHandlers(core({ haStatus: () => ha }), traffic);
-  const table = await h.table({});
+  const asked: unknown[] = [];
+  const h = rpcHandlers(core({ haStatus: () => ha, table: async (p) => (asked.push(p), { services: [serviceToWire(service)] }) }), traffic);
+  const table = await h.table({ search: 'web', limit: 10 });
+  assert.deepEqual(asked, [{ search: 'web', limit: 10 }], 'the filters reach the core');
   assert.equal('kernelHandle' in table.services[0]!, false);
   assert.deepEqual(checkResult('table', table), { ok: true, value: table });
   const s = await h.haStatus({});

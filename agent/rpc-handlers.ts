@@ -4,7 +4,7 @@
 import type { Agent } from './agent.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
-import { haStatusToWire, serviceToWire } from './wire-map.ts';
+import { haStatusToWire } from './wire-map.ts';
 import type { TrafficSampler } from './traffic/sampler.ts';
 import { seriesReply } from './traffic/series-reply.ts';
 
@@ -33,9 +33,9 @@ export function rpcHandlers(agent: AgentCore, traffic: TrafficSampler): Handlers
   return {
     series: (p) => atEdge(() => seriesReply(traffic, p)),
     status: () => atEdge(() => agent.status()),
-    table: (p) => atEdge(async () => ({ services: (await agent.table(p.virtual)).map(serviceToWire) })),
+    table: (p) => atEdge(() => agent.table(p)),
+    checkers: (p) => atEdge(() => agent.checkers(p)),
     plan: (p) => atEdge(() => agent.plan(p)),
-    checkers: () => atEdge(() => agent.checkers()),
     reload: () => atEdge(() => agent.reload()),
     start: () => atEdge(() => agent.start()),
     stop: () => atEdge(() => agent.stop()),

@@ -99,7 +99,7 @@ export class SocketServer {
 
   /** Sends an event to every subscribed client. */
   broadcast(event: AgentEvent): void {
-    if (![...this.conns].some((c) => c.subscribed)) return;
+    if (!this.hasSubscribers) return;
     if (this.checkReplies) {
       const checked = checkEvent(event);
       if (checked.ok !== true) {
@@ -111,6 +111,12 @@ export class SocketServer {
     for (const c of this.conns) {
       if (c.subscribed) this.send(c, line);
     }
+  }
+
+  /** Whether any connection has subscribed to events. */
+  get hasSubscribers(): boolean {
+    for (const c of this.conns) if (c.subscribed) return true;
+    return false;
   }
 
   get clientCount(): number {

@@ -5,8 +5,7 @@
 import type { RealStats as DataplaneReal, ServiceStats as DataplaneService } from './dataplane/types.ts';
 import type { HaStatus as InternalHaStatus } from './ha/index.ts';
 import type { RealState } from './checkers/pool.ts';
-import { describeCheck } from './checkers/check.ts';
-import type { CheckTarget } from './director.ts';
+import type { CheckTarget } from './service-plan.ts';
 import type { CheckerInfo, HaStatus, RealStats, ServiceStats } from './protocol/index.ts';
 
 function realToWire(r: DataplaneReal): RealStats {
@@ -41,14 +40,14 @@ export function serviceToWire(s: DataplaneService): ServiceStats {
   };
 }
 
-/** One checked real server: its target in the configuration, its checker's state, its weight now. */
-export function checkerToWire(t: CheckTarget, st: RealState, weight: number): CheckerInfo {
+/** One checked real server: its target in the configuration, what its check does, the check's state, its weight now. */
+export function checkerToWire(t: CheckTarget, check: string, st: Readonly<RealState>, weight: number): CheckerInfo {
   return {
     virtual: t.virtual,
     server: t.server,
-    address: t.spec.address,
-    port: t.spec.port,
-    check: describeCheck(t.spec),
+    address: t.address,
+    port: t.port,
+    check,
     state: st.state,
     since: new Date(st.since).toISOString(),
     lastResult: st.lastResult,

@@ -1,12 +1,14 @@
 // The console's connection to the agent. One persistent connection, re-opened on demand after the
 // agent goes away. Every answer is either data or the reason the agent could not be asked, so the
 // CONTROL/MONITORING panel can say "The agent is not reachable at PATH: <reason>" and the rest of the
-// console keeps working. Concurrent page views share one in-flight snapshot request (single flight),
-// which keeps the panel cheap under load while every view still shows live data. The client checks
+// console keeps working. Concurrent page views of the same view (search, pages) share one in-flight
+// snapshot request (single flight), which keeps the panel cheap under load while every view still
+// shows live data. A snapshot asks for one page of the table and of the checks, with the summary
+// of the whole, so a page of a 200,000-real-server router moves what it shows, not the table. The client checks
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckerInfo, CheckHistoryResult, SeriesResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult } from '../agent/protocol/index.ts';
+import type { CheckersParams, CheckersResult, CheckHistoryResult, SeriesResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
 import { AgentHealth } from './agent-health.ts';
 
 /** How long a page waits for the agent before it says the agent does not answer (default). */
@@ -14,10 +16,21 @@ export const PAGE_TIMEOUT_MS = 2000;
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 
+/** What a view of CONTROL/MONITORING asks for: a page of the table, a page of the checks, and the checks that are down. */
+export interface SnapshotView {
+  table: TableParams;
+  checkers: CheckersParams;
+  down: CheckersParams;
+}
+
+export const WHOLE_VIEW: SnapshotView = { table: {}, checkers: {}, down: { state: 'down', limit: 0 } };
+
 export interface AgentSnapshot {
   status: StatusResult;
-  services: ServiceStats[];
-  checkers: CheckerInfo[];
+  table: TableResult;
+  checkers: CheckersResult;
+  /** The real servers whose check is down (the page of them the view asked for). */
+  down: CheckersResult;
   /**
    * Redundancy, asked alongside: its own answer, so an agent that cannot tell (an older one without
    * haStatus) still gives CONTROL/MONITORING its tables, with the reason in place of the summary.
@@ -28,7 +41,7 @@ export interface AgentSnapshot {
 export class AgentLink {
   private client: AgentClient | null = null;
   private connecting: Promise<AgentClient> | null = null;
-  private inflight: Promise<AgentAnswer<AgentSnapshot>> | null = null;
+  private readonly inflight = new Map<string, Promise<AgentAnswer<AgentSnapshot>>>();
   private haInflight: Promise<AgentAnswer<HaStatus | null>> | null = null;
 
   /** Whether the agent answers, from every call made through this link (and the watchdog's). */
@@ -41,13 +54,14 @@ export class AgentLink {
     readonly pageTimeoutMs = PAGE_TIMEOUT_MS,
   ) {}
 
-  async snapshot(): Promise<AgentAnswer<AgentSnapshot>> {
-    if (!this.inflight) {
-      this.inflight = this.fetchSnapshot().finally(() => {
-        this.inflight = null;
-      });
+  async snapshot(view: SnapshotView = WHOLE_VIEW): Promise<AgentAnswer<AgentSnapshot>> {
+    const key = JSON.stringify(view);
+    let flight = this.inflight.get(key);
+    if (!flight) {
+      flight = this.fetchSnapshot(view).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, flight);
     }
-    return this.forPage(this.inflight);
+    return this.forPage(flight);
   }
 
   /** A real server's check history (the check history page, the REAL SERVER panel). */
@@ -109,12 +123,20 @@ export class AgentLink {
   stop(): Promise<AgentAnswer<StatusResult>> {
     return this.ask('stop', {});
   }
+  /** A page of the checked real servers (filtered: by address for the one-host page). */
+  checkers(params: CheckersParams): Promise<AgentAnswer<CheckersResult>> {
+    return this.ask('checkers', params);
+  }
   checkNow(virtual: string, server: string): Promise<AgentAnswer<CheckNowResult>> {
     return this.ask('checkNow', { virtual, server });
   }
   /** The operations a proposed lvs.cf would cause (the plan page). */
   plan(params: PlanParams): Promise<AgentAnswer<PlanResult>> {
     return this.ask('plan', params);
+  }
+  /** A page of the routing table (filtered: by a real server's address for the one-host page). */
+  table(params: TableParams): Promise<AgentAnswer<TableResult>> {
+    return this.ask('table', params);
   }
   /** The services of one virtual server, with their counters (the drain page). */
   tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
@@ -126,17 +148,19 @@ export class AgentLink {
     this.client = null;
   }
 
-  private async fetchSnapshot(): Promise<AgentAnswer<AgentSnapshot>> {
-    const [status, table, checkers, ha] = await Promise.all([
+  private async fetchSnapshot(view: SnapshotView): Promise<AgentAnswer<AgentSnapshot>> {
+    const [status, table, checkers, down, ha] = await Promise.all([
       this.ask('status', {}),
-      this.ask('table', {}),
-      this.ask('checkers', {}),
+      this.ask('table', view.table),
+      this.ask('checkers', view.checkers),
+      this.ask('checkers', view.down),
       this.haStatus(),
     ]);
     if (!status.ok) return status;
     if (!table.ok) return table;
     if (!checkers.ok) return checkers;
-    return { ok: true, data: { status: status.data, services: table.data.services, checkers: checkers.data.checkers, ha } };
+    if (!down.ok) return down;
+    return { ok: true, data: { status: status.data, table: table.data, checkers: checkers.data, down: down.data, ha } };
   }
 
   private async ask<M extends keyof Methods>(method: M, params: Methods[M]['params']): Promise<AgentAnswer<Methods[M]['result']>> {

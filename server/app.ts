@@ -21,6 +21,7 @@ import { registerReal } from './routes/real.ts';
 import { registerScripts } from './routes/scripts.ts';
 import { registerControl } from './routes/control.ts';
 import { registerValidate } from './routes/validate.ts';
+import { registerHost } from './routes/host.ts';
 import { registerFileFix } from './routes/file-fix.ts';
 import { HttpError } from './http-error.ts';
 import { AllowedHosts, registerHostCheck } from './security/allowed-hosts.ts';
@@ -108,7 +109,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await confirm.start();
   await drains.start();
   app.addHook('onClose', async () => {
-    confirm.close();
+    await confirm.close();
     drains.close();
     ctx.watch.stop();
     ctx.agent.close();
@@ -157,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerRedundancy(app, ctx);
   registerVirtuals(app, ctx);
   registerReal(app, ctx);
+  registerHost(app, ctx);
   registerScripts(app, ctx);
   registerValidate(app, ctx);
   registerConfirm(app, ctx);

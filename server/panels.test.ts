@@ -227,7 +227,7 @@ test('VIRTUAL SERVER: every field error, and the library\'s own checks beside th
 test('REAL SERVER: list, ADD, EDIT every field, blank port, (DE)ACTIVATE, DELETE, errors', async (t) => {
   const c = await makeConsole(t, { lvs: SAMPLE });
   let page = await c.get('/secure/virtual/0/real');
-  assert.match(page.body, /<label for="rs-1">r2<\/label><\/td><td>192\.168\.1\.12<\/td><td>8080<\/td><td>2<\/td>/);
+  assert.match(page.body, /<label for="rs-1">r2<\/label><\/td><td><a href="\/secure\/host\?address=192\.168\.1\.12"[^>]*>192\.168\.1\.12<\/a><\/td><td>8080<\/td><td>2<\/td>/);
 
   let res = await c.submit('/secure/virtual/0/real', '/secure/virtual/0/real', { action: 'add' });
   assert.equal(String(res.headers.location).split('?')[0], '/secure/virtual/0/real/2/edit');

@@ -8,10 +8,11 @@ let loopbackCounter = 0;
 const loopbackBase = 100 + Math.floor(Math.random() * 100);
 const loopbackMid = Math.floor(Math.random() * 256);
 
-/** A fresh 127.x.y.z address per call. */
+/** A fresh 127.x.y.z address per call (never one ending in .0, never the same twice). */
 export function loopback(): string {
-  loopbackCounter++;
-  return `127.${loopbackBase}.${(loopbackMid + (loopbackCounter >> 8)) & 255}.${(loopbackCounter & 255) || 1}`;
+  do loopbackCounter++;
+  while ((loopbackCounter & 255) === 0);
+  return `127.${loopbackBase}.${(loopbackMid + (loopbackCounter >> 8)) & 255}.${loopbackCounter & 255}`;
 }
 
 /** A port that was free on `host` a moment ago (bind 0, read it, release it). */

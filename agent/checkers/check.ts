@@ -93,6 +93,15 @@ export function sameCheck(a: CheckSpec, b: CheckSpec): boolean {
   );
 }
 
+/**
+ * What a check does apart from where it connects, as a string: two specs with the same address,
+ * port and method identity make exactly the same exchange (sameCheck's fields, with the virtual
+ * port only where it decides nanny's default HTTP check), so they can share one check.
+ */
+export function checkMethodIdentity(spec: CheckSpec): string {
+  return JSON.stringify([spec.protocol, usesDefaultHttp(spec), spec.send, spec.expect, spec.useRegex, spec.sendProgram, spec.timeoutSec]);
+}
+
 /** Everything about a check that does not change from one run to the next. */
 type Plan = { description: string; sent: string } & (
   | { kind: 'program'; probe: ProgramProbe }

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { CheckerPool, defaultMaxInFlight, type PoolSpec, type PoolTimers, type RealState } from './pool.ts';
+import { CheckerPool, defaultMaxInFlight, FIRST_CHECKS_PER_SECOND, type PoolSpec, type PoolTimers, type RealState } from './pool.ts';
 import type { CheckOutcome, CheckSpec, StartCheck } from './check.ts';
 import type { RunningProbe } from './tcp.ts';
 
@@ -186,19 +186,29 @@ describe('schedule', () => {
     assert.equal(calls.filter((c) => c.key === 'b/1').length, 11); // 0..10
   });
 
-  test('first checks are jittered within [0, interval)', async () => {
+  test('first checks are spread at FIRST_CHECKS_PER_SECOND, never beyond one interval', async () => {
     const clock = new FakeClock();
     const pool = new CheckerPool({ now: clock.now, timers: clock, start: scripted(async () => outcome(true)) });
-    pool.update(Array.from({ length: 200 }, (_, i) => spec(`v/${i}`, { timeoutSec: 5 })));
-    assert.equal(clock.delays.length, 200);
-    assert.ok(clock.delays.every((d) => d >= 0 && d < 5_000), 'every first delay within the interval');
-    assert.ok(new Set(clock.delays).size > 100, 'the delays are spread, not all equal');
-    const edge = new FakeClock();
-    const p2 = new CheckerPool({ now: edge.now, timers: edge, start: scripted(async () => outcome(true)), random: () => 0.9999999 });
-    p2.update([spec('x/1', { timeoutSec: 3 })]);
-    assert.ok(edge.delays[0] < 3_000);
+    // 2,000 checks: all first checks within 2000 / 5000 s = 400 ms, spread over that window.
+    pool.update(Array.from({ length: 2000 }, (_, i) => spec(`v/${i}`, { timeoutSec: 5 })));
+    assert.equal(clock.delays.length, 2000);
+    const window = (2000 * 1000) / FIRST_CHECKS_PER_SECOND;
+    assert.ok(clock.delays.every((d) => d >= 0 && d < window), `every first delay within ${window} ms`);
+    assert.ok(new Set(clock.delays).size > 200, 'the delays are spread, not all equal');
+    // 30,000 checks of 5 s would need 6 s at that rate: capped at the interval.
+    const big = new FakeClock();
+    const p2 = new CheckerPool({ now: big.now, timers: big, start: scripted(async () => outcome(true)) });
+    p2.update(Array.from({ length: 30_000 }, (_, i) => spec(`w/${i}`, { timeoutSec: 5 })));
+    assert.ok(big.delays.every((d) => d >= 0 && d < 5_000));
+    assert.ok(Math.max(...big.delays) > 4_000, 'spread over the whole interval');
+    // One check added later starts at once.
+    const one = new FakeClock();
+    const p3 = new CheckerPool({ now: one.now, timers: one, start: scripted(async () => outcome(true)), random: () => 0.9999999 });
+    p3.update([spec('x/1', { timeoutSec: 3 })]);
+    assert.ok(one.delays[0]! < 1);
     pool.stop();
     p2.stop();
+    p3.stop();
   });
 
   test('a check never overlaps itself: a slow check delays the next one', async () => {
@@ -241,9 +251,9 @@ describe('schedule', () => {
     pool.stop();
   });
 
-  test('the default concurrency cap leaves room below the open-file limit', () => {
+  test('the default concurrency cap leaves half the open-file limit to the dataplane', () => {
     const soft = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
-    assert.equal(defaultMaxInFlight(), Math.max(16, soft - 128));
+    assert.equal(defaultMaxInFlight(), Math.max(16, Math.floor((soft - 128) / 2)));
   });
 
   test('a start() that throws counts as a failure and the schedule goes on', async () => {
@@ -307,6 +317,9 @@ describe('update', () => {
     assert.equal(state('a/1').state, 'up');
     assert.equal(state('a/1').since, aSince);
     assert.equal(state('c/1').state, 'pending');
+    assert.equal(pool.view('a/1')!.state, 'up', 'view: the state as the pool holds it');
+    assert.equal(pool.view('b/1'), undefined);
+    assert.equal(pool.size, 2);
     calls.length = 0;
     await clock.advance(3_000);
     assert.equal(calls.filter((c) => c.key === 'b/1').length, 0, 'a removed key is no longer checked');

@@ -1,6 +1,8 @@
 // All the health checks of the agent in one process (nanny ran one process per real server).
-// Each real server has its own schedule: a first check after a random jitter, then one check every
-// `timeout` seconds, never overlapping itself. TCP checks of IPv4 addresses without a regex are
+// Each check has its own schedule: a first check soon after it is added (the first checks of a
+// batch are spread at FIRST_CHECKS_PER_SECOND, never over more than one interval, so a table of
+// thousands is known within a second or two without a burst), then one check every `timeout`
+// seconds, never overlapping itself. TCP checks of IPv4 addresses without a regex are
 // scheduled and run by the native addon (native-checks.ts); the others (UDP, send_program, regex,
 // host names) are scheduled here and run by check.ts. Results drive nanny's state machine, fixed where it
 // was broken: a failure takes a server out at once, and a failed server returns only after
@@ -25,6 +27,13 @@ import type { ProbeResult } from './outcome.ts';
 import { performance } from 'node:perf_hooks';
 
 export type PoolSpec = CheckSpec & { reentrySec: number };
+
+/**
+ * How fast the first checks of newly added servers are spread: a batch of N starts within
+ * N / FIRST_CHECKS_PER_SECOND seconds (at most one interval). Well within what the checker
+ * sustains (bench/checks), and their schedules stay spread over that window afterwards.
+ */
+export const FIRST_CHECKS_PER_SECOND = 5000;
 
 export interface RealState {
   key: string;
@@ -60,15 +69,16 @@ export interface PoolOptions {
   start?: StartCheck;
   /** Runs a "check now" with its transcript. */
   run?: typeof runCheck;
-  /** Spread each server's first check over its first interval (default true). */
+  /** Spread the first checks of a batch (see FIRST_CHECKS_PER_SECOND; default true); false starts them at once. */
   jitter?: boolean;
   timers?: PoolTimers;
   /** Source of the jitter, in [0, 1). */
   random?: () => number;
   /**
    * Most scheduled checks running at once; a check due beyond that waits for a free slot (it runs
-   * late rather than failing). Default: the process's open-file limit minus room for the agent's
-   * own files, so running out of descriptors (EMFILE) never marks healthy servers down.
+   * late rather than failing). Default: half of the process's open-file limit left after room for
+   * the agent's own files; the other half is the dataplane's (a listening socket per service, two
+   * per relayed connection), so running out of descriptors (EMFILE) never marks healthy servers down.
    */
   maxInFlight?: number;
   /**
@@ -95,7 +105,7 @@ function openFileLimit(): number | null {
 
 export function defaultMaxInFlight(): number {
   const limit = openFileLimit();
-  return limit === null ? 4096 : Math.max(16, limit - FD_RESERVE);
+  return limit === null ? 4096 : Math.max(16, Math.floor((limit - FD_RESERVE) / 2));
 }
 
 interface Entry {
@@ -192,6 +202,9 @@ export class CheckerPool extends EventEmitter {
         this.entries.delete(key);
       }
     }
+    let added = 0;
+    for (const key of wanted.keys()) if (!this.entries.has(key)) added++;
+    const spreadMs = (added * 1000) / FIRST_CHECKS_PER_SECOND;
     for (const [key, spec] of wanted) {
       const entry = this.entries.get(key);
       if (!entry) {
@@ -209,7 +222,7 @@ export class CheckerPool extends EventEmitter {
           startedAt: 0,
         };
         this.entries.set(key, fresh);
-        this.begin(fresh);
+        this.begin(fresh, spreadMs);
       } else if (sameCheck(entry.spec, spec)) {
         entry.spec = spec;
       } else {
@@ -217,13 +230,24 @@ export class CheckerPool extends EventEmitter {
         // Results of the check as it was would read as this one's.
         this.history.clear(entry.history);
         entry.spec = spec;
-        this.begin(entry);
+        this.begin(entry, spreadMs);
       }
     }
   }
 
+  /** Copies of every check's state. */
   states(): RealState[] {
     return Array.from(this.entries.values(), (e) => ({ ...e.state }));
+  }
+
+  /** The state of one check as the pool holds it (read it, do not keep it: it changes in place). */
+  view(key: string): Readonly<RealState> | undefined {
+    return this.entries.get(key)?.state;
+  }
+
+  /** Checks in the pool. */
+  get size(): number {
+    return this.entries.size;
   }
 
   /** One checker's state (a copy), undefined when `key` is not checked. */
@@ -272,8 +296,9 @@ export class CheckerPool extends EventEmitter {
     return effectiveTimeoutSec(spec.timeoutSec) * 1000;
   }
 
-  private begin(entry: Entry): void {
-    const delay = this.jitter ? Math.floor(this.random() * this.intervalMs(entry.spec)) : 0;
+  /** Starts a check's schedule, its first check within `spreadMs` (and never later than one interval). */
+  private begin(entry: Entry, spreadMs: number): void {
+    const delay = this.jitter ? Math.floor(this.random() * Math.min(spreadMs, this.intervalMs(entry.spec))) : 0;
     const plan = this.native ? nativeTcpPlan(entry.spec) : null;
     if (plan === null) {
       this.schedule(entry, delay);

@@ -68,17 +68,25 @@ export interface ApplyResult {
   failures: { index: number; message: string }[];
 }
 
+/** A service the dataplane cannot serve, and why. */
+export interface ServiceProblem {
+  key: ServiceKey;
+  name: string;
+  problem: string;
+}
+
 export interface Dataplane {
   readonly kind: 'userspace' | 'ipvs';
   /** Prepares the dataplane; rejects with a clear message when it cannot work here (e.g. no ipvsadm). */
   start(): Promise<void>;
   apply(ops: DataplaneOp[]): Promise<ApplyResult>;
   /**
-   * The services this dataplane holds, with their counters; only those of `keys` when given (a
-   * plan or a drain page asks for a few services of a table that may hold thousands). Keys it does
-   * not hold are left out.
+   * The services this dataplane added, with their real servers and counters; only those of `only`
+   * when given (a page of a large table: counters are read for those alone where the dataplane can).
    */
-  table(keys?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]>;
+  table(only?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]>;
+  /** The services it added that carry no traffic, and why (the `problem` of table() without the rest). */
+  problems(): Promise<ServiceProblem[]>;
   /** Removes every service this dataplane added (and nothing else), then releases resources. */
   stop(): Promise<void>;
 }

@@ -2,7 +2,8 @@
 // weight before and after, and one sentence an administrator reads on the plan page.
 import type { DataplaneOp, ServiceSpec } from '../dataplane/types.ts';
 import type { PlanOperation } from '../protocol/index.ts';
-import { realKey, type CheckTarget, type Table } from '../director.ts';
+import type { Table } from '../director.ts';
+import { realKey, type CheckTarget } from '../service-plan.ts';
 import { targetKeyOf } from './dry-run.ts';
 
 /** `tcp|10.0.0.1|80` → `TCP 10.0.0.1:80`, `fwm|7` → `FWM 7`. */
@@ -15,11 +16,14 @@ function scheduling(s: ServiceSpec): string {
   return `${s.scheduler}${s.persistent ? `, persistent ${s.persistent} s${s.pmask ? ` mask ${s.pmask}` : ''}` : ''}`;
 }
 
+/** A real server of a plan by its service key and `ADDRESS:PORT`. */
+export type FindTarget = (serviceKey: string, realKey: string) => CheckTarget | undefined;
+
 export interface Names {
-  /** Targets of the proposal (added and changed real servers), by target key. */
-  proposed: ReadonlyMap<string, CheckTarget>;
-  /** Targets of the configuration in use (removed real servers), by target key. */
-  current: ReadonlyMap<string, CheckTarget>;
+  /** Targets of the proposal (added and changed real servers). */
+  proposed: FindTarget;
+  /** Targets of the configuration in use (removed real servers). */
+  current: FindTarget;
 }
 
 export function describePlanOp(op: DataplaneOp, live: Table, afterCheck: ReadonlySet<string>, names: Names): PlanOperation {
@@ -42,7 +46,7 @@ export function describePlanOp(op: DataplaneOp, live: Table, afterCheck: Readonl
     case 'editReal': {
       const rk = realKey(op.real.address, op.real.port);
       const tk = targetKeyOf(op.key, op.real.address, op.real.port);
-      const t = names.proposed.get(tk);
+      const t = names.proposed(op.key, rk);
       const virtual = t?.virtual ?? live.get(op.key)?.spec.name ?? op.key;
       const server = t?.server ?? null;
       const who = `real server ${server ? `${server} ` : ''}${rk}`;
@@ -56,7 +60,7 @@ export function describePlanOp(op: DataplaneOp, live: Table, afterCheck: Readonl
     }
     case 'deleteReal': {
       const rk = realKey(op.address, op.port);
-      const t = names.current.get(targetKeyOf(op.key, op.address, op.port));
+      const t = names.current(op.key, rk);
       const virtual = t?.virtual ?? live.get(op.key)?.spec.name ?? op.key;
       const server = t?.server ?? null;
       const from = live.get(op.key)?.reals.get(rk)?.weight ?? null;

@@ -1,6 +1,6 @@
 // The operations a proposed configuration would cause, computed the way the agent computes the ones
-// it applies (director.plan → desired → diff), against the dataplane's live table, without applying
-// anything. Pure: the caller passes the live table, the checkers' states and the time.
+// it applies (service-plan.plan → director.desired → diff), against the dataplane's live table,
+// without applying anything. Pure: the caller passes the live table, the checks' states and the time.
 //
 // Limited to the services a change touches (`keys`), it costs what the change costs: the planned
 // services are those of the virtual servers mapping to those keys, first-come per key as the
@@ -8,7 +8,8 @@
 import type { LvsConfig } from '../../lvs-cf/index.ts';
 import type { RealState } from '../checkers/pool.ts';
 import type { DataplaneOp } from '../dataplane/types.ts';
-import { desired, diff, plan, realKey, serviceKeyOf, type CheckerView, type Plan, type Table } from '../director.ts';
+import { desired, diff, type CheckerView, type Table } from '../director.ts';
+import { plan, realKey, serviceKeyOf, targetsOf, type Plan } from '../service-plan.ts';
 
 export interface DryRunInput {
   model: LvsConfig;
@@ -16,8 +17,8 @@ export interface DryRunInput {
   keys: ReadonlySet<string> | null;
   /** The live table, limited to `keys` when they are given (only the agent's own services). */
   live: Table;
-  /** The checker's state of a target key, undefined when it has none (a real server new to the checks). */
-  checker: (targetKey: string) => RealState | undefined;
+  /** The state of a check by its key, undefined when it has none (a real server new to the checks). */
+  checker: (check: string) => RealState | undefined;
   now: number;
 }
 
@@ -44,22 +45,22 @@ export function keysOf(virtuals: LvsConfig['virtuals']): Set<string> {
 export function dryRun(input: DryRunInput): DryRun {
   const { keys, now } = input;
   const model = keys === null ? input.model : { ...input.model, virtuals: input.model.virtuals.filter((v) => keys.has(serviceKeyOf(v))) };
-  const p = plan(model);
+  const p = plan(model).plan;
   const views = new Map<string, CheckerView>();
   const afterCheck = new Set<string>();
   const down: DryRun['down'] = [];
-  for (const t of p.targets) {
-    const st = input.checker(t.key);
+  for (const t of targetsOf(p)) {
+    const st = input.checker(t.check);
     if (st === undefined || st.state === 'pending') {
       // Not checked yet: the director adds it once its first check passes, at its weight.
-      afterCheck.add(t.key);
-      views.set(t.key, { state: 'up', upSince: now, reentered: false, wasUp: true });
+      afterCheck.add(targetKeyOf(t.serviceKey, t.address, t.port));
+      views.set(t.check, { state: 'up', upSince: now, reentered: false, wasUp: true });
       continue;
     }
     if (st.state === 'down') down.push({ virtual: t.virtual, server: t.server, real: t.realKey });
-    views.set(t.key, { state: st.state, upSince: st.upSince, reentered: st.reentered, wasUp: st.wasUp });
+    views.set(t.check, { state: st.state, upSince: st.upSince, reentered: st.reentered, wasUp: st.wasUp });
   }
-  const want = desired(model, p, views, now);
+  const want = desired(p, (k) => views.get(k), now);
   return { ops: diff(input.live, want.table), plan: p, afterCheck, down };
 }
 

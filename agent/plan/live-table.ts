@@ -2,7 +2,8 @@
 // director.diff() starts from. A plan compares against this rather than against what the agent
 // believes it applied, so a table changed behind the agent's back (ipvsadm by hand) shows up too.
 import type { ServiceStats } from '../dataplane/types.ts';
-import { realKey, type Table } from '../director.ts';
+import type { Table } from '../director.ts';
+import { realKey } from '../service-plan.ts';
 
 export function liveTable(services: readonly ServiceStats[]): Table {
   const table: Table = new Map();

@@ -9,6 +9,7 @@ import { edit, type Edit } from '../../lvs-cf/index.ts';
 import { proposalOf, versionOf, type Configuration } from '../config-state.ts';
 import { parseConfigText } from '../config.ts';
 import { desired, type CheckerView, type Table } from '../director.ts';
+import { targetsOf } from '../service-plan.ts';
 import type { RealState } from '../checkers/pool.ts';
 import type { ServiceStats } from '../dataplane/types.ts';
 import { BadChangeError, ConfigInvalidError, StaleBaseError } from '../errors.ts';
@@ -38,10 +39,10 @@ const UP: RealState = { key: '', state: 'up', since: 0, lastResult: 'ok', lastCh
 
 /** The agent running `config` with every checked server up: its live table is the director's. */
 function running(config: Configuration, over: Partial<PlannerDeps> = {}, states: Record<string, RealState['state']> = {}): PlannerDeps {
-  const checked = new Set(config.plan.targets.map((t) => t.key));
+  const checked = new Set(config.plan.checks.keys());
   const stateOf = (key: string): RealState | undefined => (checked.has(key) ? { ...UP, key, state: states[key] ?? 'up', upSince: states[key] === 'down' ? null : 0 } : undefined);
-  const views = new Map<string, CheckerView>(config.plan.targets.map((t) => [t.key, { state: 'up', upSince: 0, reentered: false, wasUp: true }]));
-  const table = desired(config.model!, config.plan, views, 1000).table;
+  const up: CheckerView = { state: 'up', upSince: 0, reentered: false, wasUp: true };
+  const table = desired(config.plan, (k) => (checked.has(k) ? up : undefined), 1000).table;
   return {
     current: () => config,
     path: '/etc/sysconfig/ha/lvs.cf',
@@ -145,7 +146,7 @@ test('a base the agent does not have is E_STALE; hunks that do not fit are refus
 test('down real servers are named; a router that does not direct changes nothing', async () => {
   const config = configuration(BASE);
   const r = change([{ op: 'set', target: { scope: 'server', virtual: 0, server: 1 }, key: 'weight', value: 4 }]);
-  const downKey = config.plan.targets.find((t) => t.server === 'b')!.key;
+  const downKey = [...targetsOf(config.plan)].find((t) => t.server === 'b')!.check;
   // b is down: not in the table, so its new weight changes nothing now.
   const deps = running(config, {}, { [downKey]: 'down' });
   const live = await deps.live(null);

@@ -16,13 +16,20 @@ import { BadChangeError, ConfigInvalidError, StaleBaseError } from '../errors.ts
 import { liveTable } from './live-table.ts';
 import { applyHunks, applyScope, hunkProblem, scopeChange } from './scope.ts';
 import { dryRun, keysOf } from './dry-run.ts';
-import { describePlanOp } from './describe.ts';
+import { describePlanOp, type FindTarget } from './describe.ts';
+import type { Plan } from '../service-plan.ts';
+
+/** A plan's real servers by service key and `ADDRESS:PORT` (a service has a few: looked through). */
+function targetFinder(p: Plan): FindTarget {
+  return (serviceKey, realKey) => p.byKey.get(serviceKey)?.targets.find((t) => t.realKey === realKey);
+}
 
 export interface PlannerDeps {
   /** The configuration in use and where lvs.cf is. */
   current(): Configuration;
   path: string;
-  checker(targetKey: string): RealState | undefined;
+  /** A check's state by its key (see service-plan.ts: real servers checked the same way share one). */
+  checker(check: string): RealState | undefined;
   /** The dataplane's view of this agent's services (only `keys` when given). */
   live(keys: ReadonlySet<string> | null): Promise<ServiceStats[]>;
   directing(): boolean;
@@ -40,7 +47,6 @@ interface Proposal {
 function fullProposal(text: string, path: string, notes: string[]): Proposal {
   const loaded = parseConfigText(text, path);
   if (loaded.kind === 'invalid') throw new ConfigInvalidError(loaded.message);
-  if (loaded.kind === 'missing') throw new ConfigInvalidError(`${path}: the proposal is empty`);
   return { model: loaded.model, keys: null, notes };
 }
 
@@ -93,7 +99,7 @@ export async function planChange(deps: PlannerDeps, params: PlanParams): Promise
   const proposal = await proposalOf(deps, cur, params);
   const live = liveTable(await deps.live(proposal.keys));
   const run = dryRun({ model: proposal.model, keys: proposal.keys, live, checker: deps.checker, now: deps.now() });
-  const names = { proposed: new Map(run.plan.targets.map((t) => [t.key, t])), current: cur.targetsByKey };
+  const names = { proposed: targetFinder(run.plan), current: targetFinder(cur.plan) };
   const directing = deps.directing();
   const notes = [...proposal.notes];
   if (!directing) {

@@ -16,6 +16,7 @@ import {
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
 import { checkHistoryParamsSchema, checkHistoryResultSchema, seriesParamsSchema, seriesResultSchema } from './observe.ts';
+import { checkersParamsSchema, tableParamsSchema } from './listing.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
 export const checkNowParamsSchema = z.object({ virtual: z.string().min(1).max(200), server: z.string().min(1).max(200) });
@@ -38,14 +39,12 @@ export const planParamsSchema = z.union([
 ]);
 export type PlanParams = z.infer<typeof planParamsSchema>;
 
-/** `table` for the services of one virtual server only (by its lvs.cf name); all without it. */
-export const tableParamsSchema = z.object({ virtual: z.string().min(1).max(200).optional() }).strict();
 
 export const METHODS = {
   hello: { params: helloParamsSchema, result: helloResultSchema },
   status: { params: noParams, result: statusResultSchema },
   table: { params: tableParamsSchema, result: tableResultSchema },
-  checkers: { params: noParams, result: checkersResultSchema },
+  checkers: { params: checkersParamsSchema, result: checkersResultSchema },
   reload: { params: noParams, result: reloadResultSchema },
   start: { params: noParams, result: statusResultSchema },
   stop: { params: noParams, result: statusResultSchema },

@@ -2,6 +2,7 @@
 // types: the agent's internals (dataplane tables, checker states) map to them, so a change inside
 // the agent cannot change what a console receives without a change here.
 import { z } from 'zod';
+import { listSummarySchema, pageSchema } from './listing.ts';
 
 const isoTime = z.string();
 const count = z.number().int().min(0);
@@ -79,7 +80,8 @@ export const serviceStatsSchema = z.object({
 });
 export type ServiceStats = z.infer<typeof serviceStatsSchema>;
 
-export const tableResultSchema = z.object({ services: z.array(serviceStatsSchema) });
+/** `summary` and `page` are absent in the replies of agents that did not page (older ones). */
+export const tableResultSchema = z.object({ services: z.array(serviceStatsSchema), summary: listSummarySchema.optional(), page: pageSchema.optional() });
 export type TableResult = z.infer<typeof tableResultSchema>;
 
 export const CHECKER_STATES = ['pending', 'up', 'down'] as const;
@@ -105,7 +107,7 @@ export const checkerInfoSchema = z.object({
 });
 export type CheckerInfo = z.infer<typeof checkerInfoSchema>;
 
-export const checkersResultSchema = z.object({ checkers: z.array(checkerInfoSchema) });
+export const checkersResultSchema = z.object({ checkers: z.array(checkerInfoSchema), summary: listSummarySchema.optional(), page: pageSchema.optional() });
 export type CheckersResult = z.infer<typeof checkersResultSchema>;
 
 export const checkNowResultSchema = z.object({

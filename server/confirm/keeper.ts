@@ -59,10 +59,15 @@ export class ConfirmKeeper {
     this.arm();
   }
 
-  close(): void {
+  /**
+   * No deadline fires any more; resolves once a save, CONFIRM or roll back in progress has finished,
+   * so that the console never stops (nor its root is removed) in the middle of restoring lvs.cf.
+   */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.lock.run(async () => {});
   }
 
   get pending(): Pending | null {

@@ -65,15 +65,29 @@ export class DrainKeeper {
 
   /** A drain was saved: remember it (replacing an older one of the same servers) and arm its timeout. */
   async begun(d: Drain): Promise<void> {
-    await this.commit({ drains: [...this.state.drains.filter((x) => !sameDrain(x, d.virtual, d.server)), d] });
-    this.arm(d);
+    await this.begunAll([d]);
+  }
+
+  /** Drains saved together (one host in every virtual server): remembered in one write of the record. */
+  async begunAll(ds: readonly Drain[]): Promise<void> {
+    if (ds.length === 0) return;
+    const replaced = new Set(ds.map((d) => this.key(d.virtual, d.server)));
+    await this.commit({ drains: [...this.state.drains.filter((x) => !replaced.has(this.key(x.virtual, x.server))), ...ds] });
+    for (const d of ds) this.arm(d);
   }
 
   /** A drain ended (undone, deactivated, or found over): forget it. */
   async ended(virtual: string, server: string | null): Promise<void> {
-    this.disarm(virtual, server);
-    if (!this.find(virtual, server)) return;
-    await this.commit({ drains: this.state.drains.filter((x) => !sameDrain(x, virtual, server)) });
+    await this.endedAll([{ virtual, server }]);
+  }
+
+  /** Drains ended together: forgotten in one write of the record. */
+  async endedAll(which: readonly { virtual: string; server: string | null }[]): Promise<void> {
+    for (const w of which) this.disarm(w.virtual, w.server);
+    const gone = new Set(which.map((w) => this.key(w.virtual, w.server)));
+    const kept = this.state.drains.filter((x) => !gone.has(this.key(x.virtual, x.server)));
+    if (kept.length === this.state.drains.length) return;
+    await this.commit({ drains: kept });
   }
 
   private key(virtual: string, server: string | null): string {

@@ -3,8 +3,47 @@
 // it was last saved). The last facts the agent gave are kept with their time: when it stops
 // answering, /status.json still shows them, dated, so a stale agent is visible as such.
 import { stat } from 'node:fs/promises';
-import type { AgentLink, AgentSnapshot } from '../agent-link.ts';
+import type { AgentAnswer, AgentLink } from '../agent-link.ts';
 import type { ConfigStore } from '../config-store.ts';
+import type { CheckerInfo, HaStatus, ServiceStats, StatusResult } from '../../agent/protocol/index.ts';
+
+/** Everything the agent reports, every page of it. */
+export interface AgentReport {
+  status: StatusResult;
+  services: ServiceStats[];
+  checkers: CheckerInfo[];
+  ha: AgentAnswer<HaStatus | null>;
+}
+
+/** Rows asked per call: well within the agent's reply budget (20 real servers a service). */
+const TABLE_PAGE = 200;
+const CHECKS_PAGE = 1000;
+
+/** Every row of a paged list, page after page (the agent says how many match). */
+async function allPages<T>(ask: (offset: number) => Promise<AgentAnswer<{ rows: T[]; total: number | null }>>): Promise<AgentAnswer<T[]>> {
+  const rows: T[] = [];
+  for (;;) {
+    const a = await ask(rows.length);
+    if (!a.ok) return a;
+    rows.push(...a.data.rows);
+    if (a.data.rows.length === 0 || a.data.total === null || rows.length >= a.data.total) return { ok: true, data: rows };
+  }
+}
+
+/** The whole report of the agent: its status, then the table and the checks page by page. */
+export async function readReport(link: AgentLink): Promise<AgentAnswer<AgentReport>> {
+  const head = await link.snapshot({ table: { limit: 0 }, checkers: { limit: 0 }, down: { state: 'down', limit: 0 } });
+  if (!head.ok) return head;
+  const services = await allPages<ServiceStats>((offset) =>
+    link.forPage(link.table({ offset, limit: TABLE_PAGE })).then((a) => (a.ok ? { ok: true as const, data: { rows: a.data.services, total: a.data.page?.total ?? null } } : a)),
+  );
+  if (!services.ok) return services;
+  const checkers = await allPages<CheckerInfo>((offset) =>
+    link.forPage(link.checkers({ offset, limit: CHECKS_PAGE })).then((a) => (a.ok ? { ok: true as const, data: { rows: a.data.checkers, total: a.data.page?.total ?? null } } : a)),
+  );
+  if (!checkers.ok) return checkers;
+  return { ok: true, data: { status: head.data.status, services: services.data, checkers: checkers.data, ha: head.data.ha } };
+}
 
 export interface Facts {
   /** When these facts were put together (ms since the epoch). */
@@ -17,7 +56,7 @@ export interface Facts {
     reason: string | null;
   };
   /** The agent's last report and when it was read; null before the first. */
-  report: { readAt: number; data: AgentSnapshot } | null;
+  report: { readAt: number; data: AgentReport } | null;
   console: {
     /** serial_no of lvs.cf on disk, null when it does not parse or does not exist. */
     fileSerial: number | null;
@@ -27,7 +66,7 @@ export interface Facts {
 }
 
 export class FactsReader {
-  private last: { readAt: number; data: AgentSnapshot } | null = null;
+  private last: { readAt: number; data: AgentReport } | null = null;
 
   constructor(
     private readonly agent: AgentLink,
@@ -36,7 +75,7 @@ export class FactsReader {
   ) {}
 
   async read(): Promise<Facts> {
-    const [answer, snap, saved] = await Promise.all([this.agent.snapshot(), this.store.read(), mtimeOf(this.store.path)]);
+    const [answer, snap, saved] = await Promise.all([readReport(this.agent), this.store.read(), mtimeOf(this.store.path)]);
     if (answer.ok) this.last = { readAt: this.now(), data: answer.data };
     const health = this.agent.health.state();
     return {

@@ -1,10 +1,15 @@
-// CONTROL/MONITORING: what the agent reports (daemon status, routing table in the layout of
-// `ipvsadm -L -n`, checker states), auto update (htmx polling, or a meta refresh without JavaScript),
+// CONTROL/MONITORING: what the agent reports, problems first: counts of the whole table at the top,
+// then the problems (refused operations, services that cannot be served, real servers down), then
+// one page of the routing table in the layout of `ipvsadm -L -n` and one page of the checks, found
+// by a search; auto update (htmx polling, or a meta refresh without JavaScript) keeps the view;
 // START / STOP / RELOAD, and "check now" with its transcript. Works, and says why, with no agent.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServiceStats } from '../../agent/protocol/index.ts';
 import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
+import { controlQuery, controlView, snapshotView, CHECKS_PAGE, TABLE_PAGE, type ControlView } from '../control-view.ts';
+import { pager } from '../pager.ts';
+import { hostHref } from '../host-list.ts';
 import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
@@ -14,7 +19,8 @@ import { trafficView } from '../observe/traffic-view.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
-export const DEFAULT_RATE = 10;
+/** The region auto update and the page links replace. */
+const REGION = 'control-live';
 
 function routes(services: ServiceStats[]) {
   return services.map((s) => ({
@@ -24,6 +30,8 @@ function routes(services: ServiceStats[]) {
     flags: s.persistent ? `persistent ${s.persistent}${s.pmask ? ` mask ${s.pmask}` : ''}` : '',
     problem: s.problem,
     reals: s.reals.map((r) => ({
+      address: r.address,
+      host: hostHref(r.address),
       remote: `${r.address}:${r.port}`,
       forward: FORWARD[r.method] ?? r.method,
       weight: r.weight,
@@ -33,47 +41,53 @@ function routes(services: ServiceStats[]) {
   }));
 }
 
-/** auto_update and rate from the query string; a bad rate falls back to the default with a message. */
-function monitorParams(query: unknown) {
-  const q = (query ?? {}) as Record<string, unknown>;
-  const auto = q.auto_update === '1' || q.auto_update === 'on';
-  const rateText = typeof q.rate === 'string' ? q.rate.trim() : String(DEFAULT_RATE);
-  let rate = DEFAULT_RATE;
-  let rateError = '';
-  if (/^\d{1,5}$/.test(rateText) && Number(rateText) >= 1 && Number(rateText) <= 86400) rate = Number(rateText);
-  else rateError = `The update frequency must be a whole number of seconds, at least 1; using ${DEFAULT_RATE}.`;
-  return { auto, rate, rateText: rateError ? String(DEFAULT_RATE) : rateText, rateError };
-}
-
 const checkSchema = z.object({ virtual: z.string().min(1).max(200), server: z.string().min(1).max(200) });
 const actionSchema = z.enum(['start', 'stop', 'reload']);
 
 export function registerControl(app: FastifyInstance, ctx: AppContext): void {
   async function liveData(req: FastifyRequest) {
-    const params = monitorParams(req.query);
-    const [agent, snap] = await Promise.all([ctx.agent.snapshot(), ctx.store.read()]);
+    const view = controlView(req.query);
+    const [agent, snap] = await Promise.all([ctx.agent.snapshot(snapshotView(view)), ctx.store.read()]);
+    const data = agent.ok ? agent.data : null;
+    const pageLink = (changes: Partial<ControlView>) => `${URL}${controlQuery(view, changes)}`;
+    const tablePages = data ? Math.max(1, Math.ceil((data.table.page?.total ?? data.table.services.length) / TABLE_PAGE)) : 1;
+    const checkPages = data ? Math.max(1, Math.ceil((data.checkers.page?.total ?? data.checkers.checkers.length) / CHECKS_PAGE)) : 1;
     return {
-      ...params,
+      ...view,
       agent,
       socket: ctx.agent.socketPath ?? '(none)',
-      routes: agent.ok ? routes(agent.data.services) : [],
-      haSummary: agent.ok && agent.data.ha.ok ? haSummary(agent.data.ha.data) : null,
+      routes: data ? routes(data.table.services) : [],
+      summary: data?.table.summary ?? null,
+      down: data ? data.down.checkers.map((c) => ({ ...c, host: hostHref(c.address) })) : [],
+      downTotal: data?.down.page?.total ?? 0,
+      checks: data ? data.checkers.checkers.map((c) => ({ ...c, host: hostHref(c.address) })) : [],
+      checkTotal: data?.checkers.page?.total ?? 0,
+      tableTotal: data?.table.page?.total ?? 0,
+      tableFrom: (data?.table.page?.offset ?? 0) + 1,
+      checkFrom: (data?.checkers.page?.offset ?? 0) + 1,
+      tablePager: pager(view.tpage, tablePages, (n) => pageLink({ tpage: n }), REGION),
+      checkPager: pager(view.cpage, checkPages, (n) => pageLink({ cpage: n }), REGION),
+      downLink: pageLink({ state: 'down', cpage: 1 }),
+      liveUrl: `${URL}/live${controlQuery(view)}`,
+      haSummary: data && data.ha.ok ? haSummary(data.ha.data) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
       silent: ctx.watch.view(),
-      traffic: agent.ok ? await trafficView(ctx.agent, agent.data.services.map((s) => s.name)) : null,
+      traffic: data ? await trafficView(ctx.agent, data.table.services.map((s) => s.name)) : null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }
 
   app.get(URL, async (req, reply) => {
     const data = await liveData(req);
+    // htmx asking for the live region (a page link): the region, not the page.
+    if (req.headers['hx-target'] === REGION && req.headers['hx-history-restore-request'] === undefined) return sendFragment(ctx, req, reply, 'partials/control-live', data);
     noteFileProblems(req, await ctx.store.read());
     const problems = ctx.allowlist.problems();
     const flash = ctx.flash.take((req.query as Record<string, unknown>).flash);
     const merged: Flash | null = problems.length
       ? { kind: 'error', messages: [...(flash?.messages ?? []), 'The allowlist has problems; the previous rules stay in force:', ...problems.map((p) => `${p.file}:${p.line}: ${p.message}`)], transcript: flash?.transcript }
       : flash;
-    const refresh = data.auto ? `${data.rate};url=${URL}?auto_update=1&rate=${data.rate}` : undefined;
+    const refresh = data.auto ? `${data.rate};url=${URL}${controlQuery(data)}` : undefined;
     return sendPage(ctx, req, reply, 'control', { ...data, outcome: ctx.confirm.pending ? null : lastOutcome(ctx.confirm) }, { title: 'CONTROL/MONITORING', tab: 'control', helpAnchor: 'control', refresh, flash: merged, serial: data.fileSerial });
   });
 

@@ -1,8 +1,12 @@
-// VIRTUAL SERVERS table (ADD / DELETE / EDIT / (DE)ACTIVATE on the selected row) and the
-// VIRTUAL SERVER subsection form.
+// VIRTUAL SERVERS table (ADD / DELETE / EDIT / (DE)ACTIVATE on the selected row), found and paged
+// by virtual-list.ts, and the VIRTUAL SERVER subsection form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
 import { formBase, modelOrBrokenPage, renderPage, sendHtml, sendPage, type AppContext } from '../context.ts';
+import { listQuery, queryString, virtualPage, PAGE_SIZES, type ListQuery } from '../virtual-list.ts';
+import { pager } from '../pager.ts';
+import { hostHref, hostServes } from '../host-list.ts';
+import { isIPv4 } from '../../common/ipv4.ts';
 import { csrfToken } from '../security/csrf.ts';
 import { virtualForm } from '../forms/virtual.ts';
 import { validateForm, type Values } from '../forms/form.ts';
@@ -15,45 +19,80 @@ import { loadMonitorOptions, netmaskOptions, schedulerOptions } from './options.
 
 const LIST = '/secure/virtual';
 
-function rows(model: LvsConfig) {
-  return model.virtuals.map((v, index) => ({
-    index,
-    name: v.name,
-    active: v.active,
-    vip: v.address ?? '',
-    netmask: v.vip_nmask ?? 'Unused',
-    port: v.fwmark ? `${v.port} (fwmark ${v.fwmark})` : String(v.port),
-    protocol: v.protocol,
-    device: v.device ?? '',
-  }));
+const SORTS: { value: ListQuery['sort']; label: string }[] = [
+  { value: 'file', label: 'lvs.cf order' },
+  { value: 'name', label: 'name' },
+  { value: 'vip', label: 'virtual IP' },
+  { value: 'port', label: 'port' },
+  { value: 'status', label: 'status (down first)' },
+];
+
+/** The region htmx swaps when the search or a page link changes. */
+const LIST_REGION = 'vs-list';
+
+function listData(model: LvsConfig, query: ListQuery, selected: number | null, pageAsked: boolean) {
+  const list = virtualPage(model, query, selected, pageAsked);
+  const address = query.q.trim();
+  const count = isIPv4(address) ? hostServes(model, address) : 0;
+  return {
+    query,
+    list,
+    selected,
+    sorts: SORTS,
+    sizes: PAGE_SIZES,
+    pager: pager(list.page, list.pages, (n) => `${LIST}${queryString(query, { page: n })}`, LIST_REGION),
+    host: count > 0 ? { address, count, href: hostHref(address) } : null,
+  };
+}
+
+/** The list's query from a form body (the hidden fields of the list's POST form). */
+function bodyQuery(body: unknown): ListQuery {
+  return listQuery(body);
+}
+
+/** Where to show the list after an action: the same view, the acted-on row selected. */
+function listUrl(query: ListQuery, selected: number | null): string {
+  const qs = queryString(query);
+  if (selected === null) return `${LIST}${qs}`;
+  return `${LIST}${qs}${qs ? '&' : '?'}selected=${selected}`;
 }
 
 export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
   const showList = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, errors: FieldErrors, status: number, selected: number | null) =>
-    sendPage(ctx, req, reply, 'virtuals', { ...formBase(snap, ''), errors, rows: rows(model), selected },
+    sendPage(ctx, req, reply, 'virtuals', { ...formBase(snap, ''), errors, ...listData(model, bodyQuery(req.body), selected, true) },
       { title: 'VIRTUAL SERVERS', tab: 'virtual', status, helpAnchor: 'virtual', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
-  // The table of a large file is the console's heaviest page; its HTML depends only on the file's
-  // version, the credential (CSRF token) and the selected row, so it is kept for re-use until the
-  // file changes. Pages carrying a one-time flash message are never cached.
-  // Kept as bytes so a hit costs no UTF-8 encoding of a page that can be hundreds of KiB.
+  // A page of a large file's table depends only on the file's version, the credential (CSRF
+  // token), the view (search, order, page) and the selected row, so it is kept for re-use until the
+  // file changes. Pages carrying a one-time flash message are never cached. Kept as bytes so a hit
+  // costs no UTF-8 encoding.
   const cache = new Map<string, Buffer>();
   app.get(LIST, async (req, reply) => {
     const snap = await ctx.store.read();
     const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
     if (!model) return reply;
-    const query = req.query as Record<string, string>;
-    const sel = Number(query.selected);
+    const raw = req.query as Record<string, unknown>;
+    const query = listQuery(raw);
+    const sel = Number(raw.selected);
     const selected = Number.isInteger(sel) ? sel : null;
+    const pageAsked = raw.page !== undefined;
+    // htmx asking for the list region only (a search, a page link): the region, not the page.
+    const fragment = req.headers['hx-target'] === LIST_REGION && req.headers['hx-history-restore-request'] === undefined;
+    const data = () => ({ ...formBase(snap, ''), errors: {}, ...listData(model, query, selected, pageAsked) });
     // A flash, or the watchdog's notice (its seconds move), is not cached.
-    if (query.flash !== undefined || ctx.watch.view()) return showList(req, reply, snap, model, {}, 200, selected);
-    const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}`;
+    if (raw.flash !== undefined || ctx.watch.view()) {
+      return sendPage(ctx, req, reply, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no });
+    }
+    const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}|${pageAsked}|${queryString(query)}|${fragment}`;
     let html = cache.get(key);
     if (html === undefined) {
-      html = Buffer.from(renderPage(ctx, req, 'virtuals', { ...formBase(snap, ''), errors: {}, rows: rows(model), selected },
-        { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no, flash: null }));
+      html = Buffer.from(
+        fragment
+          ? ctx.render('partials/virtual-list', { ...data(), csrf: csrfToken(ctx.secret, req) })
+          : renderPage(ctx, req, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no, flash: null }),
+      );
       for (const k of cache.keys()) if (!k.startsWith(snap.version)) cache.delete(k);
-      if (cache.size >= 16) cache.delete(cache.keys().next().value as string);
+      if (cache.size >= 32) cache.delete(cache.keys().next().value as string);
       cache.set(key, html);
     }
     return sendHtml(reply, html);
@@ -64,7 +103,8 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     const action = listAction(req.body);
     const snap = await ctx.store.read();
     const model = requireModel(snap);
-    const common = { ctx, req, reply, tab: 'virtual', reloadUrl: LIST };
+    const query = bodyQuery(req.body);
+    const common = { ctx, req, reply, tab: 'virtual', reloadUrl: listUrl(query, null) };
     if (action === 'add') {
       const name = freshName('new_virtual', model.virtuals.map((v) => v.name));
       return runSave({
@@ -79,11 +119,11 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     if (action === 'drain') return reply.redirect(`/secure/virtual/${selected}/drain`, 303);
     const name = model.virtuals[selected].name;
     if (action === 'delete') {
-      return runSave({ ...common, action: `delete virtual server ${name}`, successUrl: LIST, build: () => [{ op: 'removeVirtual', virtual: selected }] });
+      return runSave({ ...common, action: `delete virtual server ${name}`, successUrl: listUrl(query, null), build: () => [{ op: 'removeVirtual', virtual: selected }] });
     }
     const now = !model.virtuals[selected].active;
     return runSave({
-      ...common, action: `${now ? 'activate' : 'deactivate'} virtual server ${name}`, successUrl: `${LIST}?selected=${selected}`,
+      ...common, action: `${now ? 'activate' : 'deactivate'} virtual server ${name}`, successUrl: listUrl({ ...query, page: 1 }, selected),
       target: { scope: 'virtual', virtual: selected }, keyToField: {},
       build: (cur) => [{ op: 'setActive', target: { scope: 'virtual', virtual: selected }, active: !requireModel(cur).virtuals[selected].active }],
     });

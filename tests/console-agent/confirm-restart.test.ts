@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnAgent } from '../../testing/agent.ts';
-import { AUTH, consoleRoot, spawnConsole } from '../../testing/console.ts';
+import { AUTH, consoleRoot, spawnConsole, type SpawnedConsole } from '../../testing/console.ts';
 import { lvsCf } from '../../testing/lvs-cf.ts';
 import { freePort, loopback } from '../../testing/net.ts';
 import { startTcpBackend } from '../../testing/traffic.ts';
@@ -19,6 +19,10 @@ async function setUp(t: import('node:test').TestContext) {
   const vip = loopback();
   const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 3 })) }] });
   const root = await consoleRoot({ lvs });
+  // Every console started is stopped before its root is removed: one still running writes its
+  // state there (a roll back at its deadline) and the removal would fail, leaving the processes.
+  const guis: SpawnedConsole[] = [];
+  t.after(() => Promise.all(guis.map((g) => g.stop('SIGKILL'))));
   t.after(root.remove);
   const socket = join(root.root, 'agent.sock');
   const agent = await spawnAgent({ root: root.root, socket });
@@ -28,7 +32,11 @@ async function setUp(t: import('node:test').TestContext) {
   const weightOf = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
   await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
   const host = loopback();
-  const start = () => spawnConsole(root.root, { host, agentSocket: socket, args: ['--confirm-windows', '4,8'] });
+  const start = async () => {
+    const gui = await spawnConsole(root.root, { host, agentSocket: socket, args: ['--confirm-windows', '4,8'] });
+    guis.push(gui);
+    return gui;
+  };
   const audit = async () => (await readFile(join(root.root, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
   return { root, lvs, backends, weightOf, start, audit };
 }
@@ -54,7 +62,6 @@ test('killed in the window, started after the deadline: the console rolls back a
   const { root, lvs, backends, weightOf, start, audit } = await setUp(t);
   const a = backends[0]!;
   let gui = await start();
-  t.after(() => gui.stop('SIGKILL'));
   const page = await saveWeight(gui.url, a, 0, '4');
   await gui.stop('SIGKILL');
   assert.match(page, /Applied with confirmation: CONFIRM within 4 s/);
@@ -74,7 +81,6 @@ test('killed and started again within the window: the window is shown again and 
   const { root, lvs, backends, weightOf, start, audit } = await setUp(t);
   const a = backends[0]!;
   let gui = await start();
-  t.after(() => gui.stop('SIGKILL'));
   await saveWeight(gui.url, a, 1, '8');
   await gui.stop('SIGKILL');
   gui = await start();

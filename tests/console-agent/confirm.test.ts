@@ -1,7 +1,7 @@
 // Apply with confirmation, against the real agent process: a change not confirmed in time returns
 // by itself (lvs.cf and the agent's table), as a new audited version; CONFIRM keeps it; ROLL BACK
-// NOW undoes every save made in the window; a hand edit in the window does not stop the roll back,
-// and is itself kept in history/. The console's restart is in confirm-restart.test.ts.
+// NOW undoes every save made in the window (one host's page's too); a hand edit in the window does
+// not stop the roll back, and is itself kept in history/. The console's restart is in confirm-restart.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -38,7 +38,7 @@ async function setUp(t: import('node:test').TestContext, windows = [2, 60]) {
     return c.submit(`/secure/virtual/0/real/${server}/edit`, `/secure/virtual/0/real/${server}/edit`, { name: b.name, address: b.host, port: String(b.port), weight: String(weight), confirm });
   };
   const audit = async () => (await readFile(join(c.root, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { c, lvs, weights, setWeight, audit };
+  return { c, lvs, weights, setWeight, audit, backends };
 }
 
 /** lvs.cf without its serial line: what a roll back must give back. */
@@ -104,6 +104,24 @@ test('CONFIRM keeps the change; ROLL BACK NOW undoes every save made in the wind
   assert.equal(body(await c.lvs()), body(before));
   assert.notEqual(body(before), body(lvs));
   await waitFor(async () => (await weights()).join() === '1,4', { message: 'the agent back at the confirmed weights' });
+});
+
+test('one host taken out everywhere with a confirmation window: ROLL BACK NOW puts it back', async (t) => {
+  const { c, lvs, weights, audit, backends } = await setUp(t, [60]);
+  const a = backends[0]!.host;
+  const res = await c.submit(`/secure/host?address=${a}`, '/secure/host', { address: a, action: 'deactivate', confirm: '60' });
+  const page = text((await follow(c, res)).body);
+  assert.match(page, new RegExp(`Saved: deactivate real server ${a.replace(/\./g, '\\.')} in 1 virtual server \\(1 real server entry\\): web \\(lvs\\.cf serial 4\\)`));
+  assert.match(page, /Applied with confirmation: CONFIRM within 1 min/);
+  assert.match(page, /A change waits for confirmation: deactivate real server/);
+  assert.match(await c.lvs(), /^ +active = 0$/m);
+  await waitFor(async () => (await weights()).join() === '4', { message: 'the host out of the table' });
+  const id = /name="id" value="([^"]+)"/.exec((await c.get('/secure/control')).body)![1]!;
+  const rolled = await c.submit('/secure/control', '/secure/confirm', { id, action: 'rollback', back: '/secure/control' });
+  assert.match(text((await follow(c, rolled)).body), /Rolled back \(ROLL BACK NOW from 127\.0\.0\.1\): lvs\.cf holds the configuration of serial 3 again, saved as serial 5/);
+  assert.equal(body(await c.lvs()), body(lvs));
+  assert.ok((await audit()).some((l) => String(l.action).startsWith('roll back') && String(l.action).includes(`deactivate real server ${a}`)));
+  await waitFor(async () => (await weights()).join() === '3,4', { message: 'the host back at its weight' });
 });
 
 test('a hand edit in the window: the roll back restores the version before the window from history/', async (t) => {

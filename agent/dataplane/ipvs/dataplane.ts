@@ -9,7 +9,7 @@
 // own, and nothing here issues -C.
 import { access, constants } from 'node:fs/promises';
 import { z } from 'zod';
-import type { ApplyResult, Dataplane, DataplaneOp, ServiceSpec, ServiceStats } from '../types.ts';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceKey, ServiceProblem, ServiceSpec, ServiceStats } from '../types.ts';
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
@@ -144,6 +144,10 @@ export class IpvsDataplane implements Dataplane {
       else if (op.op === 'deleteService') this.owned.delete(op.key);
     }
     return { failures };
+  }
+
+  async problems(): Promise<ServiceProblem[]> {
+    return (await this.table()).filter((s) => s.problem !== null).map((s) => ({ key: s.key, name: s.name, problem: s.problem! }));
   }
 
   async table(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {

@@ -5,7 +5,7 @@
 // It is a proxy, not a packet forwarder: the real servers see connections from this machine, not
 // from the client, whatever the forwarding method (m/g/i is recorded and reported, not acted on).
 import { z } from 'zod';
-import type { ApplyResult, Dataplane, DataplaneOp, ServiceSpec, ServiceStats } from '../types.ts';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceKey, ServiceProblem, ServiceSpec, ServiceStats } from '../types.ts';
 import { bindProblem, isRetryable } from './bind-problem.ts';
 import { checkOp } from './op-schema.ts';
 import { Service } from './service.ts';
@@ -39,6 +39,10 @@ interface Entry {
   /** When to try binding again (ms timestamp), or null when retrying cannot help. */
   retryAt: number | null;
   binding: boolean;
+}
+
+function statsOf(e: Entry): ServiceStats {
+  return { ...e.service.spec, reals: e.service.reals.map((r) => r.stats()), problem: e.problem };
 }
 
 export class UserspaceDataplane implements Dataplane {
@@ -190,17 +194,22 @@ export class UserspaceDataplane implements Dataplane {
     };
   }
 
-  async table(keys?: ReadonlySet<string>): Promise<ServiceStats[]> {
+  async table(only?: ReadonlySet<ServiceKey>): Promise<ServiceStats[]> {
     const out: ServiceStats[] = [];
-    const stats = (e: Entry): ServiceStats => ({ ...e.service.spec, reals: e.service.reals.map((r) => r.stats()), problem: e.problem });
-    if (keys !== undefined) {
-      for (const k of keys) {
-        const e = this.entries.get(k);
-        if (e !== undefined) out.push(stats(e));
+    if (only) {
+      for (const key of only) {
+        const e = this.entries.get(key);
+        if (e) out.push(statsOf(e));
       }
       return out;
     }
-    for (const e of this.entries.values()) out.push(stats(e));
+    for (const e of this.entries.values()) out.push(statsOf(e));
+    return out;
+  }
+
+  async problems(): Promise<ServiceProblem[]> {
+    const out: ServiceProblem[] = [];
+    for (const e of this.entries.values()) if (e.problem !== null) out.push({ key: e.service.spec.key, name: e.service.spec.name, problem: e.problem });
     return out;
   }
 

@@ -22,6 +22,8 @@ const host = z
 
 const port = z.number().int().min(0).max(65535);
 
+const KEY_PATTERN = /^(?:(?:tcp|udp)\|\d{1,3}(?:\.\d{1,3}){3}\|\d{1,5}|fwm\|\d{1,10})$/;
+
 export const serviceSpecSchema = z
   .object({
     key: z.string(),
@@ -51,9 +53,7 @@ export const realSpecSchema = z.object({
   method: z.enum(['m', 'g', 'i']),
 });
 
-const keySchema = z
-  .string()
-  .regex(/^(?:(?:tcp|udp)\|\d{1,3}(?:\.\d{1,3}){3}\|\d{1,5}|fwm\|\d{1,10})$/, 'is not a service key');
+const keySchema = z.string().regex(KEY_PATTERN, 'is not a service key');
 
 export const dataplaneOpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('addService'), service: serviceSpecSchema }),
@@ -69,8 +69,33 @@ export function serviceKey(s: Pick<ServiceSpec, 'protocol' | 'address' | 'port' 
   return s.fwmark !== 0 ? `fwm|${s.fwmark}` : `${s.protocol}|${s.address}|${s.port}`;
 }
 
+const METHODS = new Set(['m', 'g', 'i']);
+
+function isPort(n: unknown): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535;
+}
+
+/**
+ * The real server operations of the usual kind (a dotted quad, plain numbers, no extra fields),
+ * recognised without zod: a table of 200,000 real servers is as many operations at startup, and
+ * the schema cost more per operation than the dataplane's own work. Accepts only what
+ * dataplaneOpSchema accepts (op-schema.test.ts holds the two together); anything else, and every
+ * refusal, goes through the schema.
+ */
+function plainRealOp(op: unknown): op is Extract<DataplaneOp, { op: 'addReal' | 'editReal' | 'deleteReal' }> {
+  if (typeof op !== 'object' || op === null) return false;
+  const o = op as Record<string, unknown>;
+  if (typeof o.key !== 'string' || !KEY_PATTERN.test(o.key)) return false;
+  if (o.op === 'deleteReal') return Object.keys(o).length === 4 && typeof o.address === 'string' && isIPv4(o.address) && isPort(o.port);
+  if (o.op !== 'addReal' && o.op !== 'editReal') return false;
+  const r = o.real as Record<string, unknown> | null;
+  if (Object.keys(o).length !== 3 || typeof r !== 'object' || r === null || Object.keys(r).length !== 4) return false;
+  return typeof r.address === 'string' && isIPv4(r.address) && isPort(r.port) && isPort(r.weight) && typeof r.method === 'string' && METHODS.has(r.method);
+}
+
 /** Validates an op; returns it typed, or a one-line reason. */
 export function checkOp(op: unknown): { ok: true; op: DataplaneOp } | { ok: false; message: string } {
+  if (plainRealOp(op)) return { ok: true, op };
   const r = dataplaneOpSchema.safeParse(op);
   if (r.success) return { ok: true, op: r.data as DataplaneOp };
   const issue = r.error.issues[0]!;

@@ -7,7 +7,9 @@
 //              by default), and every live UDP session (IPVS has no states for UDP and lists UDP
 //              connections as InActConn).
 // Closed connections are counted in a ring of one-second buckets, so expiring them costs one
-// subtraction per real server per second instead of a timer per connection.
+// subtraction per real server per second instead of a timer per connection. The ring is made at
+// the first closed connection: a table of 200,000 real servers does not hold 200,000 rings for
+// servers that never carried a connection.
 //
 // The connection and traffic counters live in this server's slot of the counters shared with the
 // native TCP relay (native-relay.ts), which counts TCP connections and bytes without calling into
@@ -35,7 +37,9 @@ export class Real implements Destination {
   readonly slot: number;
   readonly base: number;
   readonly counters: Float64Array;
-  private readonly closedRing: Uint32Array;
+  /** Closed connections per second of the inactive window; null until the first one closes. */
+  private closedRing: Uint32Array | null = null;
+  private readonly windowSeconds: number;
   private ringPos = 0;
   /** Seconds until a host name is looked up again (0: an address, or a lookup in progress). */
   private resolveIn = 0;
@@ -45,7 +49,7 @@ export class Real implements Destination {
     this.port = spec.port;
     this.weight = spec.weight;
     this.method = spec.method;
-    this.closedRing = new Uint32Array(Math.max(1, inactiveWindowSeconds));
+    this.windowSeconds = Math.max(1, inactiveWindowSeconds);
     const { slot, base, counters } = allocateSlot(this);
     this.slot = slot;
     this.base = base;
@@ -97,6 +101,7 @@ export class Real implements Destination {
 
   /** A TCP connection closed: it stays inactive for the window. */
   recordClosed(): void {
+    this.closedRing ??= new Uint32Array(this.windowSeconds);
     this.closedRing[this.ringPos]!++;
     this.inactiveConns++;
   }
@@ -104,9 +109,11 @@ export class Real implements Destination {
   /** Called once a second: the oldest second of closed connections leaves the inactive count. */
   tick(): void {
     if (this.resolveIn > 0 && --this.resolveIn === 0) this.resolve();
-    this.ringPos = (this.ringPos + 1) % this.closedRing.length;
-    this.inactiveConns -= this.closedRing[this.ringPos]!;
-    this.closedRing[this.ringPos] = 0;
+    const ring = this.closedRing;
+    if (ring === null) return;
+    this.ringPos = (this.ringPos + 1) % ring.length;
+    this.inactiveConns -= ring[this.ringPos]!;
+    ring[this.ringPos] = 0;
   }
 
   stats(): RealStats {

@@ -1,0 +1,237 @@
+// bench/scale, the agent's figures: an agent on the userspace dataplane with a loopback layout of
+// N virtual servers × 20 real servers (generate.ts) whose real servers one local backend answers
+// (backend.ts), and the console beside it. Measured for each size:
+//
+// - time to serving: from the agent's spawn to its socket answering, to every service listening,
+//   and to the table being full (every real server checked up and in the dataplane);
+// - memory: the agent's peak resident set (VmHWM) and its resident set at the end;
+// - a one-weight save through EDIT REAL SERVER: POST → 303 in the console, and when the weight
+//   reached the dataplane relative to that 303 (the applier's log line, read as an event), with
+//   the number of operations the reload applied;
+// - the replies of `table` and `checkers`: bytes of the whole answer, and of one page (50 rows)
+//   with its summary where the agent offers paging.
+//
+//   node --import tsx bench/scale/agent.ts [--sizes 1000,10000] [--rounds 5] [--repo DIR] [--port 27000]
+//
+// `--repo DIR` measures the programs of another checkout (the "before" figures), with this
+// checkout's client. BENCH_AGENT_NODE_ARGS adds node flags to the agent only ("--cpu-prof --cpu-prof-dir=DIR").
+// Prints a Markdown table of medians. Not a test: nothing here passes or fails.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { AgentClient } from '../../agent/client.ts';
+import type { AgentEvent } from '../../agent/protocol/index.ts';
+import { generate, portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
+import { arg, get, hidden, inputs, median, memoryMb, post, prepareRoot, repoUnderTest, startConsole, startNode, waitOutput, type Child } from './procs.ts';
+
+interface Row {
+  virtuals: number;
+  socketMs: number;
+  servicesMs: number;
+  fullMs: number;
+  /** Real servers in the table when the wait for a full table gave up (NaN when it filled). */
+  reachedReals: number;
+  peakMb: number;
+  endMb: number;
+  postMs: number[];
+  appliedAfter303Ms: number[];
+  operations: number[];
+  reloadAloneMs: number[];
+  tableBytes: number | string;
+  checkersBytes: number | string;
+  tablePageBytes: number | string | null;
+  checkersPageBytes: number | string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long to wait for a full table before going on with the saves (an agent may never get there). */
+const FULL_TABLE_WAIT_MS = 180_000;
+
+async function connect(socket: string): Promise<AgentClient> {
+  return AgentClient.connect(socket, { timeoutMs: 120_000, clientName: 'bench/scale' });
+}
+
+/** Services listening and real servers in the table, through one page of the summary when the agent pages, else the whole table. */
+async function tableCounts(client: AgentClient, paged: boolean): Promise<{ services: number; listening: number; reals: number }> {
+  if (paged) {
+    const r = (await client.call('table', { limit: 0 })).summary!;
+    return { services: r.services.total, listening: r.services.total - r.services.problem, reals: r.reals.inTable };
+  }
+  const t = await client.call('table', {});
+  let reals = 0;
+  let listening = 0;
+  for (const s of t.services) {
+    reals += s.reals.length;
+    if (s.problem === null) listening++;
+  }
+  return { services: t.services.length, listening, reals };
+}
+
+async function supportsPaging(client: AgentClient): Promise<boolean> {
+  try {
+    const r = await client.call('table', { limit: 0 });
+    return r.summary !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** The bytes of one answer, on a connection of its own (a reply the agent cuts off does not end the run); the error when it failed. */
+async function replyBytes(socket: string, method: 'table' | 'checkers', params: Record<string, unknown>): Promise<number | string> {
+  const client = await connect(socket);
+  try {
+    return Buffer.byteLength(JSON.stringify(await client.call(method, params)));
+  } catch (err) {
+    return (err as Error).message.slice(0, 60);
+  } finally {
+    client.close();
+  }
+}
+
+async function measure(repo: string, virtuals: number, rounds: number, basePort: number): Promise<Row> {
+  const layout: Layout = { virtuals, loopbackPort: basePort };
+  const root = await mkdtemp(join(tmpdir(), 'piranha-scale-'));
+  const socket = join(root, 'agent.sock');
+  const children: Child[] = [];
+  try {
+    await prepareRoot(root, generate(layout));
+    const backend = startNode(join(import.meta.dirname, 'backend.ts'), [String(virtuals), String(basePort)]);
+    children.push(backend);
+    await waitOutput(backend, /^ready \d+/m, 120_000);
+
+    const t0 = Date.now();
+    const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace'], nodeArgs);
+    children.push(agent);
+    const pid = agent.child.pid!;
+    let client: AgentClient | null = null;
+    while (!client) {
+      if (agent.child.exitCode !== null) throw new Error(`the agent exited:\n${agent.output().slice(-3000)}`);
+      client = await connect(socket).catch(() => null);
+      if (!client) await sleep(20);
+    }
+    const socketMs = Date.now() - t0;
+    const paged = await supportsPaging(client);
+    let servicesMs = NaN;
+    let fullMs = NaN;
+    let reachedReals = NaN;
+    const wanted = virtuals * SERVERS_PER_VIRTUAL;
+    while (Number.isNaN(fullMs) && Number.isNaN(reachedReals)) {
+      // An agent that cannot answer while it is busy: counted as not there yet.
+      const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
+      const now = Date.now() - t0;
+      if (Number.isNaN(servicesMs) && c.listening === virtuals) servicesMs = now;
+      if (c.reals === wanted) fullMs = now;
+      else if (now > FULL_TABLE_WAIT_MS) reachedReals = c.reals;
+      else await sleep(paged ? 100 : 500);
+    }
+
+    const gui = await startConsole(repo, root, socket);
+    children.push(gui);
+    const events: AgentEvent[] = [];
+    const watcher = await connect(socket);
+    await watcher.subscribe((e) => {
+      if (e.event === 'log' || e.event === 'reload') events.push(e);
+    });
+    const postMs: number[] = [];
+    const appliedAfter303Ms: number[] = [];
+    const operations: number[] = [];
+    for (let r = 0; r <= rounds; r++) {
+      const v = Math.floor(virtuals / 2) + r;
+      const s = 7;
+      const formUrl = `${gui.url}/secure/virtual/${v}/real/${s}/edit`;
+      const page = await get(formUrl);
+      if (page.status !== 200) throw new Error(`GET ${formUrl}: ${page.status}`);
+      const { csrf, version } = hidden(page.text);
+      const fields: Record<string, string> = { ...inputs(page.text), _csrf: csrf, version, action: 'accept' };
+      const weight = String(Number(fields.weight) === 9 ? 8 : 9);
+      const address = realOf(layout, v, s);
+      const port = portOf(layout, v);
+      const line = `set real server ${address}:${port} of tcp|${vipOf(layout, v)}|${port} to weight ${weight}`;
+      events.length = 0;
+      const t1 = Date.now();
+      const res = await post(formUrl, { ...fields, weight });
+      const t303 = Date.now();
+      if (res.status !== 303) throw new Error(`POST ${formUrl}: ${res.status}`);
+      let applied: AgentEvent | undefined;
+      let reload: AgentEvent | undefined;
+      const deadline = Date.now() + 120_000;
+      while (!(applied && reload)) {
+        applied ??= events.find((e) => e.event === 'log' && e.data.message === line);
+        reload ??= events.find((e) => e.event === 'reload');
+        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line})`);
+        if (!(applied && reload)) await sleep(2);
+      }
+      // The first round warms the console's and the agent's caches; it is not counted.
+      if (r === 0) continue;
+      postMs.push(t303 - t1);
+      appliedAfter303Ms.push(Date.parse((applied as Extract<AgentEvent, { event: 'log' }>).data.time) - t303);
+      operations.push((reload as Extract<AgentEvent, { event: 'reload' }>).data.operations);
+    }
+    watcher.close();
+    const reloadAloneMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = Date.now();
+      await client.call('reload', {});
+      reloadAloneMs.push(Date.now() - t);
+    }
+    const tableBytes = await replyBytes(socket, 'table', {});
+    const checkersBytes = await replyBytes(socket, 'checkers', {});
+    const tablePageBytes = paged ? await replyBytes(socket, 'table', { limit: 50 }) : null;
+    const checkersPageBytes = paged ? await replyBytes(socket, 'checkers', { limit: 50 }) : null;
+    const row: Row = {
+      virtuals,
+      socketMs,
+      servicesMs,
+      fullMs,
+      reachedReals,
+      peakMb: memoryMb(pid, 'VmHWM'),
+      endMb: memoryMb(pid, 'VmRSS'),
+      postMs,
+      appliedAfter303Ms,
+      operations,
+      reloadAloneMs,
+      tableBytes,
+      checkersBytes,
+      tablePageBytes,
+      checkersPageBytes,
+    };
+    client.close();
+    return row;
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function mb(bytes: number | string | null): string {
+  if (bytes === null) return '–';
+  if (typeof bytes === 'string') return `failed (${bytes})`;
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const repo = repoUnderTest(argv);
+  const sizes = (arg(argv, '--sizes') ?? '1000,10000').split(',').map(Number);
+  const rounds = Number(arg(argv, '--rounds') ?? 5);
+  const basePort = Number(arg(argv, '--port') ?? 27000);
+  const rows: Row[] = [];
+  for (const n of sizes) {
+    process.stderr.write(`bench/scale agent: ${n} virtual servers × ${SERVERS_PER_VIRTUAL}…\n`);
+    rows.push(await measure(repo, n, rounds, basePort));
+  }
+  const ms = (x: number) => (Number.isNaN(x) ? '–' : `${Math.round(x)}`);
+  const out = [
+    `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size (medians, ms)`,
+    '',
+    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | `table` whole / one page | `checkers` whole / one page |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+    ),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));
