@@ -83,9 +83,8 @@ async function main() {
     const client = await agent.client();
     // Every real server of every virtual server up (in the table) before measuring.
     for (;;) {
-      const { services } = await client.call('table', {});
-      const reals = services.reduce((n, s) => n + s.reals.length, 0);
-      if (reals === VIRTUALS * REALS) break;
+      const { summary } = await client.call('table', { limit: 0 });
+      if (summary?.reals.inTable === VIRTUALS * REALS) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
     // Live counters: a client connecting through the VIPs in turn, all along.
@@ -119,7 +118,7 @@ async function main() {
         const res = await fetch(t.url, { headers: { authorization: AUTH } });
         body = Buffer.from(await res.arrayBuffer());
         if (res.status !== 200) throw new Error(`${t.url}: ${res.status}`);
-        if (!t.name.startsWith('CONTROL') || body.includes(`${vipOf(VIRTUALS - 1)}:${VPORT}`)) break;
+        if (!t.name.startsWith('CONTROL') || body.includes(`${vipOf(0)}:${VPORT}`)) break;
         if (attempt === 9) throw new Error(`${t.name}: no live table: ${/agent[^<]{0,200}/.exec(body.toString())?.[0] ?? body.subarray(0, 300).toString()}`);
       }
       sizes.set(t.name, body.length);
