@@ -1,6 +1,8 @@
 // What the TRAFFIC section of CONTROL/MONITORING shows: for each virtual server of the page, its
-// services and their real servers, each with sparklines of the last ten minutes (connections,
-// new connections per second, bytes per second) and the newest numbers as text.
+// services with sparklines of the last ten minutes (connections, new connections per second, bytes
+// per second) and the newest numbers as text, each with a link to the same for its real servers.
+// CONTROL draws the services only: with twenty real servers each, three charts per real server
+// made the page three times larger and six times slower to serve.
 import type { AgentAnswer, AgentLink } from '../agent-link.ts';
 import { MAX_SERIES_VIRTUALS, type SeriesResult, type TrafficSeries } from '../../agent/protocol/index.ts';
 import { rateOfBytes, sparkline } from './sparkline.ts';
@@ -15,6 +17,8 @@ export interface TrafficRow {
   cps: string;
   bps: string;
   now: string;
+  /** For a service on CONTROL: the page with its real servers' charts. */
+  reals?: string;
 }
 
 const last = (xs: readonly (number | null)[]): number | null => {
@@ -39,28 +43,35 @@ function row(kind: TrafficRow['kind'], label: string, s: TrafficSeries): Traffic
   };
 }
 
-export function trafficRows(r: SeriesResult): TrafficRow[] {
+/** The page of a virtual server's traffic with its real servers (JavaScript on or off). */
+export const realsTrafficUrl = (virtual: string) => `/secure/control/traffic?v=${encodeURIComponent(virtual)}&reals=1`;
+
+export function trafficRows(r: SeriesResult, withReals: boolean): TrafficRow[] {
   const rows: TrafficRow[] = [];
   for (const v of r.virtuals) {
     for (const s of v.services) {
-      rows.push(row('service', `${v.name} (${s.key.split('|').slice(1).join(':')})`, s.total));
-      for (const x of s.reals) rows.push(row('real', `${x.address}:${x.port}`, x.series));
+      const service = row('service', `${v.name} (${s.key.split('|').slice(1).join(':')})`, s.total);
+      rows.push(withReals ? service : { ...service, reals: realsTrafficUrl(v.name) });
+      if (withReals) for (const x of s.reals) rows.push(row('real', `${x.address}:${x.port}`, x.series));
     }
   }
   return rows;
 }
 
-/** The data of partials/traffic for these virtual servers (the first MAX_SERIES_VIRTUALS of them). */
-export async function trafficView(agent: AgentLink, names: readonly string[]) {
+/**
+ * The data of partials/traffic for these virtual servers (the first MAX_SERIES_VIRTUALS of them):
+ * their services, and with `withReals` their real servers too.
+ */
+export async function trafficView(agent: AgentLink, names: readonly string[], withReals = false) {
   const virtuals = [...new Set(names)].slice(0, MAX_SERIES_VIRTUALS);
-  const query = virtuals.map((n) => `v=${encodeURIComponent(n)}`).join('&');
+  const query = virtuals.map((n) => `v=${encodeURIComponent(n)}`).join('&') + (withReals ? '&reals=1' : '');
   const answer: AgentAnswer<SeriesResult> | null = virtuals.length ? await agent.series(virtuals) : null;
   return {
     refresh: TRAFFIC_REFRESH_SEC,
     live: `/secure/control/traffic?${query}`,
     left: Math.max(0, new Set(names).size - virtuals.length),
     answer,
-    rows: answer?.ok ? trafficRows(answer.data) : [],
+    rows: answer?.ok ? trafficRows(answer.data, withReals) : [],
     intervalSec: answer?.ok ? answer.data.intervalSec : null,
     newest: answer?.ok && answer.data.newest ? answer.data.newest.replace('T', ' ').slice(0, 19) + ' UTC' : null,
   };

@@ -39,10 +39,18 @@ export function registerChecks(app: FastifyInstance, ctx: AppContext): void {
     return sendPage(ctx, req, reply, 'check-history', view, { title: `CHECK HISTORY ${virtual} / ${server}`, tab: 'control', helpAnchor: 'control', status, refresh: `${HISTORY_REFRESH_SEC}` });
   });
   // The TRAFFIC section of CONTROL/MONITORING, refreshed by htmx: v=NAME for each virtual server.
+  // With reals=1, a virtual server's real servers too: a page of its own when a link (not htmx)
+  // asks for it, so that it works with JavaScript off.
   app.get('/secure/control/traffic', async (req, reply) => {
-    const v = (req.query as Record<string, unknown>).v;
+    const q = req.query as Record<string, unknown>;
+    const v = q.v;
     const names = (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 200);
-    return sendFragment(ctx, req, reply, 'partials/traffic', await trafficView(ctx.agent, names));
+    const withReals = q.reals === '1';
+    const view = await trafficView(ctx.agent, names, withReals);
+    if (withReals && req.headers['hx-request'] !== 'true') {
+      return sendPage(ctx, req, reply, 'traffic', view, { title: `TRAFFIC ${names.join(', ')}`, tab: 'control', helpAnchor: 'control', refresh: `${view.refresh}` });
+    }
+    return sendFragment(ctx, req, reply, 'partials/traffic', view);
   });
   app.get(`${URL}/live`, async (req, reply) => {
     const { virtual, server } = parseQuery(req.query);

@@ -12,18 +12,29 @@ before(async () => {
 });
 after(() => b?.close());
 
-test('CONTROL/MONITORING shows a sparkline per virtual and real server with the numbers beside it', async () => {
+test('CONTROL/MONITORING shows a sparkline per virtual server with the numbers beside it; its real servers one link away', async () => {
   const html = await waitFor(async () => {
     const h = await b.text('/secure/control');
-    return h.match(/class="now">\d+ active/g)?.length === 2 ? h : null;
-  }, { message: 'a traffic sample of the service and its real server on CONTROL' });
+    return h.match(/class="now">\d+ active/g)?.length === 1 ? h : null;
+  }, { message: 'a traffic sample of the service on CONTROL' });
   const text = pageText(html);
   assert.match(text, /TRAFFIC, LAST 10 MINUTES One sample every 1 s, newest at/);
-  assert.match(text, new RegExp(`web \\(${b.vip.host.replace(/\./g, '\\.')}:${b.vip.port}\\)`));
-  assert.match(text, new RegExp(`-> ${b.ok.host.replace(/\./g, '\\.')}:${b.ok.port}`));
-  assert.equal(html.match(/<svg class="spark"/g)?.length, 6, 'three charts for the service, three for its one real server in the table');
+  assert.match(text, new RegExp(`web \\(${b.vip.host.replace(/\./g, '\\.')}:${b.vip.port}\\) real servers`));
+  const section = pageText(html.slice(html.indexOf('<section id="traffic"'), html.indexOf('</section>', html.indexOf('<section id="traffic"'))));
+  assert.doesNotMatch(section, /->/, 'no real server rows in CONTROL\'s TRAFFIC');
+  assert.equal(html.match(/<svg class="spark"/g)?.length, 3, 'three charts for the service');
   assert.match(html, /aria-label="new connections per second of web \([^)]*\), last 10 minutes"/);
   assert.match(html, /hx-get="\/secure\/control\/traffic\?v=web" hx-trigger="every 5s"/);
+  assert.match(html, /<a href="\/secure\/control\/traffic\?v=web&amp;reals=1">real servers<\/a>/);
+
+  // The link: a page of its own (JavaScript off) with the service and its real server.
+  const reals = await waitFor(async () => {
+    const h = await b.text('/secure/control/traffic?v=web&reals=1');
+    return h.match(/class="now">\d+ active/g)?.length === 2 ? h : null;
+  }, { message: 'a traffic sample of the service and its real server' });
+  assert.match(reals, /<title>[^<]*TRAFFIC web/);
+  assert.match(pageText(reals), new RegExp(`-> ${b.ok.host.replace(/\./g, '\\.')}:${b.ok.port}`));
+  assert.equal(reals.match(/<svg class="spark"/g)?.length, 6, 'three charts for the service, three for its one real server');
 });
 
 test('the numbers and the charts move with real connections; the fragment refreshes them', async () => {
