@@ -46,6 +46,8 @@ export interface AppOptions extends AccessDeps {
   https?: { cert: Buffer; key: Buffer } | null;
   /** Per-call limit for agent requests. */
   agentTimeoutMs?: number;
+  /** What a page waits at most once the agent has gone silent (AgentLink's pageTimeoutMs). */
+  agentPageTimeoutMs?: number;
   /** How often the watchdog asks the agent (default agent-watch.ts WATCH_INTERVAL_MS). */
   agentWatchMs?: number;
   /** The names and addresses requests may carry in Host (default: this machine's, see allowed-hosts.ts). */
@@ -91,7 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const store = new ConfigStore(opts.root, opts.history ? { history: opts.history } : {});
-  const agent = new AgentLink(opts.agentSocket, opts.agentTimeoutMs);
+  const agent = new AgentLink(opts.agentSocket, opts.agentTimeoutMs, opts.agentPageTimeoutMs);
   const confirm = new ConfirmKeeper({
     store,
     root: opts.root,

@@ -14,6 +14,9 @@ test('arguments: defaults, checks, both TLS files or none', () => {
   assert.equal(parseGuiArgs(['--history-keep', '20', '--history-days', '0'])['history-keep'], 20);
   assert.throws(() => parseGuiArgs(['--history-keep', '0']), /keep at least 1 version/);
   assert.throws(() => parseGuiArgs(['--history-days', 'soon']), /whole number of days/);
+  assert.equal(parseGuiArgs(['--agent-timeout', '30', '--agent-page-timeout', '2.5'])['agent-page-timeout'], 2.5);
+  assert.throws(() => parseGuiArgs(['--agent-timeout', 'long']), /--agent-timeout: give a number of seconds/);
+  assert.throws(() => parseGuiArgs(['--agent-page-timeout', '0']), /at least 0.1 seconds/);
   assert.equal(parseGuiArgs(['--port', '8080', '--root', '/x', '--agent-socket', '/run/a.sock'])['agent-socket'], '/run/a.sock');
   assert.throws(() => parseGuiArgs(['--port', '70000']));
   assert.throws(() => parseGuiArgs(['--port', 'abc']));

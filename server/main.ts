@@ -1,6 +1,7 @@
 // piranha-gui: parses the command line, loads the access-control files, builds the app and listens.
 //   piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert F --tls-key F]
 //               [--allowed-hosts NAME,…] [--confirm-windows SECONDS,…] [--history-keep N] [--history-days D]
+//               [--agent-timeout SECONDS] [--agent-page-timeout SECONDS]
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,9 @@ import { guiLog, requestLogger, type GuiLog } from './gui-log.ts';
 
 export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_PORT = 3636;
+
+const seconds = (flag: string) =>
+  z.string().regex(/^\d{1,4}(\.\d{1,3})?$/, `${flag}: give a number of seconds, e.g. 5`).transform(Number).refine((n) => n >= 0.1, `${flag}: at least 0.1 seconds`);
 
 const argsSchema = z
   .object({
@@ -41,6 +45,13 @@ const argsSchema = z
     'history-keep': z.string().regex(/^\d{1,6}$/, 'give a whole number of versions, e.g. 100').transform(Number).refine((n) => n >= 1, 'keep at least 1 version').default(DEFAULT_HISTORY.keep),
     /** Versions older than this many days are removed (0: kept whatever their age). */
     'history-days': z.string().regex(/^\d{1,5}$/, 'give a whole number of days, e.g. 90 (0: no age limit)').transform(Number).default(DEFAULT_HISTORY.maxAgeDays),
+    /**
+     * How long a call to the agent may take, and how long a page waits for it once the agent has
+     * gone silent (a page never hangs on a stopped agent). Routers slower than usual (an emulated
+     * CPU, a table of 200,000 real servers) need more than the defaults.
+     */
+    'agent-timeout': seconds('--agent-timeout').optional(),
+    'agent-page-timeout': seconds('--agent-page-timeout').optional(),
   })
   .refine((a) => Boolean(a['tls-cert']) === Boolean(a['tls-key']), 'give both --tls-cert and --tls-key, or neither');
 
@@ -60,6 +71,8 @@ export function parseGuiArgs(argv: string[]): GuiArgs {
       'confirm-windows': { type: 'string' },
       'history-keep': { type: 'string' },
       'history-days': { type: 'string' },
+      'agent-timeout': { type: 'string' },
+      'agent-page-timeout': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -89,6 +102,8 @@ export async function startGui(args: GuiOptions, log: GuiLog = guiLog()): Promis
   const app = await buildApp({
     root: args.root,
     agentSocket: args['agent-socket'] ?? null,
+    ...(args['agent-timeout'] ? { agentTimeoutMs: args['agent-timeout'] * 1000 } : {}),
+    ...(args['agent-page-timeout'] ? { agentPageTimeoutMs: args['agent-page-timeout'] * 1000 } : {}),
     allowlist,
     passwords,
     throttle: new LoginThrottle(),
@@ -116,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const msg = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ') : (err as Error).message;
     console.error(`piranha-gui: ${msg}`);
-    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE] [--allowed-hosts NAME,...] [--confirm-windows SECONDS,...] [--history-keep N] [--history-days DAYS]');
+    console.error('usage: piranha-gui [--root DIR] [--port N] [--host ADDR] [--agent-socket PATH] [--tls-cert FILE --tls-key FILE] [--allowed-hosts NAME,...] [--confirm-windows SECONDS,...] [--history-keep N] [--history-days DAYS] [--agent-timeout SECONDS] [--agent-page-timeout SECONDS]');
     return 2;
   }
   const gui = await startGui(args);

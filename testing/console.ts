@@ -136,9 +136,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
+export async function startConsole(opts: ConsoleOptions & { host?: string; agentTimeouts?: { callSec: number; pageSec: number } } = {}): Promise<Harness> {
   const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
-  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}), ...(opts.history ? { 'history-keep': opts.history.keep, 'history-days': opts.history.maxAgeDays } : {}) }, () => {});
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}), ...(opts.history ? { 'history-keep': opts.history.keep, 'history-days': opts.history.maxAgeDays } : {}), ...(opts.agentTimeouts ? { 'agent-timeout': opts.agentTimeouts.callSec, 'agent-page-timeout': opts.agentTimeouts.pageSec } : {}) }, () => {});
   return {
     root,
     url: gui.url,

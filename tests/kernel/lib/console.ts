@@ -18,7 +18,9 @@ export class SuiteConsole {
 
   /** A console on a new root holding `lvsCf`; start the agent with `{ root: console.root }`. */
   static async start(lvsCf: string): Promise<SuiteConsole> {
-    return new SuiteConsole(await startConsole({ lvs: lvsCf, agentInRoot: true }));
+    // Under an emulated CPU an agent busy with a reconcile or a poll of the kernel table can take
+    // seconds to answer: give the console the time a slow router would get (--agent-timeout).
+    return new SuiteConsole(await startConsole({ lvs: lvsCf, agentInRoot: true, agentTimeouts: { callSec: 60, pageSec: 30 } }));
   }
 
   get root(): string {
