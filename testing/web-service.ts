@@ -1,0 +1,40 @@
+// The setting of the tests that change a running service through the console: two real servers
+// `a` and `b` on loopback behind one virtual server `web` on a fresh VIP (lvs.cf serial 3), and the
+// real agent running it, in the console's root, with both real servers in its table.
+import type { TestContext } from 'node:test';
+import { join } from 'node:path';
+import type { AgentClient } from '../agent/client.ts';
+import { spawnAgent, type SpawnedAgent } from './agent.ts';
+import { lvsCf } from './lvs-cf.ts';
+import { freePort, loopback } from './net.ts';
+import { startTcpBackend, type Backend } from './traffic.ts';
+import { waitFor } from './wait.ts';
+
+export interface WebService {
+  backends: Backend[];
+  vip: string;
+  vport: number;
+  /** The lvs.cf text that runs it. */
+  lvs: string;
+}
+
+/** The two real servers (closed after the test) and the lvs.cf of `web` over them. */
+export async function webOfTwo(t: TestContext, opts: { echo?: boolean; scheduler?: string; weight: (index: number) => number }): Promise<WebService> {
+  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback(), 0, { echo: opts.echo })));
+  t.after(() => Promise.all(backends.map((b) => b.close())));
+  const vip = loopback();
+  const vport = await freePort(vip);
+  const servers = backends.map((b, i) => ({ name: b.name, address: b.host, port: b.port, weight: opts.weight(i) }));
+  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: vport, scheduler: opts.scheduler, timeout: 1, servers }] });
+  return { backends, vip, vport, lvs };
+}
+
+/** The agent on `root`/agent.sock (stopped after the test) and its client, once both real servers are in the table. */
+export async function agentRunningWeb(t: TestContext, root: string): Promise<{ agent: SpawnedAgent; client: AgentClient }> {
+  const agent = await spawnAgent({ root, socket: join(root, 'agent.sock') });
+  t.after(() => agent.stop());
+  const client = await agent.client();
+  t.after(() => client.close());
+  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
+  return { agent, client };
+}
