@@ -1,11 +1,12 @@
 // The setting of the tests that change a running service through the console: two real servers
 // `a` and `b` on loopback behind one virtual server `web` on a fresh VIP (lvs.cf serial 3), and the
 // real agent running it, in the console's root, with both real servers in its table.
+// Also any virtual server on loopback over TCP real servers, for the agent's own process tests.
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { AgentClient } from '../agent/client.ts';
 import { spawnAgent, type SpawnedAgent } from './agent.ts';
-import { lvsCf } from './lvs-cf.ts';
+import { lvsCf, type TestVirtual } from './lvs-cf.ts';
 import { freePort, loopback } from './net.ts';
 import { startTcpBackend, type Backend } from './traffic.ts';
 import { waitFor } from './wait.ts';
@@ -37,4 +38,23 @@ export async function agentRunningWeb(t: TestContext, root: string): Promise<{ a
   t.after(() => client.close());
   await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
   return { agent, client };
+}
+
+/**
+ * Virtual server `name` on a fresh loopback VIP over `count` TCP real servers r0, r1… (backends
+ * named `${backendPrefix ?? name}${i}`), each closed by `cleanup`.
+ */
+export async function loopbackVirtual(
+  name: string,
+  opts: { count: number; weight: number; scheduler: string; backendPrefix?: string },
+  cleanup: (() => Promise<unknown>)[],
+): Promise<TestVirtual> {
+  const servers = [];
+  for (let i = 0; i < opts.count; i++) {
+    const be = await startTcpBackend(`${opts.backendPrefix ?? name}${i}`, loopback());
+    cleanup.push(() => be.close());
+    servers.push({ name: `r${i}`, address: be.host, port: be.port, weight: opts.weight });
+  }
+  const host = loopback();
+  return { name, vip: host, port: await freePort(host), scheduler: opts.scheduler, timeout: 1, servers };
 }
