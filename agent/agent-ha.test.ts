@@ -91,6 +91,23 @@ test('--node without a pair in lvs.cf, and a bad key file: refusing to start, ex
   assert.match(c.stderr(), /redundancy cannot start: .*heartbeat\.key is readable by group or others/);
 });
 
+test('syncdaemon = 1 on the userspace dataplane: the router says connection sync is not available there', async () => {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  const b = loopback();
+  const text = pairCf({ serial: 1, primary: '127.0.0.1', backup: b, port: await heartbeatPort('127.0.0.1', b), vip: loopback(), vport: 80, reals: [], reentry: 1 });
+  await writeLvsCf(t.root, text.replace('virtual ', 'syncdaemon = 1\nsyncd_iface = lo\nsyncd_id = 3\nvirtual '));
+  const agent = await spawnAgent({ root: t.root, socket: t.socket });
+  cleanup.push(() => agent.stop('SIGKILL'));
+  const ha = await haStatus(agent);
+  assert.ok(ha, 'a router of a pair');
+  assert.ok(
+    ha.warnings.some((w) => /syncdaemon = 1 has no effect on the userspace dataplane/.test(w) && /--dataplane ipvs/.test(w)),
+    JSON.stringify(ha.warnings),
+  );
+  await waitFor(() => /syncdaemon = 1 has no effect on the userspace dataplane/.test(agent.stderr()), { message: 'the log line saying so' });
+});
+
 test('a pair on loopback: roles, the ha event, failover when the active agent is killed, no preemption, sync, clean handover', async () => {
   const primaryAddr = '127.0.0.1';
   const backupAddr = loopback();

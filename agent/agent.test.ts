@@ -90,7 +90,7 @@ async function setUp(virtuals: TestVirtual[] = [web], opts: { write?: boolean } 
   cleanup.push(t.remove);
   if (opts.write !== false) await writeLvsCf(t.root, lvsCf({ serial: 1, virtuals }));
   const lines: string[] = [];
-  const logger = new Logger((line) => lines.push(line));
+  const logger = new Logger({ write: (line) => lines.push(line), journal: false });
   const config = new ConfigState(t.root, (m) => logger.log(m));
   const dp = new MemoryDataplane();
   const timers = new ManualTimers();
@@ -193,7 +193,7 @@ test('init refuses an invalid lvs.cf with a StartupError', async () => {
   cleanup.push(t.remove);
   await writeLvsCf(t.root, lvsCf({ virtuals: [web] }).replace('scheduler = wlc', 'scheduler = fastest'));
   const config = new ConfigState(t.root, () => {});
-  const agent = new Agent({ config, dataplane: new MemoryDataplane(), logger: new Logger(() => {}), pool: new CheckerPool({ timers: new ManualTimers() }) });
+  const agent = new Agent({ config, dataplane: new MemoryDataplane(), logger: new Logger({ write: () => {} }), pool: new CheckerPool({ timers: new ManualTimers() }) });
   await assert.rejects(agent.init(await config.read()), (e: unknown) => e instanceof StartupError && /fastest/.test((e as Error).message));
 });
 

@@ -5,7 +5,7 @@
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceKey } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
+import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -17,6 +17,7 @@ import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
+import { KernelUpkeep } from './kernel-upkeep.ts';
 import { releaseAfterRead } from './memory.ts';
 import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
@@ -48,6 +49,8 @@ export class Agent implements DirectorHooks {
   private readonly loop: ReconcileLoop;
   private readonly view: DataplaneView;
   private readonly reports: CheckerReports;
+  /** Drift of the kernel's table and the kernel settings (the socket's drift, reconcile, routerSettings). */
+  readonly kernel: KernelUpkeep;
   private readonly lists: ListReplies;
   private steering: Steering;
   /** Set when this agent is one router of a pair. */
@@ -65,7 +68,7 @@ export class Agent implements DirectorHooks {
     this.startedAt = new Date(this.now());
     this.steering = initialSteering(this.now());
     this.pool = opts.pool ?? new CheckerPool();
-    this.applier = new Applier(this.dp, (m) => this.log.log(m));
+    this.applier = new Applier(this.dp, (m) => this.log.error(m), (m) => this.log.debug(m));
     this.view = new DataplaneView(this.dp, (key) => this.applier.owns(key), this.now);
     this.reports = new CheckerReports({
       pool: this.pool,
@@ -91,7 +94,12 @@ export class Agent implements DirectorHooks {
         this.view.invalidate();
         this.reports.weightsChanged(applied);
       },
-      log: (m) => this.log.log(m),
+      log: (m) => this.log.error(m),
+    });
+    this.kernel = new KernelUpkeep({
+      dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
+      planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
+      onDrift: (data) => this.emit({ event: 'drift', data }),
     });
     // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
@@ -117,6 +125,7 @@ export class Agent implements DirectorHooks {
       throw new StartupError(`the ${this.dp.kind} dataplane cannot start: ${(err as Error).message}`);
     }
     this.log.log(`using the ${this.dp.kind} dataplane; configuration ${this.config.describe()}`);
+    await this.kernel.start(this.config.current.model);
   }
 
   /** The configuration in use (null without lvs.cf). */
@@ -249,6 +258,7 @@ export class Agent implements DirectorHooks {
     if (this.steering.closed) return;
     await this.steer({ type: 'shutdown' });
     this.pool.stop();
+    this.kernel.stop();
     await this.loop.idle();
     await this.dp.stop();
     this.log.log('shut down');
@@ -261,7 +271,7 @@ export class Agent implements DirectorHooks {
     const problems: Problem[] = [];
     if (config.note) problems.push({ service: 'lvs.cf', message: config.note });
     for (const [service, message] of this.notes) problems.push({ service, message });
-    problems.push(...config.plan.problems, ...this.applier.failures());
+    problems.push(...config.plan.problems, ...this.applier.failures(), ...(await this.kernel.problems()));
     if (this.steering.directing) problems.push(...(await this.view.problems()));
     return {
       running: this.steering.directing,
@@ -288,6 +298,11 @@ export class Agent implements DirectorHooks {
     const checker = (key: string) => (directing() ? this.pool.stateOf(key) : undefined);
     const live = (keys: ReadonlySet<string> | null) => this.view.services(keys ?? undefined);
     return planChange({ current: () => this.config.current, path: this.config.path, checker, live, directing, role: () => this.steering.role, now: this.now }, params);
+  }
+
+  /** Restores the table this agent applied (explicit only: drift is never corrected on its own). */
+  reconcile(): Promise<ReconcileResult> {
+    return this.serialized(() => this.kernel.reconcile());
   }
 
   /** The checked real servers, filtered and paged. */
@@ -387,12 +402,13 @@ export class Agent implements DirectorHooks {
       await this.adoptFile();
     } catch (err) {
       if (err instanceof ConfigInvalidError) {
-        this.log.log(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
+        this.log.error(`reload refused, keeping the configuration in use (${this.config.describe()}):\n${err.message}`);
       }
       releaseAfterRead(this.config.lastReadLength);
       throw err;
     }
     this.syncCheckers();
+    await this.kernel.configure(this.config.current.model);
     const operations = this.steering.directing ? await this.loop.run() : 0;
     const model = this.config.current.model;
     const result: ReloadResult = { serial: model ? model.serial_no : null, operations };

@@ -50,7 +50,10 @@ export class Applier {
 
   constructor(
     private readonly dp: Dataplane,
+    /** Refusals: each logged once per new reason. */
     private readonly log: (message: string) => void,
+    /** The operations applied: detail of a change its cause already logged (a check, a reload). */
+    private readonly detail: (message: string) => void = () => {},
   ) {}
 
   /** Whether this agent put the service in the dataplane. */
@@ -92,8 +95,8 @@ export class Applier {
     }
     for (const [k, v] of failures) this.failing.set(k, v);
     for (const k of [...this.failing.keys()]) if (!planned(k)) this.failing.delete(k);
-    if (applied.length > 0 && applied.length <= LOG_OPS_LIMIT) for (const op of applied) this.log(describeOp(op));
-    else if (applied.length > 0) this.log(`applied ${applied.length} dataplane operations (${summarizeOps(applied)})`);
+    if (applied.length > 0 && applied.length <= LOG_OPS_LIMIT) for (const op of applied) this.detail(describeOp(op));
+    else if (applied.length > 0) this.detail(`applied ${applied.length} dataplane operations (${summarizeOps(applied)})`);
     return { applied, failed };
   }
 }

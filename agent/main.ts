@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createDataplane, type DataplaneOptions } from './dataplane/index.ts';
+import { IpvsDataplane, createDataplane, type DataplaneOptions } from './dataplane/index.ts';
 import type { LvsConfig } from '../lvs-cf/index.ts';
 import { Agent } from './agent.ts';
 import { ConfigState } from './config-state.ts';
@@ -16,6 +16,8 @@ import { nativeAddon, NativeAddonError } from './native-addon.ts';
 import { SocketServer } from './socket-server.ts';
 import { Logger } from './log.ts';
 import { Redundancy } from './ha/controller.ts';
+import { KernelConnectionSync } from './ha/conn-sync.ts';
+import { spawnRunner } from './ha/vip.ts';
 import { decideRedundancy } from './ha/mode.ts';
 import { localAddresses } from './ha/peers.ts';
 import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';
@@ -24,7 +26,7 @@ export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_SOCKET = '/run/piranha/agent.sock';
 
 const USAGE = `usage: piranha-agent [--root DIR] [--socket PATH] [--dataplane userspace|ipvs]
-                     [--node primary|backup] [--heartbeat-key FILE]
+                     [--node primary|backup] [--heartbeat-key FILE] [--verbose]
 
   --root DIR            folder holding lvs.cf (default ${DEFAULT_ROOT})
   --socket PATH         control socket for the console (default ${DEFAULT_SOCKET})
@@ -32,6 +34,7 @@ const USAGE = `usage: piranha-agent [--root DIR] [--socket PATH] [--dataplane us
   --node ROLE           this router's role in the pair, instead of finding the primary/backup
                         address of lvs.cf among this machine's addresses
   --heartbeat-key FILE  shared key of the pair (default ROOT/${KEY_RELATIVE_PATH})
+  --verbose             also log each dataplane operation behind a change
 
 With service = lvs, a primary address and a backup (backup_active = 1), the agent is one router
 of a pair: it starts standby and serves only while the redundancy module makes it active.
@@ -45,6 +48,7 @@ const optionsSchema = z.object({
   dataplane: z.enum(['userspace', 'ipvs'], { message: 'must be userspace or ipvs' }),
   node: z.enum(['primary', 'backup'], { message: 'must be primary or backup' }).optional(),
   'heartbeat-key': z.string().min(1).optional(),
+  verbose: z.boolean(),
 });
 export type AgentCliOptions = z.infer<typeof optionsSchema>;
 
@@ -69,6 +73,7 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
         dataplane: { type: 'string' },
         node: { type: 'string' },
         'heartbeat-key': { type: 'string' },
+        verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -86,6 +91,7 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
     dataplane: values.dataplane ?? 'userspace',
     node: values.node,
     'heartbeat-key': values['heartbeat-key'],
+    verbose: values.verbose ?? false,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -104,16 +110,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { root, socket, dataplane: kind, node: cliNode } = cli.options;
   const keyFile = cli.options['heartbeat-key']!;
+  // Under systemd stderr is the journal: errors are then entries at priority err (common/journal.ts).
+  const logger = new Logger({ verbose: cli.options.verbose });
   // The health checks (and the userspace relay) are native code built at install: without it,
   // one sentence saying how to build it, before anything else starts.
   try {
     nativeAddon();
   } catch (err) {
     if (!(err instanceof NativeAddonError)) throw err;
-    process.stderr.write(`piranha-agent: ${err.message}\n`);
+    logger.error(err.message);
     return 1;
   }
-  const logger = new Logger();
   const version = agentVersion();
 
   // lvsd applied lvs.cf's connection timeouts (ipvsadm --set) and ipvsadm path when it started;
@@ -134,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await server.listen();
   } catch (err) {
-    process.stderr.write(`piranha-agent: ${(err as Error).message}\n`);
+    logger.error((err as Error).message);
     return 1;
   }
   let redundancy: Redundancy | null = null;
@@ -154,6 +161,10 @@ export async function main(argv: string[]): Promise<number> {
         node: mode.node,
         log: (msg) => logger.log(msg),
         hooks: agent,
+        connectionSync:
+          dataplane instanceof IpvsDataplane
+            ? new KernelConnectionSync({ ipvsadm: () => dataplane.ipvsadmPath, run: spawnRunner, log: (msg) => logger.log(msg) })
+            : null,
         onStatus: (s) => agent.notifyHa(s),
       });
       try {
@@ -164,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     const message = err instanceof StartupError ? err.message : `cannot start: ${(err as Error).stack ?? err}`;
-    process.stderr.write(`piranha-agent: refusing to start:\n${message}\n`);
+    logger.error(`refusing to start:\n${message}`);
     await agent.leavePair().catch(() => {});
     await agent.shutdown().catch(() => {});
     await server.close();
@@ -200,13 +211,13 @@ export async function main(argv: string[]): Promise<number> {
           // Leaving first: the partner hears "stopping" and takes over without waiting deadtime.
           await agent.leavePair();
         } catch (err) {
-          logger.log(`error while leaving the pair: ${(err as Error).message}`);
+          logger.error(`error while leaving the pair: ${(err as Error).message}`);
           code = 1;
         }
         try {
           await agent.shutdown();
         } catch (err) {
-          logger.log(`error while removing services: ${(err as Error).message}`);
+          logger.error(`error while removing services: ${(err as Error).message}`);
           code = 1;
         }
         await server.close();

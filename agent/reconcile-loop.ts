@@ -75,6 +75,16 @@ export class ReconcileLoop {
     return next;
   }
 
+  /**
+   * Runs `task` between evaluations, never during one: it sees the dataplane as the last
+   * evaluation left it (a read of the live table mid-batch would report changes in flight as drift).
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(task);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
   /** Evaluates shortly, once for a burst of calls; nothing while the agent is not directing. */
   soon(): void {
     if (this.coalesceTimer || !this.opts.input().directing) return;

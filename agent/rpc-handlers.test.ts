@@ -34,7 +34,7 @@ const ha: InternalHaStatus = {
   keyConfigured: true,
   sync: { localSerial: 1, partnerSerial: null, inSync: null, lastSync: null, lastError: null },
   vips: [{ address: '192.168.1.250', prefix: 24, device: 'eth0', label: 'eth0:1' }],
-  linkUp: true, problems: [], warnings: [],
+  linkUp: true, problems: [], warnings: [], splitBrain: null,
 };
 
 function core(over: Partial<AgentCore> = {}): AgentCore {
@@ -49,6 +49,11 @@ function core(over: Partial<AgentCore> = {}): AgentCore {
       throw new NotFoundError('no virtual server named www');
     },
     haStatus: () => null,
+    kernel: {
+      driftNow: async () => ({ watched: false, checkedAt: null, differences: [], operations: 0, error: null }),
+      routerSettings: async () => ({ managed: false, settings: [] }),
+    },
+    reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
     plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     ...over,
   };

@@ -7,7 +7,7 @@ import { RpcError, type Handlers } from './socket-server.ts';
 import { haStatusToWire } from './wire-map.ts';
 
 /** What the handlers need of the core. */
-export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan'>;
+export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan' | 'reconcile'> & { kernel: Pick<Agent['kernel'], 'driftNow' | 'routerSettings'> };
 
 /** The protocol's error for a domain error; other errors are returned as they are. */
 export function toRpcError(err: unknown): unknown {
@@ -37,6 +37,9 @@ export function rpcHandlers(agent: AgentCore): Handlers {
     start: () => atEdge(() => agent.start()),
     stop: () => atEdge(() => agent.stop()),
     checkNow: (p) => atEdge(() => agent.checkNow(p.virtual, p.server)),
+    drift: () => atEdge(() => agent.kernel.driftNow()),
+    reconcile: () => atEdge(() => agent.reconcile()),
+    routerSettings: () => atEdge(() => agent.kernel.routerSettings()),
     haStatus: () =>
       atEdge(() => {
         const s = agent.haStatus();

@@ -25,6 +25,9 @@ function handlers(): Handlers {
     table: async () => ({ services: [] }),
     checkers: async () => ({ checkers: [] }),
     haStatus: async () => null,
+    routerSettings: async () => ({ managed: false, settings: [] }),
+    drift: async () => ({ watched: false, checkedAt: null, differences: [], operations: 0, error: null }),
+    reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
     plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     reload: async () => {
       throw new RpcError('E_CONFIG_INVALID', 'lvs.cf:3:1: error[E-X]: bad');

@@ -6,7 +6,8 @@ import type { RealStats as DataplaneReal, ServiceStats as DataplaneService } fro
 import type { HaStatus as InternalHaStatus } from './ha/index.ts';
 import type { RealState } from './checkers/pool.ts';
 import type { CheckTarget } from './service-plan.ts';
-import type { CheckerInfo, HaStatus, RealStats, ServiceStats } from './protocol/index.ts';
+import type { CheckerInfo, DriftResult, HaStatus, RealStats, ServiceStats } from './protocol/index.ts';
+import type { DriftReport } from './drift-watch.ts';
 
 function realToWire(r: DataplaneReal): RealStats {
   return {
@@ -81,5 +82,16 @@ export function haStatusToWire(s: InternalHaStatus): HaStatus {
     linkUp: s.linkUp,
     problems: s.problems.map((p) => ({ time: p.time, message: p.message })),
     warnings: [...s.warnings],
+    splitBrain: s.splitBrain && { since: s.splitBrain.since, address: s.splitBrain.address, mac: s.splitBrain.mac },
+  };
+}
+
+export function driftToWire(r: DriftReport): DriftResult {
+  return {
+    watched: r.watched,
+    checkedAt: r.checkedAt === null ? null : new Date(r.checkedAt).toISOString(),
+    differences: r.entries.map((e) => ({ service: e.service, virtual: e.virtual, kind: e.kind, text: e.text })),
+    operations: r.operations,
+    error: r.error,
   };
 }

@@ -22,7 +22,8 @@ const MAY_IMPORT: Record<string, string[]> = {
 /** Folders only tests, benchmarks and their helpers import; who may. */
 const IMPORTED_ONLY_BY: Record<string, (file: string) => boolean> = {
   testing: (f) => isTest(f) || /^(testing|tests|e2e|bench)\//.test(f),
-  tests: (f) => f.startsWith('tests/'),
+  // The kernel bench boots the kernel suite's guest and builds its labs with the suite's helpers.
+  tests: (f) => f.startsWith('tests/') || f.startsWith('bench/kernel/'),
   e2e: (f) => f.startsWith('e2e/'),
   bench: (f) => f.startsWith('bench/'),
 };

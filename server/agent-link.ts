@@ -8,7 +8,7 @@
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckersParams, CheckersResult, CheckNowResult, HaStatus, Methods, PlanParams, PlanResult, ReloadResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
+import type { CheckersParams, CheckersResult, CheckNowResult, DriftResult, HaStatus, Methods, PlanParams, PlanResult, ReconcileResult, ReloadResult, RouterSettingsResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 
@@ -89,6 +89,20 @@ export class AgentLink {
   /** The services of one virtual server, with their counters (the drain page). */
   tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
     return this.ask('table', { virtual }).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
+  }
+
+  /** How the dataplane's table differs from what the agent applied (the kernel panel). */
+  drift(): Promise<AgentAnswer<DriftResult>> {
+    return this.ask('drift', {});
+  }
+  /** Restores the table the agent applied (RECONCILE). */
+  reconcile(): Promise<AgentAnswer<ReconcileResult>> {
+    return this.ask('reconcile', {});
+  }
+
+  /** The kernel settings the agent manages (the kernel panel). */
+  routerSettings(): Promise<AgentAnswer<RouterSettingsResult>> {
+    return this.ask('routerSettings', {});
   }
 
   close(): void {

@@ -32,6 +32,8 @@ import { DEFAULT_DRAIN_TIMEOUTS } from './drain/drains.ts';
 import { registerDrain } from './routes/drain.ts';
 import { reloadAgent } from './save-flow.ts';
 import { registerConfirm } from './routes/confirm.ts';
+import { registerHistory } from './routes/history.ts';
+import type { HistoryLimits } from './history/store.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -47,6 +49,8 @@ export interface AppOptions extends AccessDeps {
   confirmWindows?: readonly number[];
   /** The automatic deactivation delays a drain offers, in seconds (default drain/drains.ts). */
   drainTimeouts?: readonly number[];
+  /** How many versions history/ keeps and for how long (default history/store.ts DEFAULT_HISTORY). */
+  history?: HistoryLimits;
 }
 
 const STATUS_HEADINGS: Record<number, string> = {
@@ -81,7 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 
-  const store = new ConfigStore(opts.root);
+  const store = new ConfigStore(opts.root, opts.history ? { history: opts.history } : {});
   const agent = new AgentLink(opts.agentSocket, opts.agentTimeoutMs);
   const confirm = new ConfirmKeeper({
     store,
@@ -157,5 +161,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerConfirm(app, ctx);
   registerDrain(app, ctx);
   registerFileFix(app, ctx);
+  registerHistory(app, ctx);
   return app;
 }

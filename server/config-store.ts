@@ -1,36 +1,25 @@
-// The console's only way to read and write lvs.cf. Reads are cached by the file's identity (inode,
-// size, mtime, ctime) so a page view does not re-parse an unchanged file; saves always re-read the
-// bytes under a per-file mutex and compare their hash with the version the form was read at, so an
-// edit based on a stale file (another browser, a hand edit) is refused instead of lost.
-// A successful save: changed lines only (the library's edit), serial_no + 1, the old bytes copied to
-// history/, an atomic write, and one JSON line in audit.log. A GET never writes anything.
+// The console's only way to read and write lvs.cf. The version in use is held parsed in memory with
+// the identity of its bytes on disk (file-identity.ts: inode, size, times, a hash of both ends), so
+// neither a page view nor a save reads and parses an unchanged file again; a save re-checks that
+// identity under a per-file mutex (a hand edit makes it read the file afresh) and compares the
+// version with the one the form was read at, so an edit based on a stale file (another browser, a
+// hand edit) is refused instead of lost. Edits go through lvs-cf/incremental.ts: at the cost of the
+// lines they change when the file allows it, else edit() of the whole file; both give the same bytes
+// and the same verdict.
+// A successful save: changed lines only (the library's edit), serial_no + 1, the version recorded in
+// history/ (history/store.ts: the changed lines), an atomic write, and one JSON line in audit.log.
+// A GET never writes anything.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, parse, type Encoding } from '../lvs-cf/index.ts';
+import { applyPatch, decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
-import { lineDiff, type DiffLine } from './line-diff.ts';
-
-/** The runs of removed and added lines of a diff, as hunks for the audit line (it records no offsets). */
-function changedRuns(diff: DiffLine[]): PatchHunk[] {
-  const out: PatchHunk[] = [];
-  let run: PatchHunk | null = null;
-  for (const d of diff) {
-    if (d.kind === 'same') {
-      run = null;
-      continue;
-    }
-    if (!run) {
-      run = { start: -1, end: -1, line: d.line, removed: '', inserted: '' };
-      out.push(run);
-    }
-    if (d.kind === 'removed') run.removed += d.text + '\n';
-    else run.inserted += d.text + '\n';
-  }
-  return out;
-}
+import { DEFAULT_HISTORY, HistoryStore, type HistoryLimits } from './history/store.ts';
+import { textDelta } from './history/text-delta.ts';
+import { IncrementalDoc } from '../lvs-cf/incremental.ts';
+import { fileIdentity } from './file-identity.ts';
 
 export interface Snapshot {
   text: string;
@@ -56,12 +45,15 @@ export type PreviewResult =
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 type Computed =
-  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number }
+  /** `next`: the new version's document when the incremental edit made it (no parse of the result needed). */
+  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number; next: IncrementalDoc | null }
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 export interface SaveRequest {
   baseVersion: string;
   client: string;
+  /** The console user who asked (null: the console itself, e.g. an unconfirmed change rolled back). */
+  user?: string | null;
   /** What the user did, for the audit log ("global settings", "delete virtual server web"). */
   action: string;
   /** Computes the edits against the current file (already checked to be the base version). */
@@ -77,8 +69,26 @@ export function planDigest(patch: readonly PatchHunk[]): string {
   return h.digest('hex');
 }
 
-const HISTORY_KEEP = 100;
+/** Texts of versions seen recently are kept up to this many characters in all (a 26 MB file is not). */
+const VERSION_CACHE_CHARS = 4_000_000;
 const VERSION_CACHE = 32;
+
+/**
+ * The bytes of `text` (the old text with `patch` applied) from the old bytes: when every character
+ * of the old text is one byte (ASCII, or Latin-1), offsets in the text are offsets in the bytes, and
+ * only the changed lines are encoded. Otherwise the whole text is encoded.
+ */
+function patchedBytes(old: Buffer, oldText: string, patch: readonly PatchHunk[], encoding: Encoding): Buffer {
+  if (old.length !== oldText.length) return encodeConfigText(applyPatch(oldText, [...patch]), encoding);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const h of patch) {
+    parts.push(old.subarray(at, h.start), encodeConfigText(h.inserted, encoding));
+    at = h.end;
+  }
+  parts.push(old.subarray(at));
+  return Buffer.concat(parts);
+}
 
 export function versionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -90,29 +100,28 @@ export class ConfigStore {
   readonly historyDir: string;
   readonly auditPath: string;
   private readonly mutex: Mutex;
-  private cached: { key: string; snapshot: Snapshot } | null = null;
+  /** The version in use: its identity on disk, its snapshot and its document for incremental edits. */
+  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
+  private textChars = 0;
+  /** Every saved version, as changed lines (history/store.ts). */
+  readonly history: HistoryStore;
 
-  constructor(root: string) {
+  constructor(root: string, opts: { history?: HistoryLimits } = {}) {
     this.root = resolve(root);
     this.path = join(this.root, 'lvs.cf');
     this.historyDir = join(this.root, 'history');
     this.auditPath = join(this.root, 'audit.log');
     this.mutex = mutexFor(this.path);
+    this.history = new HistoryStore(this.historyDir, opts.history ?? DEFAULT_HISTORY);
   }
 
   async read(): Promise<Snapshot> {
-    let key = 'missing';
-    try {
-      const st = await stat(this.path, { bigint: true });
-      key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const key = await fileIdentity(this.path);
     if (this.cached && this.cached.key === key) return this.cached.snapshot;
-    const snapshot = await this.readFresh();
-    this.cached = { key, snapshot };
+    const { snapshot, doc, bytes } = await this.readFresh();
+    this.cached = { key, snapshot, doc, bytes };
     return snapshot;
   }
 
@@ -121,17 +130,9 @@ export class ConfigStore {
     const known = this.texts.get(version);
     if (known !== undefined) return known;
     if (!/^[0-9a-f]{64}$/.test(version)) return null;
-    try {
-      const names = await readdir(this.historyDir);
-      const hit = names.find((n) => n.endsWith(`.${version.slice(0, 16)}`));
-      if (hit) {
-        const { text } = decodeConfigFile(await readFile(join(this.historyDir, hit)));
-        if (versionOf(text) === version) return text;
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    return null;
+    const current = await this.read();
+    if (current.version === version) return current.text;
+    return (await this.history.textOf(version, current))?.text ?? null;
   }
 
   /** The edits against `current` with the serial bump, checked as a save checks them; nothing written. */
@@ -143,9 +144,13 @@ export class ConfigStore {
     if (edits.length === 0) return { kind: 'unchanged', snapshot: current };
     const serialFrom = current.parsed.model?.serial_no ?? 0;
     const serialTo = serialFrom + 1;
-    const result = editText(current.text, [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
+    const all: Edit[] = [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }];
+    const doc = this.cached?.snapshot === current ? this.cached.doc : null;
+    const fast = doc ? doc.edit(all) : null;
+    if (fast?.kind === 'fast') return { kind: 'ready', current, text: fast.result.text, patch: fast.result.patch, serialFrom, serialTo, next: fast.next };
+    const result = editText(current.text, all);
     if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
-    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo };
+    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo, next: null };
   }
 
   /** What save(req) would write now, without writing it (the plan page). */
@@ -157,10 +162,10 @@ export class ConfigStore {
 
   save(req: SaveRequest): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const c = await this.compute(await this.readFresh(), req);
+      const c = await this.compute(await this.read(), req);
       if (c.kind !== 'ready') return c;
       if (req.expectPlan !== undefined && planDigest(c.patch) !== req.expectPlan) return { kind: 'not-planned', snapshot: c.current };
-      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client });
+      const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client, user: req.user ?? null }, c.next);
       return { kind: 'saved', snapshot, serialFrom: c.serialFrom, serialTo: c.serialTo, patch: c.patch, base: c.current };
     });
   }
@@ -171,9 +176,9 @@ export class ConfigStore {
    * by the library, the replaced bytes kept in history/, one audit line. `text` is computed from the
    * current file (`restoreText`), so what is restored is decided on the bytes being replaced.
    */
-  restore(req: { baseVersion: string; client: string; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
+  restore(req: { baseVersion: string; client: string; user?: string | null; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const current = await this.readFresh();
+      const current = await this.read();
       if (current.version !== req.baseVersion) return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
       const text = await req.restoreText(current);
       const serialFrom = current.parsed.model?.serial_no ?? 0;
@@ -181,8 +186,8 @@ export class ConfigStore {
       const result = editText(text, [{ op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }]);
       if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
       // The lines that differ from the file being replaced (the edit's own patch is against `text`).
-      const patch = changedRuns(lineDiff(current.text, result.text));
-      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, ...req.note });
+      const patch = textDelta(current.text, result.text);
+      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, user: req.user ?? null, ...req.note });
       return { kind: 'saved', snapshot, serialFrom, serialTo, patch, base: current };
     });
   }
@@ -191,12 +196,27 @@ export class ConfigStore {
    * Writes a new version over `current`: the old bytes to history/, the atomic write, one audit
    * line (what `meta` says, the serials, the versions and the changed lines). Under the mutex.
    */
-  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: Record<string, unknown>): Promise<Snapshot> {
-    if (current.exists) await this.keepHistory(current, serial[0]);
-    // In the file's own encoding: a Latin-1 file stays Latin-1.
-    await writeFileAtomic(this.path, encodeConfigText(text, current.encoding), 0o644);
-    const snapshot = this.snapshotOf(text, true, current.encoding, current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null);
-    this.cached = null;
+  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>, next: IncrementalDoc | null = null): Promise<Snapshot> {
+    // In the file's own encoding: a Latin-1 file stays Latin-1 (refused here, before history is touched).
+    const held = this.cached?.snapshot === current ? this.cached.bytes : null;
+    const bytes = held ? patchedBytes(held, current.text, patch, current.encoding) : encodeConfigText(text, current.encoding);
+    const note = current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null;
+    // UTF-8 bytes hash to the version itself (the sha256 of the text's UTF-8): no second encoding.
+    const version = current.encoding === 'utf8' ? createHash('sha256').update(bytes).digest('hex') : versionOf(text);
+    const made = next ? { snapshot: this.snapshotFrom(text, version, current.encoding, next, note), doc: next } : this.analysed(text, true, current.encoding, note);
+    const snapshot = made.snapshot;
+    // History first: the replaced version is kept before the file is replaced.
+    await this.history.record({
+      old: { text: current.text, version: current.version, encoding: current.encoding, exists: current.exists, serial: current.parsed.model?.serial_no ?? null },
+      next: { text, version: snapshot.version, serial: serial[1] },
+      patch,
+      user: meta.user,
+      client: meta.client,
+      action: meta.action,
+    });
+    await writeFileAtomic(this.path, bytes, 0o644);
+    // The version just written is the one in use, identified by what is on disk now.
+    this.cached = { key: await fileIdentity(this.path), snapshot, doc: made.doc, bytes };
     await this.audit({
       ...meta,
       serial,
@@ -212,35 +232,47 @@ export class ConfigStore {
     await appendFile(this.auditPath, line, { mode: 0o640 });
   }
 
-  private async readFresh(): Promise<Snapshot> {
+  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null }> {
     try {
-      const { text, encoding, note } = decodeConfigFile(await readFile(this.path));
-      return this.snapshotOf(text, true, encoding, note);
+      const bytes = await readFile(this.path);
+      const { text, encoding, note } = decodeConfigFile(bytes);
+      return { ...this.analysed(text, true, encoding, note), bytes };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return this.snapshotOf('', false, 'utf8');
+      return { ...this.analysed('', false, 'utf8', null), bytes: null };
     }
   }
 
-  private snapshotOf(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null = null): Snapshot {
-    const version = versionOf(text);
-    this.texts.delete(version);
-    this.texts.set(version, text);
-    while (this.texts.size > VERSION_CACHE) this.texts.delete(this.texts.keys().next().value as string);
+  /** A text parsed whole: its snapshot and its document for incremental edits. */
+  private analysed(text: string, exists: boolean, encoding: Encoding, note: Diagnostic | null): { snapshot: Snapshot; doc: IncrementalDoc | null } {
     // A missing or empty lvs.cf is a new configuration: the daemons' defaults, created on first save.
-    const parsed: ParseResult = text === '' ? { ok: true, model: defaultConfig(), diagnostics: [] } : parse(text);
-    if (note) parsed.diagnostics.unshift(note);
+    if (text === '') return { snapshot: this.snapshotFrom(text, versionOf(text), encoding, null, note, exists), doc: null };
+    const doc = IncrementalDoc.parse(text);
+    return { snapshot: this.snapshotFrom(text, versionOf(text), encoding, doc, note, exists), doc };
+  }
+
+  private snapshotFrom(text: string, version: string, encoding: Encoding, doc: IncrementalDoc | null, note: Diagnostic | null, exists = true): Snapshot {
+    this.remember(version, text);
+    const result: ParseResult = doc ? doc.result : { ok: true, model: defaultConfig(), diagnostics: [] };
+    // The document's own result stays as the library gave it; the page's copy carries the encoding note.
+    const parsed: ParseResult = note ? { ...result, diagnostics: [note, ...result.diagnostics] } : result;
     return { text, version, exists, encoding, parsed };
   }
 
-  private async keepHistory(snapshot: Snapshot, serial: number): Promise<void> {
-    await mkdir(this.historyDir, { recursive: true, mode: 0o750 });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const name = `lvs.cf.${stamp}.serial-${serial}.${snapshot.version.slice(0, 16)}`;
-    await writeFileAtomic(join(this.historyDir, name), encodeConfigText(snapshot.text, snapshot.encoding), 0o640);
-    const names = (await readdir(this.historyDir)).filter((n) => n.startsWith('lvs.cf.')).sort();
-    for (const old of names.slice(0, Math.max(0, names.length - HISTORY_KEEP))) {
-      await unlink(join(this.historyDir, old)).catch(() => undefined);
+  /** Keeps the texts of recent small versions (a conflict's diff without a rebuild from history/). */
+  private remember(version: string, text: string): void {
+    const had = this.texts.get(version);
+    if (had !== undefined) {
+      this.texts.delete(version);
+      this.textChars -= had.length;
+    }
+    if (text.length > VERSION_CACHE_CHARS / 4) return;
+    this.texts.set(version, text);
+    this.textChars += text.length;
+    while (this.texts.size > VERSION_CACHE || this.textChars > VERSION_CACHE_CHARS) {
+      const [oldest, t] = this.texts.entries().next().value as [string, string];
+      this.texts.delete(oldest);
+      this.textChars -= t.length;
     }
   }
 }

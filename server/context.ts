@@ -32,6 +32,7 @@ export const TABS = [
   { id: 'global', label: 'GLOBAL SETTINGS', href: '/secure/global' },
   { id: 'redundancy', label: 'REDUNDANCY', href: '/secure/redundancy' },
   { id: 'virtual', label: 'VIRTUAL SERVERS', href: '/secure/virtual' },
+  { id: 'history', label: 'HISTORY', href: '/secure/history' },
 ] as const;
 
 export interface PageOptions {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HaStatus } from '../agent/protocol/index.ts';
-import { ago, haSummary, haView } from './ha-view.ts';
+import { ago, haSummary, haView, splitBrainAlert } from './ha-view.ts';
 
 const NOW = Date.parse('2025-03-01T12:00:30Z');
 
@@ -20,6 +20,7 @@ function status(over: Partial<HaStatus> = {}): HaStatus {
     linkUp: true,
     problems: [],
     warnings: [],
+    splitBrain: null,
     ...over,
   };
 }
@@ -77,4 +78,12 @@ test('view: partner, serial warning, sync, drops, newest history first with the 
   const primary = haView(status({ role: 'primary', state: 'active', history: [{ time: '2025-03-01T12:00:00Z', from: 'active', to: 'active', reason: 'both routers active: the primary keeps the VIPs and announces them again' }] }), NOW);
   assert.equal(primary.history[0].resolution, 'resolved: this router kept the addresses');
   assert.equal(primary.serials.differ, false);
+});
+
+test('split brain: the CONTROL alert names the other holder and the address, and says what to do; none without', () => {
+  assert.equal(splitBrainAlert(null), null);
+  assert.equal(splitBrainAlert(status()), null);
+  const alert = splitBrainAlert(status({ role: 'primary', state: 'active', splitBrain: { since: '2025-03-01T12:00:20Z', address: '203.0.113.50', mac: '9e:78:c7:21:cd:26' } }));
+  assert.match(alert ?? '', /the primary\) is active and has not heard its partner for deadtime, yet 9e:78:c7:21:cd:26 also answers for 203\.0\.113\.50/);
+  assert.match(alert ?? '', /both routers are active\. Restore the heartbeat path/);
 });

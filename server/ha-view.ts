@@ -81,6 +81,20 @@ export function haSummary(ha: HaStatus | null): HaSummary {
   return { text: `${ha.role}, standby (${partnerName(ha)} ${partnerDoing(ha)}${unserved ? '; no router is serving' : ''})`, state: unserved ? 'unserved' : 'standby' };
 }
 
+/**
+ * The split-brain alert CONTROL/MONITORING shows (null when there is none): this router is active,
+ * its partner silent, and another machine answers ARP for an address it holds.
+ */
+export function splitBrainAlert(ha: HaStatus | null): string | null {
+  const sb = ha?.splitBrain;
+  if (!ha || !sb) return null;
+  return (
+    `This router (the ${ha.role}) is active and has not heard its partner for deadtime, yet ${sb.mac} also answers for ${sb.address} ` +
+    `(since ${formatTime(sb.since)}): both routers are active. Restore the heartbeat path between them (cable, firewall, heartbeat port); ` +
+    'once they hear each other the primary keeps the addresses and the backup stands by.'
+  );
+}
+
 export interface HaView {
   summary: HaSummary;
   role: string;

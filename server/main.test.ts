@@ -10,7 +10,10 @@ import { consoleRoot } from '../testing/console.ts';
 import { missingTool } from '../testing/requirements.ts';
 
 test('arguments: defaults, checks, both TLS files or none', () => {
-  assert.deepEqual(parseGuiArgs([]), { root: '/etc/sysconfig/ha', port: 3636, host: '0.0.0.0' });
+  assert.deepEqual(parseGuiArgs([]), { root: '/etc/sysconfig/ha', port: 3636, host: '0.0.0.0', 'history-keep': 100, 'history-days': 90 });
+  assert.equal(parseGuiArgs(['--history-keep', '20', '--history-days', '0'])['history-keep'], 20);
+  assert.throws(() => parseGuiArgs(['--history-keep', '0']), /keep at least 1 version/);
+  assert.throws(() => parseGuiArgs(['--history-days', 'soon']), /whole number of days/);
   assert.equal(parseGuiArgs(['--port', '8080', '--root', '/x', '--agent-socket', '/run/a.sock'])['agent-socket'], '/run/a.sock');
   assert.throws(() => parseGuiArgs(['--port', '70000']));
   assert.throws(() => parseGuiArgs(['--port', 'abc']));

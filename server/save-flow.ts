@@ -17,7 +17,7 @@ import { sendConflict, sendInvalid } from './save-answers.ts';
 import { showPlan } from './plan-flow.ts';
 import { describeSeconds } from './confirm/pending.ts';
 import type { FieldErrors } from './forms/fields.ts';
-import { clientIp } from './security/access.ts';
+import { clientIp, USER } from './security/access.ts';
 import { HttpError } from './http-error.ts';
 import type { Flash } from './flash.ts';
 
@@ -82,7 +82,7 @@ export async function runSave(flow: SaveFlow): Promise<FastifyReply> {
   const { ctx, req, reply } = flow;
   const version = baseVersion(req.body);
   const seconds = confirmWindow(ctx, req.body);
-  const request = { baseVersion: version, client: clientIp(req), action: flow.action, build: flow.build };
+  const request = { baseVersion: version, client: clientIp(req), user: USER, action: flow.action, build: flow.build };
   if ((req.body as Record<string, unknown>).plan !== undefined) return showPlan(flow, request, seconds);
   const expectPlan = plannedDigest(req.body);
   const { result, pending } = await ctx.confirm.save({ ...request, ...(expectPlan ? { expectPlan } : {}) }, seconds);

@@ -1,6 +1,7 @@
 // The agent as a real process for tests: bin/piranha-agent.js on a socket in a temp folder, the
 // typed client, and raw access to the socket's line protocol for abuse tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../agent/client.ts';
@@ -35,17 +36,26 @@ export interface SpawnOptions {
   netns?: string;
   /** Limit of each call of client()'s clients (default 10 s). */
   callTimeoutMs?: number;
+  /** Variables added to the agent's environment (e.g. JOURNAL_STREAM). */
+  env?: NodeJS.ProcessEnv;
+  /** The agent's stdout and stderr go to this file (appended) instead of a pipe; stderr() reads it. */
+  logFile?: string;
+  /** The command that runs node (inside the namespace, if any), e.g. setpriv's argv to run it as another user. */
+  runAs?: string[];
 }
 
 export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
   const args = [AGENT_BIN, '--root', opts.root, '--socket', opts.socket, '--dataplane', opts.dataplane ?? 'userspace', ...(opts.args ?? [])];
+  const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
+  const spawnOpts = { stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'] as StdioOptions, env: { ...process.env, ...opts.env } };
   // `ip netns exec` enters the namespace and then execs node: the child is the agent itself.
-  const child = opts.netns
-    ? spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const argv = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), ...(opts.runAs ?? []), process.execPath, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), spawnOpts);
+  if (logFd !== null) closeSync(logFd);
+  let piped = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (piped += d));
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (piped += d));
+  const err = () => (opts.logFile ? readFileSync(opts.logFile, 'utf8') : piped);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -54,7 +64,7 @@ export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
   const agent: SpawnedAgent = {
     child,
     socket: opts.socket,
-    stderr: () => err,
+    stderr: err,
     exited,
     async stop(signal = 'SIGTERM', graceMs = 10_000) {
       if (!done) child.kill(signal);
@@ -82,7 +92,7 @@ export async function spawnAgent(opts: SpawnOptions): Promise<SpawnedAgent> {
     // An agent that exits while starting says why at once, rather than when the wait runs out.
     if (done) {
       const { code, signal } = await exited;
-      throw new Error(`agent exited during startup (${signal ?? `code ${code}`}):\n${err}`);
+      throw new Error(`agent exited during startup (${signal ?? `code ${code}`}):\n${err()}`);
     }
   }
   return agent;

@@ -7,6 +7,7 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +18,7 @@ import { PasswordStore, writePasswordFile } from '../server/password-file.ts';
 import { LoginThrottle } from '../server/login-throttle.ts';
 import { AllowedHosts } from '../server/security/allowed-hosts.ts';
 import { tempRoot } from './temp.ts';
+import type { HistoryLimits } from '../server/history/store.ts';
 import { waitFor } from './wait.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -36,6 +38,8 @@ export interface ConsoleOptions {
   confirmWindows?: number[];
   /** The drain deactivation delays offered, in seconds (makeConsole only). */
   drainTimeouts?: number[];
+  /** How many versions history/ keeps and for how long (--history-keep, --history-days). */
+  history?: HistoryLimits;
 }
 
 /** The console in this process (makeConsole). */
@@ -78,6 +82,7 @@ export async function makeConsole(t: TestContext, opts: ConsoleOptions & { agent
     allowedHosts: new AllowedHosts({ extra: opts.allowedHosts ?? [] }),
     ...(opts.confirmWindows ? { confirmWindows: opts.confirmWindows } : {}),
     ...(opts.drainTimeouts ? { drainTimeouts: opts.drainTimeouts } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
     logger: process.env.PIRANHA_TEST_LOG ? { level: 'error' } : false,
   });
   t.after(async () => {
@@ -133,7 +138,7 @@ export interface Harness {
 
 export async function startConsole(opts: ConsoleOptions & { host?: string } = {}): Promise<Harness> {
   const { root, lvsPath, remove, lvs } = await consoleRoot(opts);
-  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}) }, () => {});
+  const gui = await startGui({ root, port: 0, host: opts.host ?? '127.0.0.1', ...(opts.allowedHosts ? { 'allowed-hosts': opts.allowedHosts } : {}), ...(opts.confirmWindows ? { 'confirm-windows': opts.confirmWindows } : {}), ...(opts.agentInRoot ? { 'agent-socket': join(root, 'agent.sock') } : {}), ...(opts.history ? { 'history-keep': opts.history.keep, 'history-days': opts.history.maxAgeDays } : {}) }, () => {});
   return {
     root,
     url: gui.url,
@@ -158,21 +163,38 @@ export interface SpawnedConsole {
 
 const GUI_BIN = fileURLToPath(new URL('../bin/piranha-gui.js', import.meta.url));
 
-export async function spawnConsole(root: string, opts: { host: string; port?: number; agentSocket?: string; args?: string[] }): Promise<SpawnedConsole> {
+export interface SpawnConsoleOptions {
+  host: string;
+  port?: number;
+  agentSocket?: string;
+  args?: string[];
+  /** Variables added to its environment (e.g. JOURNAL_STREAM). */
+  env?: NodeJS.ProcessEnv;
+  /** Its stdout and stderr go to this file (appended) instead of a pipe; output() reads it. */
+  logFile?: string;
+  /** The command that runs node, e.g. setpriv's argv to run it as another user. */
+  runAs?: string[];
+}
+
+export async function spawnConsole(root: string, opts: SpawnConsoleOptions): Promise<SpawnedConsole> {
   const args = [GUI_BIN, '--root', root, '--host', opts.host, '--port', String(opts.port ?? 0), ...(opts.agentSocket ? ['--agent-socket', opts.agentSocket] : []), ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
+  const argv = [...(opts.runAs ?? []), process.execPath, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'], env: { ...process.env, ...opts.env } });
+  if (logFd !== null) closeSync(logFd);
+  let piped = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (piped += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (piped += d));
+  const read = () => (opts.logFile ? readFileSync(opts.logFile, 'utf8') : piped);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`piranha-gui exited:\n${out}`);
-    return /listening on (http\S+)/.exec(out)?.[1] ?? null;
+    if (child.exitCode !== null) throw new Error(`piranha-gui exited:\n${read()}`);
+    return /listening on (http\S+)/.exec(read())?.[1] ?? null;
   }, { timeoutMs: 30_000, message: 'piranha-gui did not listen' });
   return {
     url,
     child,
-    output: () => out,
+    output: read,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -5,6 +5,7 @@
 import type { LvsConfig } from '../../lvs-cf/model.ts';
 import type { HaNode } from './heartbeat-packet.ts';
 import { startHa, type Ha, type HaStatus } from './index.ts';
+import type { KernelConnectionSync, SyncRole } from './conn-sync.ts';
 import type { LinkReader } from './links.ts';
 import { ProblemLog } from './problem-log.ts';
 import type { Runner } from './vip.ts';
@@ -28,6 +29,11 @@ export interface RedundancyOptions {
   hooks: DirectorHooks;
   /** Every visible change of the pair's status (becomes the `ha` event). */
   onStatus(status: HaStatus): void;
+  /**
+   * The kernel's connection sync (ipvs dataplane), run as lvs.cf's syncdaemon says; null on a
+   * dataplane that has none (userspace): a syncdaemon = 1 there is shown as a warning.
+   */
+  connectionSync: KernelConnectionSync | null;
   runner?: Runner;
   linkReader?: LinkReader;
 }
@@ -39,6 +45,8 @@ export class Redundancy {
   private pushes: Promise<unknown> = Promise.resolve();
   /** Failures of the wiring itself (a reload the runtime could not take), shown with the runtime's. */
   private readonly problems = new ProblemLog((message) => this.opts.log(message));
+  /** The lvs.cf in use, for the sync daemon's settings. */
+  private config: LvsConfig | null = null;
 
   constructor(private readonly opts: RedundancyOptions) {}
 
@@ -54,7 +62,12 @@ export class Redundancy {
   async join(config: LvsConfig): Promise<void> {
     if (this.ha) return;
     this.last = null;
+    this.config = config;
     const { hooks, log } = this.opts;
+    // A router joins standby: it receives the active router's connections until it takes over.
+    await this.syncAs('backup');
+    const noSync = this.noSyncWarning();
+    if (noSync) log(noSync);
     const ha = await startHa({
       root: this.opts.root,
       config,
@@ -67,10 +80,12 @@ export class Redundancy {
       onActivate: async () => {
         hooks.setRole('active');
         await hooks.activate();
+        await this.syncAs('master');
       },
       onDeactivate: async () => {
         hooks.setRole('standby');
         await hooks.deactivate();
+        await this.syncAs('backup');
       },
       onConfigReceived: async () => {
         const model = await hooks.reloadFromPartner();
@@ -86,6 +101,7 @@ export class Redundancy {
     const ha = this.ha;
     if (!ha) return;
     await ha.stop();
+    await this.syncAs(null);
     this.last = ha.status();
     this.ha = null;
     this.publish(this.last);
@@ -94,7 +110,9 @@ export class Redundancy {
   status(): HaStatus | null {
     const s = this.ha ? this.ha.status() : this.last;
     if (!s) return null;
-    const warnings = this.ha ? s.warnings : [...s.warnings, 'Redundancy is stopped on this router (STOP): it neither serves nor takes over. START rejoins the pair.'];
+    const warnings = this.ha ? [...s.warnings] : [...s.warnings, 'Redundancy is stopped on this router (STOP): it neither serves nor takes over. START rejoins the pair.'];
+    const noSync = this.noSyncWarning();
+    if (noSync) warnings.push(noSync);
     return { ...s, problems: [...s.problems, ...this.problems.list()].sort((a, b) => a.time.localeCompare(b.time)), warnings };
   }
 
@@ -106,8 +124,10 @@ export class Redundancy {
   async configChanged(config: LvsConfig, text: string): Promise<void> {
     const ha = this.ha;
     if (!ha) return;
+    this.config = config;
     try {
       await ha.updateConfig(config);
+      await this.syncAs(ha.status().state === 'active' ? 'master' : 'backup');
     } catch (err) {
       this.problem(`the new lvs.cf could not be applied to redundancy: ${(err as Error).message}`);
       return;
@@ -125,6 +145,19 @@ export class Redundancy {
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** lvs.cf asks for connection sync on a dataplane that has none (userspace). */
+  private noSyncWarning(): string | null {
+    if (!this.config?.syncdaemon || this.opts.connectionSync) return null;
+    return "syncdaemon = 1 has no effect on the userspace dataplane: connection sync is the kernel's IPVS sync daemon (run the agent with --dataplane ipvs); established connections are lost at a failover.";
+  }
+
+  /** Runs the kernel's sync daemon of `role` (none: null) as lvs.cf says; failures become problems. */
+  private async syncAs(role: SyncRole | null): Promise<void> {
+    const sync = this.opts.connectionSync;
+    if (!sync) return;
+    for (const p of await sync.set(role ? this.config : null, role)) this.problem(p);
   }
 
   private publish(s: HaStatus): void {

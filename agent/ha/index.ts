@@ -12,6 +12,7 @@ import { linkUp, sysfsLinkReader, type LinkReader } from './links.ts';
 import { detectNode, localAddresses, resolvePeers, type Peers } from './peers.ts';
 import { RoleMachine, type HaState, type PartnerState, type RoleAction, type Transition } from './role.ts';
 import { ConfigSync, type SyncAnswer, type SyncState } from './sync.ts';
+import { SplitBrainWatch, findDuplicate, type SplitBrain } from './split-brain.ts';
 import { VipManager, floatingAddresses, runTransitionCommand, spawnRunner, type FloatingAddress, type Runner, type VipProblem } from './vip.ts';
 
 export interface HaOptions {
@@ -53,6 +54,8 @@ export interface HaStatus {
   problems: Problem[];
   /** Things the console should show as warnings (no key, serials differ). */
   warnings: string[];
+  /** Active with a silent partner, and another machine answers ARP for a held address. */
+  splitBrain: SplitBrain | null;
 }
 
 export interface Ha {
@@ -90,6 +93,8 @@ class HaRuntime implements Ha {
   private droppedBefore: Record<string, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
   private linkIsUp = true;
   private stopped = false;
+  private readonly splitBrain = new SplitBrainWatch();
+  private probing = false;
   /** What onStatus was last called with, minus the fields that change all the time. */
   private lastFingerprint = '';
 
@@ -131,6 +136,7 @@ class HaRuntime implements Ha {
       }, TICK_MS),
     );
     if (config.monitor_links) this.timers.push(setInterval(() => void this.pollLinks(), LINK_POLL_MS));
+    if (this.peers.channels.length > 0) this.timers.push(setInterval(() => void this.watchSplitBrain(), Math.max(1, config.keepalive) * 1000));
     this.scheduleSend();
   }
 
@@ -162,6 +168,7 @@ class HaRuntime implements Ha {
       linkUp: s.linkUp,
       problems: this.problems.list(),
       warnings,
+      splitBrain: this.splitBrain.state,
     };
   }
 
@@ -271,6 +278,20 @@ class HaRuntime implements Ha {
     if (!this.link || !this.linkIsUp || this.stopped) return;
     const state: WireState = this.machine.snapshot().state;
     void this.link.send(state, this.config.serial_no, this.config.keepalive * 1000);
+  }
+
+  /** While active with a silent partner: does another machine answer for our addresses? */
+  private async watchSplitBrain(): Promise<void> {
+    const s = this.machine.snapshot();
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const found = s.state === 'active' && s.partner?.state === 'dead' ? await findDuplicate(this.run, 'arping', this.vip.holding()) : null;
+      if (!this.splitBrain.update(found, clock())) return;
+      this.opts.log(found ? `split brain: the partner is silent, yet ${found.mac} also answers for ${found.address}: both routers are active` : 'split brain over');
+    } finally {
+      this.probing = false;
+    }
   }
 
   private async pollLinks(): Promise<void> {

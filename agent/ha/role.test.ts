@@ -53,6 +53,19 @@ test('both active: the backup yields and the primary reannounces, on the first h
   assert.match(b.snapshot().history.at(-1)!.reason, /both routers active/);
 });
 
+test('a heal where the backup yields before the primary hears it active: the primary still announces its VIPs again', () => {
+  const p = machine('primary');
+  p.handle({ type: 'heartbeat', now: 100, state: 'standby', serial: 1 });
+  assert.equal(p.snapshot().state, 'active');
+  p.handle({ type: 'tick', now: 3200 }); // the path was cut: partner dead (it took over meanwhile)
+  assert.equal(p.snapshot().partner?.state, 'dead');
+  // Its first heartbeat after the heal already says standby (it heard us first and yielded).
+  const a = p.handle({ type: 'heartbeat', now: 5000, state: 'standby', serial: 1 });
+  assert.deepEqual(types(a), ['reannounce']);
+  assert.deepEqual(p.handle({ type: 'heartbeat', now: 6000, state: 'standby', serial: 1 }), []);
+  assert.equal(p.snapshot().state, 'active');
+});
+
 test('both standby at start: the primary activates at once, the backup never joins it', () => {
   const p = machine('primary');
   const b = machine('backup');

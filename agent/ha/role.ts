@@ -6,7 +6,9 @@
 // - no preemption: a router that sees its partner active stays standby, so a returning primary
 //   does not take the VIPs back;
 // - both active (after a partition heals, or a race at start): the primary keeps serving and
-//   announces its VIPs again, the backup deactivates, on the first heartbeat each receives;
+//   announces its VIPs again, the backup deactivates, on the first heartbeat each receives; an
+//   active router that hears its partner again after a silence announces too (the partner may
+//   have yielded before its "active" heartbeat arrived, leaving neighbours on its MAC);
 // - `backup_active = 0`: the primary runs alone and activates `deadtime` after start, as pulse's
 //   "need heartbeat" timer did; a backup with `backup_active = 0` never activates (pulse exited);
 // - a link down (`monitor_links`) suppresses activation (and deactivates: its VIPs are unreachable).
@@ -152,7 +154,13 @@ export class RoleMachine {
       return [{ type: 'reannounce', reason: 'partner active: resending ARPs' }];
     }
     // Partner standby.
-    if (this.state === 'active' || !this.canActivate(now)) return [];
+    if (this.state === 'active') {
+      // Back after a silence: it may have taken over the VIPs meanwhile (a cut heartbeat path) and
+      // given them up on hearing us before we heard it active; neighbours may still send to its
+      // MAC. Announce ours again.
+      return previous === 'dead' ? [{ type: 'reannounce', reason: 'partner heard again after a silence: resending ARPs' }] : [];
+    }
+    if (!this.canActivate(now)) return [];
     if (this.params.node === 'primary') return this.to(now, 'active', 'partner standby: the primary activates', 'activate');
     if (this.partnerStandbySince !== null && now - this.partnerStandbySince >= this.params.deadtimeMs) {
       return this.to(now, 'active', `partner standby for ${this.params.deadtimeMs / 1000} s without serving: the backup activates`, 'activate');

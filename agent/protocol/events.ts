@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeIssues, type Checked } from './envelope.ts';
 import { checkerInfoSchema, reloadResultSchema, statusResultSchema } from './results.ts';
 import { haStatusSchema } from './ha.ts';
+import { driftResultSchema } from './kernel.ts';
 
 export const logEntrySchema = z.object({ time: z.string(), message: z.string() });
 export type LogEntry = z.infer<typeof logEntrySchema>;
@@ -18,6 +19,8 @@ export const agentEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('log'), data: logEntrySchema }),
   /** Redundancy changed: a transition, the partner's state or serial, a sync, a problem. */
   z.object({ event: z.literal('ha'), data: haStatusSchema }),
+  /** The drift of the dataplane's table changed (found, changed, gone, or the table unreadable). */
+  z.object({ event: z.literal('drift'), data: driftResultSchema }),
 ]);
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 export type EventName = AgentEvent['event'];

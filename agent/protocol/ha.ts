@@ -52,5 +52,10 @@ export const haStatusSchema = z.object({
   problems: z.array(timedMessage),
   /** Things the console should show as warnings (no key, serials differ, redundancy stopped). */
   warnings: z.array(z.string()),
+  /**
+   * Split brain seen from this router: it is active, its partner has been silent for deadtime,
+   * and another machine (`mac`) answers ARP for `address`, one of the addresses it holds.
+   */
+  splitBrain: z.object({ since: isoTime, address: z.string(), mac: z.string() }).nullable(),
 });
 export type HaStatus = z.infer<typeof haStatusSchema>;

@@ -5,6 +5,7 @@
 export * from './envelope.ts';
 export * from './results.ts';
 export * from './ha.ts';
+export * from './kernel.ts';
 export * from './events.ts';
 export * from './methods.ts';
 export * from './listing.ts';

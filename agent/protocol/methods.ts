@@ -15,6 +15,7 @@ import {
   tableResultSchema,
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
+import { driftResultSchema, reconcileResultSchema, routerSettingsResultSchema } from './kernel.ts';
 import { checkersParamsSchema, tableParamsSchema } from './listing.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
@@ -53,6 +54,12 @@ export const METHODS = {
   plan: { params: planParamsSchema, result: planResultSchema },
   /** The pair's status; null when this agent runs standalone (no redundancy configured). */
   haStatus: { params: noParams, result: haStatusSchema.nullable() },
+  /** Compares the dataplane's live table with what the agent applied, now (one poll). */
+  drift: { params: noParams, result: driftResultSchema },
+  /** Restores the table the agent applied, with the minimal operations; never done on its own. */
+  reconcile: { params: noParams, result: reconcileResultSchema },
+  /** The kernel settings the agent manages on the ipvs dataplane: wanted, read back, and why not. */
+  routerSettings: { params: noParams, result: routerSettingsResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -32,7 +32,7 @@ test('methods without parameters refuse unknown ones; messages name the field', 
 
 test('events: each kind is checked; an unknown kind is told apart from a malformed one', () => {
   assert.deepEqual(checkEvent({ event: 'log', data: { time: 't', message: 'm' } }), { ok: true, value: { event: 'log', data: { time: 't', message: 'm' } } });
-  assert.deepEqual(checkEvent({ event: 'drift', data: {} }), { ok: 'unknown', event: 'drift' });
+  assert.deepEqual(checkEvent({ event: 'someday', data: {} }), { ok: 'unknown', event: 'someday' });
   const bad = checkEvent({ event: 'state', data: { running: true } });
   assert.equal(bad.ok, false);
   assert.match((bad as { message: string }).message, /^the state event does not match the protocol: data\.role: /);
@@ -54,7 +54,7 @@ test('plan takes the whole text or hunks against a base version; table may name 
 });
 
 test('every method has a params and a result schema', () => {
-  assert.deepEqual(Object.keys(METHODS).sort(), ['checkNow', 'checkers', 'haStatus', 'hello', 'plan', 'reload', 'start', 'status', 'stop', 'subscribe', 'table']);
+  assert.deepEqual(Object.keys(METHODS).sort(), ['checkNow', 'checkers', 'drift', 'haStatus', 'hello', 'plan', 'reconcile', 'reload', 'routerSettings', 'start', 'status', 'stop', 'subscribe', 'table']);
 });
 
 /** The module specifiers a TypeScript file imports (static imports and re-exports). */

@@ -8,30 +8,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parse, parseDocument, serialize, edit } from '../../lvs-cf/index.ts';
-
-const SERVERS = 20;
-
-/** A file as the original GUI writes it (lvs-cf-format.md §2.8), with `virtuals` virtual servers. */
-export function generate(virtuals: number): string {
-  const out: string[] = [
-    'serial_no = 42', 'primary = 10.0.0.1', 'service = lvs', 'backup_active = 1', 'backup = 10.0.0.2', 'heartbeat = 1',
-    'heartbeat_port = 539', 'keepalive = 6', 'deadtime = 18', 'network = direct', 'debug_level = NONE', 'monitor_links = 0',
-    'syncdaemon = 0',
-  ];
-  for (let v = 0; v < virtuals; v++) {
-    const vip = `10.${1 + (v >> 16)}.${(v >> 8) & 255}.${v & 255}`;
-    out.push(
-      `virtual vs${v} {`, '     active = 1', `     address = ${vip} eth0:${v % 100}`, `     port = ${80 + (v % 3)}`,
-      '     send = "GET / HTTP/1.0\\r\\n\\r\\n"', '     expect = "HTTP"', '     use_regex = 0', '     load_monitor = none',
-      '     scheduler = wlc', '     protocol = tcp', '     timeout = 6', '     reentry = 15', '     quiesce_server = 0',
-    );
-    for (let s = 0; s < SERVERS; s++) {
-      out.push(`     server rs${s} {`, `         address = 172.${16 + (v >> 16)}.${(v >> 8) & 255}.${s + 1}`, '         active = 1', `         port = ${80 + (v % 3)}`, `         weight = ${1 + (s % 4)}`, '     }');
-    }
-    out.push('}');
-  }
-  return out.map((l) => `${l}\n`).join('');
-}
+import { generate, SERVERS } from '../../testing/generated-lvs-cf.ts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

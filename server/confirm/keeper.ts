@@ -109,6 +109,14 @@ export class ConfirmKeeper {
     });
   }
 
+  /**
+   * Saves an earlier version again (the HISTORY panel's REVERT) under the lock the roll back takes,
+   * so a revert and a roll back never interleave.
+   */
+  restore(req: Parameters<ConfigStore['restore']>[0]): Promise<SaveResult> {
+    return this.lock.run(() => this.store.restore(req));
+  }
+
   /** CONFIRM: the change stays. False when no such window is open (confirmed or rolled back already). */
   confirm(id: string, client: string): Promise<boolean> {
     return this.lock.run(async () => {

@@ -13,8 +13,9 @@ import { hostHref } from '../host-list.ts';
 import type { Flash } from '../flash.ts';
 import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
-import { haSummary } from '../ha-view.ts';
+import { haSummary, splitBrainAlert } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
+import { kernelPanel, registerKernel } from './kernel.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -69,10 +70,14 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       downLink: pageLink({ state: 'down', cpage: 1 }),
       liveUrl: `${URL}/live${controlQuery(view)}`,
       haSummary: data && data.ha.ok ? haSummary(data.ha.data) : null,
+      splitBrain: data && data.ha.ok ? splitBrainAlert(data.ha.data) : null,
+      kernel: await kernelPanel(ctx, agent),
       fileSerial: snap.parsed.model?.serial_no ?? null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }
+
+  registerKernel(app, ctx);
 
   app.get(URL, async (req, reply) => {
     const data = await liveData(req);

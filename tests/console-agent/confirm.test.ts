@@ -4,8 +4,9 @@
 // not stop the roll back, and is itself kept in history/. The console's restart is in confirm-restart.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigStore, versionOf } from '../../server/config-store.ts';
 import { follow, makeConsole } from '../../testing/console.ts';
 import { waitFor } from '../../testing/wait.ts';
 import { agentRunningWeb, webOfTwo } from '../../testing/web-service.ts';
@@ -57,9 +58,9 @@ test('not confirmed in time: lvs.cf and the agent return by themselves, as a new
   assert.deepEqual(rollback.serial, [4, 5]);
   assert.deepEqual(rollback.changes, [{ line: 1, removed: 'serial_no = 4\n', inserted: 'serial_no = 5\n' }, { line: 24, removed: '         weight = 0\n', inserted: '         weight = 3\n' }]);
   assert.ok(lines.indexOf(rollback) < lines.findLastIndex((l) => l.action === 'agent reload after save'), 'the agent was reloaded after the roll back');
-  // Both versions are in history/: the one before the change, and the unconfirmed one.
-  const history = await readdir(join(c.root, 'history'));
-  assert.deepEqual(history.map((h) => /serial-(\d+)/.exec(h)![1]).sort(), ['3', '4']);
+  // Every version is in history/: the one before the change, the unconfirmed one, the roll back.
+  const history = await new ConfigStore(c.root).history.list();
+  assert.deepEqual(history.map((h) => h.serial), [5, 4, 3]);
   const control = text((await c.get('/secure/control')).body);
   assert.match(control, /Last change applied with confirmation \(edit real server a of web\): rolled back at .* Rolled back \(not confirmed within 3 s\): lvs\.cf holds the configuration of serial 3 again, saved as serial 5\. The agent reloaded lvs\.cf/);
   assert.doesNotMatch(control, /A change waits for confirmation/);
@@ -122,8 +123,7 @@ test('a hand edit in the window: the roll back restores the version before the w
   await waitFor(async () => /^serial_no = 5$/m.test(await c.lvs()), { timeoutMs: 20_000, message: 'no roll back' });
   assert.equal(body(await c.lvs()), body(lvs));
   // The hand edit is not lost: it is the version the roll back replaced.
-  const kept = await Promise.all((await readdir(join(c.root, 'history'))).map((n) => readFile(join(c.root, 'history', n), 'utf8')));
-  assert.ok(kept.includes(hand));
+  assert.equal(await new ConfigStore(c.root).textOf(versionOf(hand)), hand);
 });
 
 test('a window the console does not offer is refused and nothing is written', async (t) => {

@@ -53,6 +53,7 @@ if (skip) {
       workDir: join(REPO_ROOT, '.tmp', 'kernel'),
       toolsDir: tools,
       only: process.env.PIRANHA_KERNEL_ONLY,
+      trials: process.env.PIRANHA_KERNEL_TRIALS,
       onLine: process.env.PIRANHA_KERNEL_CONSOLE ? (l) => process.stderr.write(`guest| ${l}\n`) : undefined,
     });
     const seeConsole = `(the guest's whole console: ${run.consolePath})`;

@@ -92,6 +92,11 @@ export class IpvsDataplane implements Dataplane {
     }
   }
 
+  /** The ipvsadm this dataplane found at start (connection sync runs the same one). */
+  get ipvsadmPath(): string {
+    return this.binary();
+  }
+
   private binary(): string {
     if (this.bin === null) throw new Error('the ipvs dataplane was not started');
     return this.bin;
@@ -103,6 +108,7 @@ export class IpvsDataplane implements Dataplane {
     const planned: Planned[] = [];
     // Ownership as it will be once the earlier ops of this batch are applied.
     const owned = new Set(this.owned.keys());
+    const addedNow = new Set<string>();
     for (const [index, raw] of ops.entries()) {
       const checked = checkOp(raw);
       if (!checked.ok) {
@@ -112,11 +118,14 @@ export class IpvsDataplane implements Dataplane {
       const op = checked.op;
       const key = op.op === 'addService' || op.op === 'editService' ? op.service.key : op.key;
       if (op.op === 'addService') {
-        if (owned.has(key)) {
+        // A service this dataplane added in an earlier batch may be added again: one removed by
+        // hand, restored by reconcile (the kernel refuses it if it is still there).
+        if (addedNow.has(key)) {
           failures.push({ index, message: `service ${key} already exists` });
           continue;
         }
         owned.add(key);
+        addedNow.add(key);
       } else if (!owned.has(key)) {
         failures.push({ index, message: `service ${key} was not added by Piranha; not touching it` });
         continue;

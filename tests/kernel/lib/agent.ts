@@ -2,6 +2,8 @@
 // started through its command line with `--dataplane ipvs`: the ipvsadm it runs inherits the
 // namespace, so it programs that namespace's IPVS table. The suite drives it only through lvs.cf
 // and its unix socket; its log goes to the lab's log.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AgentClient } from '../../../agent/client.ts';
 import { spawnAgent, type SpawnedAgent } from '../../../testing/agent.ts';
 import type { Lab } from '../../../testing/lab.ts';
@@ -17,15 +19,26 @@ const STOP_GRACE_MS = 60_000;
 
 export class RouterAgent {
   private constructor(
-    private readonly temp: TempRoot,
+    /** The agent's root (lvs.cf, agent.sock); removed at stop unless it was given. */
+    private readonly temp: TempRoot & { given?: boolean },
     private readonly agent: SpawnedAgent,
     readonly client: AgentClient,
   ) {}
 
-  /** Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. */
-  static async start(lab: Lab, machine: string, lvsCf: string): Promise<RouterAgent> {
-    const temp = await tempRoot(`piranha-${lab.name}-`);
+  /**
+   * Writes lvs.cf and starts the agent in `machine`; resolves once its socket answers hello. With
+   * `root` (a console's root, which holds its agent.sock) the agent and the console share lvs.cf.
+   */
+  static async start(lab: Lab, machine: string, lvsCf: string, opts: { root?: string; heartbeatKey?: string } = {}): Promise<RouterAgent> {
+    const temp = opts.root !== undefined
+      ? { root: opts.root, socket: join(opts.root, 'agent.sock'), remove: async () => {}, given: true }
+      : await tempRoot(`piranha-${lab.name}-`);
     await writeLvsCf(temp.root, lvsCf);
+    // A router of a pair: the shared key where the agent looks for it (conf/heartbeat.key, 0600).
+    if (opts.heartbeatKey) {
+      await mkdir(join(temp.root, 'conf'), { recursive: true, mode: 0o700 });
+      await writeFile(join(temp.root, 'conf', 'heartbeat.key'), `${opts.heartbeatKey}\n`, { mode: 0o600 });
+    }
     lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
     const agent = await spawnAgent({
       root: temp.root,
@@ -59,6 +72,13 @@ export class RouterAgent {
   async problems(): Promise<string[]> {
     const s = await this.client.call('status', {});
     return s.problems.map((p) => `${p.service}: ${p.message}`);
+  }
+
+  /** SIGKILL: the agent dies at once, leaving whatever it had set up in the kernel; then its folder goes. */
+  async kill(): Promise<void> {
+    this.client.close();
+    await this.agent.stop('SIGKILL');
+    await this.temp.remove();
   }
 
   /** SIGTERM: the agent removes its services and exits; then its folder goes. */

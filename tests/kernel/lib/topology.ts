@@ -33,7 +33,7 @@ export interface Reals {
   address(name: string): string;
 }
 
-async function startReals(lab: Lab, count: number, ports: number[]): Promise<Reals> {
+export async function startReals(lab: Lab, count: number, ports: number[]): Promise<Reals> {
   const names = Array.from({ length: count }, (_, i) => `rs${i + 1}`);
   const servers: RealServer[] = [];
   for (const n of names) servers.push(await RealServer.start(lab, n, ports));

@@ -11,7 +11,7 @@ import type { Lab } from '../../../testing/lab.ts';
  */
 export const EXPECT_GREETING = 'rs';
 
-function tool(name: string): string {
+export function tool(name: string): string {
   const dir = process.env.PIRANHA_KERNEL_TOOLS;
   if (!dir) throw new Error('PIRANHA_KERNEL_TOOLS is not set: the kernel suite runs inside its guest (npm run test:kernel)');
   return join(dir, name);

@@ -48,8 +48,12 @@ export interface BootOptions {
   workDir: string;
   /** Tools compiled for the guest (tools.ts). */
   toolsDir: string;
-  /** Runs only the suite files whose path contains this text. */
+  /** Runs only the suite files whose path contains this text (or one of these, comma-separated). */
   only?: string;
+  /** Trials of each failover measurement (the suite's own default when unset). */
+  trials?: string;
+  /** What the guest runs: the kernel suite (default) or the kernel bench (bench/kernel/). */
+  entry?: 'suite' | 'bench';
   bootTimeoutMs?: number;
   runTimeoutMs?: number;
   /** Each console line as it arrives (progress). */
@@ -63,11 +67,11 @@ const CONSOLE_LIMIT = 4 * 1024 * 1024;
 
 function kernelWord(name: string, value: string): string {
   // The kernel splits its command line at blanks and hands name=value words to /init's environment.
-  if (!/^[\w./+:@-]*$/.test(value)) throw new Error(`${name} "${value}" cannot be passed on the kernel command line (blanks or odd characters)`);
+  if (!/^[\w./+:@,-]*$/.test(value)) throw new Error(`${name} "${value}" cannot be passed on the kernel command line (blanks or odd characters)`);
   return `${name}=${value}`;
 }
 
-export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string): string[] {
+export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string, trials = '', entry: 'suite' | 'bench' = 'suite'): string[] {
   if (resultsDir.includes(',')) throw new Error(`QEMU cannot share a folder whose path has a comma: ${resultsDir}`);
   const append = [
     'console=ttyS0',
@@ -77,6 +81,8 @@ export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string
     kernelWord('piranha_modroot', image.moduleRoot),
     kernelWord('piranha_tools', toolsDir),
     ...(only ? [kernelWord('piranha_only', only)] : []),
+    ...(trials ? [kernelWord('piranha_trials', trials)] : []),
+    kernelWord('piranha_entry', entry),
   ].join(' ');
   const cpus = Math.min(4, Math.max(2, availableParallelism()));
   return [
@@ -100,7 +106,7 @@ export async function bootGuest(image: GuestImage, opts: BootOptions): Promise<G
   let text = '';
   let partial = '';
 
-  const qemu = spawn('qemu-system-x86_64', qemuArgs(image, resultsDir, opts.toolsDir, opts.only ?? ''), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const qemu = spawn('qemu-system-x86_64', qemuArgs(image, resultsDir, opts.toolsDir, opts.only ?? '', opts.trials ?? '', opts.entry), { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => qemu.kill('SIGKILL');
   process.once('exit', killOnExit);
   const addText = (s: string) => {

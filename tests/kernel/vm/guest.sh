@@ -22,7 +22,14 @@ if ! modprobe -d "$piranha_modroot" -a $modules; then
 fi
 echo "piranha-guest: modules loaded"
 
-export PIRANHA_KERNEL_ONLY="${piranha_only:-}"
+export PIRANHA_KERNEL_ONLY="${piranha_only:-}" PIRANHA_KERNEL_TRIALS="${piranha_trials:-}"
+if [ "${piranha_entry:-suite}" = bench ]; then
+  # npm run bench:kernel: the bench instead of the suite; its figures go to the results folder.
+  PIRANHA_BENCH_RESULTS="$results" node --import tsx bench/kernel/guest-bench.ts
+  code=$?
+  echo "$code" > "$results/exit-code"
+  exit "$code"
+fi
 node --import tsx \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./tests/kernel/vm/reporter.mjs --test-reporter-destination="$results/results.jsonl" \

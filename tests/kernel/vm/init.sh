@@ -4,7 +4,8 @@
 # script chrooted into the host root. Whatever happens, it powers the guest off at the end so
 # QEMU exits. Its settings come from the kernel command line, which hands `name=value` words
 # without a dot to /init as environment variables: piranha_repo (the checkout), piranha_modroot
-# (the unpacked kernel package, for modprobe -d), piranha_only (an optional file filter).
+# (the unpacked kernel package, for modprobe -d), piranha_only (an optional file filter),
+# piranha_trials (trials of each failover measurement), piranha_entry (suite or bench).
 /bin/busybox mkdir -p /bin /proc /sys /dev /host
 /bin/busybox --install -s /bin
 export PATH=/bin

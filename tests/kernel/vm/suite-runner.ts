@@ -1,5 +1,5 @@
 // Runs the kernel suite inside the guest: every file of tests/kernel/suite/ (whose name contains
-// PIRANHA_KERNEL_ONLY, when set), one after the other in this one process, each file's hooks and
+// PIRANHA_KERNEL_ONLY, when set; several texts separated by commas), one after the other in this one process, each file's hooks and
 // tests inside a describe named after it. One process rather than one per file: under emulation
 // loading the TypeScript loader and the libraries costs half a minute each time.
 import { describe } from 'node:test';
@@ -10,7 +10,8 @@ const FILE_TIMEOUT_MS = 20 * 60_000;
 
 const dir = new URL('../suite/', import.meta.url);
 const only = process.env.PIRANHA_KERNEL_ONLY ?? '';
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f.includes(only)).sort();
+const wanted = only.split(',');
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && wanted.some((w) => f.includes(w))).sort();
 if (files.length === 0) throw new Error(`no suite file in tests/kernel/suite/ matches "${only}"`);
 for (const f of files) {
   describe(`tests/kernel/suite/${f}`, { timeout: FILE_TIMEOUT_MS }, async () => {

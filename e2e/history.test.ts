@@ -1,0 +1,91 @@
+// HISTORY in Debian's Chromium against the real console and agent processes, with JavaScript on
+// (htmx-boosted links and forms) and off (plain links and forms): two saves are listed, DIFF shows
+// the changed lines against the current file, REVERT saves the old version again and the agent
+// applies it; a revert from a page shown before a hand edit is refused with 409.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnAgent } from '../testing/agent.ts';
+import { useBrowser } from '../testing/browser.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
+import { lvsCf, writeLvsCf } from '../testing/lvs-cf.ts';
+import { freePort, loopback } from '../testing/net.ts';
+import { startTcpBackend } from '../testing/traffic.ts';
+import { waitFor } from '../testing/wait.ts';
+
+const chrome = useBrowser();
+const skip = chrome.missing ?? false;
+
+async function setUp(t: import('node:test').TestContext) {
+  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
+  t.after(() => Promise.all(backends.map((b) => b.close())));
+  const vip = loopback();
+  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 2 })) }] });
+  const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs) });
+  t.after(() => h.close());
+  const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
+  t.after(() => agent.stop());
+  const client = await agent.client();
+  t.after(() => client.close());
+  const weight = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
+  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
+  return { h, lvs, backends, weight };
+}
+
+for (const js of [true, false]) {
+  describe(`JavaScript ${js ? 'on' : 'off'}`, () => {
+    const open = async (t: import('node:test').TestContext) => {
+      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
+      t.after(() => context.close().catch(() => {}));
+      return context.newPage();
+    };
+
+    test('HISTORY lists the saves, DIFF shows the lines, REVERT saves the old version and the agent applies it', { skip, timeout: 90_000 }, async (t) => {
+      const { h, lvs, backends, weight } = await setUp(t);
+      const page = await open(t);
+      for (const w of ['5', '9']) {
+        await page.goto(`${h.url}/secure/virtual/0/real/0/edit`);
+        await page.getByLabel('Weight').fill(w);
+        await page.getByRole('button', { name: 'ACCEPT', exact: true }).click();
+        await page.locator('.flash', { hasText: 'Saved: edit real server a of web' }).waitFor();
+      }
+      await page.getByRole('link', { name: 'HISTORY' }).click();
+      await page.getByRole('heading', { name: 'HISTORY' }).waitFor();
+      const rows = page.locator('table.history tbody tr');
+      assert.equal(await rows.count(), 3);
+      assert.match((await rows.nth(0).textContent()) ?? '', /5\s+\(current\)[\s\S]*piranha[\s\S]*127\.0\.0\.1[\s\S]*edit real server a of web \(\+2 −2 lines\)/);
+      assert.match((await rows.nth(2).textContent()) ?? '', /3[\s\S]*lvs\.cf as found \(a full copy\)/);
+
+      await page.getByRole('link', { name: 'DIFF serial 3 with the current lvs.cf' }).click();
+      await page.getByRole('heading', { name: 'HISTORY: serial 3 and the current lvs.cf' }).waitFor();
+      const diff = (await page.locator('pre.diff').textContent()) ?? '';
+      assert.match(diff, /-\s+\d+\s+serial_no = 3\n\+\s+\d+\s+serial_no = 5/);
+      assert.match(diff, /-\s+\d+\s+weight = 2\n\+\s+\d+\s+weight = 9/);
+
+      await page.getByRole('button', { name: 'REVERT to serial 3' }).click();
+      await page.locator('.flash', { hasText: /Reverted to serial 3 of .*: saved as lvs\.cf serial 6\./ }).waitFor();
+      await page.locator('.flash', { hasText: 'The agent reloaded lvs.cf (serial 6' }).waitFor();
+      assert.equal(await h.lvs(), lvs.replace('serial_no = 3', 'serial_no = 6'));
+      await waitFor(async () => (await weight(backends[0]!.host)) === 2, { message: 'the agent back at weight 2' });
+      assert.match((await page.locator('table.history tbody tr').first().textContent()) ?? '', /6\s+\(current\)[\s\S]*revert to serial 3/);
+    });
+
+    test('a REVERT from a page shown before a hand edit is refused with 409 and the hand edit stays', { skip, timeout: 90_000 }, async (t) => {
+      const { h } = await setUp(t);
+      const page = await open(t);
+      await page.goto(`${h.url}/secure/virtual/0/real/0/edit`);
+      await page.getByLabel('Weight').fill('4');
+      await page.getByRole('button', { name: 'ACCEPT', exact: true }).click();
+      await page.locator('.flash', { hasText: 'Saved: edit real server a of web' }).waitFor();
+      await page.goto(`${h.url}/secure/history`);
+      const edited = (await h.lvs()) + '# edited by hand\n';
+      await writeFile(h.lvsPath, edited);
+      const answer = page.waitForResponse((r) => r.url().endsWith('/secure/history/revert'));
+      await page.getByRole('button', { name: 'REVERT to serial 3' }).click();
+      assert.equal((await answer).status(), 409);
+      await page.getByText('Nothing was reverted: lvs.cf changed since this page was shown').waitFor();
+      assert.equal(await h.lvs(), edited);
+    });
+  });
+}

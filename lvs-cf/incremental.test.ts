@@ -1,0 +1,103 @@
+// The incremental edit gives exactly what edit() on the whole file gives: verdict, bytes, patch,
+// model and diagnostics, over random sequences of the console's edits (fields of real and virtual
+// servers, adds and deletes, (de)activation, global settings, invalid values, renames onto an
+// existing name) on small files with comments, warnings and shared firewall marks, and on a large
+// generated one. Each step's file is also compared with a fresh parse of the result.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { edit, parse } from './index.ts';
+import type { Edit } from './api-types.ts';
+import { IncrementalDoc } from './incremental.ts';
+import { generate } from '../testing/generated-lvs-cf.ts';
+import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
+
+/** Runs `steps` saves (each with the serial bump, as the console saves) both ways and compares. */
+function run(start: string, steps: Edit[][]): { fast: number; slow: number } {
+  let text = start;
+  let doc = IncrementalDoc.parse(text);
+  let fast = 0;
+  let slow = 0;
+  for (const [i, es] of steps.entries()) {
+    const edits: Edit[] = [...es, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: 100 + i }];
+    const full = edit(text, edits);
+    const inc = doc.edit(edits);
+    if (inc.kind === 'fast') {
+      fast++;
+      assert.ok(full.ok, `the fast path accepted what the whole file refuses: ${JSON.stringify(edits)}`);
+      assert.equal(inc.result.text, full.text);
+      assert.deepEqual(inc.result.patch, full.patch);
+      assert.deepEqual(inc.result.model, full.model);
+      assert.deepEqual(inc.result.diagnostics, full.diagnostics);
+      const fresh = parse(full.text);
+      assert.deepEqual(inc.next.result, fresh);
+      doc = inc.next;
+      text = full.text;
+    } else {
+      slow++;
+      if (full.ok) {
+        text = full.text;
+        doc = IncrementalDoc.parse(text);
+      }
+    }
+  }
+  return { fast, slow };
+}
+
+test('small files: the fast path and the whole file agree on every random edit sequence', () => {
+  let fast = 0;
+  let all = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(SMALL, generate(3), SMALL.replace('network = direct', 'network = nat\nnat_router = 10.0.0.254 eth1:1')), fc.array(fc.array(editArb(3, 3), { minLength: 0, maxLength: 2 }), { minLength: 1, maxLength: 12 }), (start, steps) => {
+      const r = run(start, steps);
+      fast += r.fast;
+      all += r.fast + r.slow;
+    }),
+    { numRuns: 200 },
+  );
+  // The comparison must have happened (many random edits are refused or shared, and go the whole way).
+  assert.ok(fast > all / 10, `${fast} of ${all} saves took the fast path`);
+});
+
+test('a large generated file: the fast path and the whole file agree', () => {
+  const big = generate(150);
+  let fast = 0;
+  fc.assert(
+    fc.property(fc.array(fc.array(editArb(150, 20), { minLength: 1, maxLength: 1 }), { minLength: 1, maxLength: 4 }), (steps) => {
+      fast += run(big, steps).fast;
+    }),
+    { numRuns: 10 },
+  );
+  assert.ok(fast > 5, `${fast} saves took the fast path`);
+});
+
+test('every kind of console save of a generated file takes the fast path', () => {
+  const doc = IncrementalDoc.parse(generate(120));
+  const kinds: Edit[][] = [
+    [{ op: 'set', target: { scope: 'server', virtual: 60, server: 3 }, key: 'weight', value: 9 }],
+    [{ op: 'set', target: { scope: 'virtual', virtual: 60 }, key: 'timeout', value: 7 }],
+    [{ op: 'addServer', virtual: 60, name: 'rs20', fields: { address: '10.9.9.9' } }],
+    [{ op: 'removeServer', virtual: 60, server: 5 }],
+    [{ op: 'setActive', target: { scope: 'server', virtual: 60, server: 5 }, active: false }],
+    [{ op: 'set', target: { scope: 'global' }, key: 'tcp_timeout', value: 900 }],
+    [{ op: 'set', target: { scope: 'global' }, key: 'deadtime', value: 19 }],
+    [{ op: 'addVirtual', name: 'new', fields: { address: '192.168.9.9 eth0:9' } }],
+    [{ op: 'removeVirtual', virtual: 60 }],
+  ];
+  for (const es of kinds) {
+    const edits: Edit[] = [...es, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: 43 }];
+    const r = doc.edit(edits);
+    assert.equal(r.kind, 'fast', `${JSON.stringify(es)}: ${r.kind === 'slow' ? r.reason : ''}`);
+    const full = edit(doc.text, edits);
+    assert.ok(full.ok);
+    assert.equal(r.result.text, full.text);
+    assert.deepEqual(r.next.result, parse(full.text));
+  }
+});
+
+test('what the fast path does not cut: a file with errors, carriage returns or failover blocks', () => {
+  assert.notEqual(IncrementalDoc.parse(SMALL.replace(/\n/g, '\r\n')).uncut, null);
+  assert.match(IncrementalDoc.parse(SMALL.replace('timeout = 6', 'timeout = 0')).uncut ?? '', /errors/);
+  assert.match(IncrementalDoc.parse(SMALL + 'failover f {\n     active = 0\n     address = 192.168.1.9 eth0:9\n}\n').uncut ?? '', /failover/);
+  assert.equal(IncrementalDoc.parse(SMALL).uncut, null);
+});

@@ -1,0 +1,32 @@
+// What identifies the bytes of lvs.cf on disk without reading them all: inode, size, modification
+// and change times (nanoseconds), and a hash of the first and last 4 KiB. A save compares it with
+// the identity of the version the console holds parsed in memory, so that a 26 MB file is not read
+// and parsed again at every save, while a hand edit (which changes the times, and almost always the
+// size or the ends as well, even on a file system with coarse times) still makes it read afresh.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+
+const EDGE = 4096;
+
+/** The identity of the file at `path`, 'missing' when there is none. */
+export async function fileIdentity(path: string): Promise<string> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+  try {
+    const st = await fh.stat({ bigint: true });
+    const size = Number(st.size);
+    const head = Buffer.alloc(Math.min(EDGE, size));
+    await fh.read(head, 0, head.length, 0);
+    const tail = Buffer.alloc(Math.min(EDGE, Math.max(0, size - head.length)));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const h = createHash('sha256').update(head).update(tail).digest('hex').slice(0, 32);
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${h}`;
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,147 @@
+// The failover trials of the router pair, shared by the NAT and direct-routing suite files: one
+// crash of the active router, or one cut of its heartbeats, and what the 50 ms client saw.
+import assert from 'node:assert/strict';
+import type { Lab } from '../../../testing/lab.ts';
+import { waitFor } from '../../../testing/wait.ts';
+import { lvsCf } from '../../../testing/lvs-cf.ts';
+import { CLIENT } from './topology.ts';
+import { RouterPair, partnerOf, type Router } from './pair.ts';
+import type { PairLayout } from './pair-topology.ts';
+import { monotonicMs, type Outage, type Probe } from './probe.ts';
+import type { HaStatus } from '../../../agent/protocol/index.ts';
+import { EXPECT_GREETING } from './traffic.ts';
+
+export const HEARTBEAT_PORT = 539;
+export const KEEPALIVE_S = 1;
+export const DEADTIME_S = 3;
+/** The target of the issue, which the figures are compared with: served again within deadtime + 1 s. */
+export const TAKEOVER_TARGET_MS = (DEADTIME_S + 1) * 1000;
+/**
+ * Role changes one heartbeat cut may cause across both routers: the partner's takeover and its
+ * return to standby at the heal, plus one more round should an agent starved by the emulated CPU
+ * miss a deadtime while the pair settles. More than this is flapping.
+ */
+export const ROLE_CHANGES_PER_CUT = 4;
+
+/** What one failover cost: what the client saw, and when the new active router's agent decided. */
+export interface Failover extends Outage {
+  /** From the event to the new active router's transition (its failover history). */
+  detectionMs: number;
+}
+
+/**
+ * Trials of each measurement: PIRANHA_KERNEL_TRIALS (the bench runs 20), else `fallback` (the
+ * suite's own few: a crash trial reboots a router, which takes minutes under emulation).
+ */
+export function trials(fallback: number): number {
+  const n = Number(process.env.PIRANHA_KERNEL_TRIALS || fallback);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PIRANHA_KERNEL_TRIALS must be a positive whole number, not "${process.env.PIRANHA_KERNEL_TRIALS}"`);
+  return n;
+}
+/** Successes in a row after which the client counts as served again. */
+const SETTLED = 10;
+
+/** lvs.cf of the pair: one virtual server on the floating VIP, every real server weight 1. */
+export function pairConfig(layout: PairLayout, extra: { sync?: { iface: string; id: number } } = {}): string {
+  const text = lvsCf({
+    network: layout.network,
+    primary: layout.primary,
+    backup: layout.backup,
+    heartbeatPort: HEARTBEAT_PORT,
+    keepalive: KEEPALIVE_S,
+    deadtime: DEADTIME_S,
+    monitorLinks: false,
+    ...(layout.natRouter ? { natRouter: layout.natRouter } : {}),
+    virtuals: [{
+      name: 'web', vip: layout.vip, device: layout.vipDevice, port: 80, scheduler: 'rr', timeout: 6, expect: EXPECT_GREETING,
+      servers: layout.reals.names.map((n) => ({ name: n, address: layout.reals.address(n), weight: 1 })),
+    }],
+  });
+  if (!extra.sync) return text;
+  // The sync daemon's settings go with the global ones, before the first virtual server.
+  return text.replace('virtual ', `syncdaemon = 1\nsyncd_iface = ${extra.sync.iface}\nsyncd_id = ${extra.sync.id}\nvirtual `);
+}
+
+/** Checks that `r` took over as a client sees it: it holds the VIP and the client's ARP entry is its MAC. */
+export async function assertTookOver(lab: Lab, pair: RouterPair, r: Router): Promise<void> {
+  const ha = await pair.ha(r);
+  assert.ok(ha.vips.some((v) => v.address === pair.layout.vip), `${r} holds the VIP: ${JSON.stringify(ha.vips)}`);
+  assert.equal(lab.neighbour(CLIENT, pair.layout.vip), lab.mac(r), `the client's ARP entry for the VIP is ${r}'s MAC (gratuitous ARP)`);
+}
+
+/**
+ * The active router crashes: its agent is SIGKILLed and the machine drops off the network at the
+ * same moment (a crashed router answers neither ARP nor packets; the kernel state it leaves
+ * behind goes with it). The partner must take over; the crashed router then boots again, empty,
+ * and rejoins as standby (no preemption), ready to be the partner of the next trial.
+ */
+export async function crashTrial(lab: Lab, pair: RouterPair, probe: Probe, onServed: (survivor: Router) => Promise<void> = async () => {}): Promise<Failover> {
+  const failed = await pair.settled('before a crash');
+  await probe.settled(monotonicMs(), SETTLED, 'the client to be served before the crash');
+  const survivor = partnerOf(failed);
+  // The event is the moment the router is off the network (the command has returned).
+  pair.unplug(failed);
+  const event = monotonicMs();
+  const eventWall = Date.now();
+  await pair.kill(failed);
+  await pair.waitActive(survivor, 1, `${failed} crashed`);
+  await probe.settled(event, SETTLED, `the client to be served again after ${failed} crashed`);
+  await assertTookOver(lab, pair, survivor);
+  const outage = { ...probe.outage(event, monotonicMs()), detectionMs: detection(await pair.ha(survivor), eventWall) };
+  lab.log(`crash of ${failed}: ${JSON.stringify(outage)}`);
+  await onServed(survivor);
+  await pair.reboot(failed);
+  await pair.waitStandby(failed, `${failed} rebooted while ${survivor} serves`);
+  return outage;
+}
+
+/**
+ * Heartbeats to and from the active router are dropped (an nftables rule in its namespace): the
+ * partner hears nothing for deadtime, takes over and announces the VIP, while the cut-off router,
+ * hearing nothing either, stays active too. When the rule goes, both hear each other active and the
+ * primary keeps the VIPs (role.ts). Returns what the client saw at the takeover and at the heal.
+ */
+export async function cutTrial(lab: Lab, pair: RouterPair, probe: Probe): Promise<{ takeover: Failover; heal: Outage; roleChanges: number }> {
+  const cut = await pair.settled('before a heartbeat cut');
+  await probe.settled(monotonicMs(), SETTLED, 'the client to be served before the cut');
+  const other = partnerOf(cut);
+  const changesBefore = await roleChanges(pair);
+  pair.cutHeartbeats(cut);
+  const event = monotonicMs();
+  const eventWall = Date.now();
+  await pair.waitActive(other, 1, `heartbeats of ${cut} cut`);
+  await probe.settled(event, SETTLED, `the client to be served after ${other} took over`);
+  await assertTookOver(lab, pair, other);
+  const takeover = { ...probe.outage(event, monotonicMs()), detectionMs: detection(await pair.ha(other), eventWall) };
+  // Split brain: both active, neither hearing the other; each reports, over its socket, the
+  // other's MAC answering for the VIP.
+  for (const r of [cut, other]) {
+    const sb = await waitFor(async () => (await pair.ha(r)).splitBrain, { timeoutMs: 120_000, message: `${r} to report the split brain` });
+    assert.deepEqual({ address: sb.address, mac: sb.mac }, { address: pair.layout.vip, mac: lab.mac(partnerOf(r)) }, `${r}'s split-brain report`);
+  }
+  pair.healHeartbeats(cut);
+  const healed = monotonicMs();
+  const keeper = 'r1'; // the primary keeps the VIPs when both are active
+  await pair.waitStandby(partnerOf(keeper), `heartbeats of ${cut} back`);
+  await pair.waitActive(keeper, 1, `heartbeats of ${cut} back`);
+  await probe.settled(healed, SETTLED, 'the client to be served after the heal');
+  for (const r of [cut, other]) await waitFor(async () => (await pair.ha(r)).splitBrain === null, { timeoutMs: 120_000, message: `${r}'s split-brain report to clear after the heal` });
+  await assertTookOver(lab, pair, keeper);
+  const heal = probe.outage(healed, monotonicMs());
+  lab.log(`heartbeats of ${cut} cut: takeover ${JSON.stringify(takeover)}, heal ${JSON.stringify(heal)}`);
+  return { takeover, heal, roleChanges: (await roleChanges(pair)) - changesBefore };
+}
+
+/** From the event (wall clock) to the router's last activation in its failover history. */
+function detection(ha: HaStatus, eventWall: number): number {
+  const activated = ha.history.filter((h) => h.to === 'active' && h.from === 'standby').at(-1);
+  if (!activated) throw new Error(`no activation in the failover history: ${JSON.stringify(ha.history)}`);
+  return Date.parse(activated.time) - eventWall;
+}
+
+/** Role changes recorded by both routers' agents (their failover history). */
+async function roleChanges(pair: RouterPair): Promise<number> {
+  let n = 0;
+  for (const r of pair.agents.keys()) n += (await pair.ha(r)).history.filter((h) => h.from !== h.to).length;
+  return n;
+}
