@@ -1,12 +1,14 @@
 // The setting of the tests that change a running service through the console: two real servers
 // `a` and `b` on loopback behind one virtual server `web` on a fresh VIP (lvs.cf serial 3), and the
 // real agent running it, in the console's root, with both real servers in its table.
-// Also any virtual server on loopback over TCP real servers, for the agent's own process tests.
+// Also, for the agent's own process tests, any virtual server over loopback TCP real servers and the
+// agent running it on a fresh root.
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { AgentClient } from '../agent/client.ts';
 import { spawnAgent, type SpawnedAgent } from './agent.ts';
-import { lvsCf, type TestVirtual } from './lvs-cf.ts';
+import { lvsCf, type TestVirtual, writeLvsCf } from './lvs-cf.ts';
+import { tempRoot } from './temp.ts';
 import { freePort, loopback } from './net.ts';
 import { startTcpBackend, type Backend } from './traffic.ts';
 import { waitFor } from './wait.ts';
@@ -57,4 +59,14 @@ export async function loopbackVirtual(
   }
   const host = loopback();
   return { name, vip: host, port: await freePort(host), scheduler: opts.scheduler, timeout: 1, servers };
+}
+
+/** The agent on a fresh root running `virtuals` (lvs.cf serial 1); `cleanup` stops it and removes the root. */
+export async function agentRunning(virtuals: TestVirtual[], cleanup: (() => Promise<unknown>)[]): Promise<{ root: string; agent: SpawnedAgent; client: AgentClient }> {
+  const t = await tempRoot();
+  cleanup.push(t.remove);
+  await writeLvsCf(t.root, lvsCf({ serial: 1, virtuals }));
+  const agent = await spawnAgent({ root: t.root, socket: t.socket });
+  cleanup.push(() => agent.stop());
+  return { root: t.root, agent, client: await agent.client() };
 }
