@@ -4,8 +4,8 @@
 // router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Dataplane, ServiceKey } from './dataplane/types.ts';
-import type { AgentEvent, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
+import type { Dataplane, ServiceKey, ServiceStats as DataplaneService } from './dataplane/types.ts';
+import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import { runCheck } from './checkers/check.ts';
 import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
@@ -24,6 +24,7 @@ import type { DirectorHooks, Redundancy } from './ha/controller.ts';
 import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
 import { planChange } from './plan/planner.ts';
+import { checkHistoryOf } from './check-history.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -287,6 +288,11 @@ export class Agent implements DirectorHooks {
     };
   }
 
+  /** Every service this agent owns with its counters, for the traffic sampler. */
+  trafficTable(): Promise<DataplaneService[]> {
+    return this.view.services();
+  }
+
   /** The services this agent owns, filtered and paged (see agent/protocol/listing.ts). */
   table(params: TableParams = {}): Promise<TableResult> {
     return this.lists.table(params);
@@ -313,6 +319,10 @@ export class Agent implements DirectorHooks {
   /** The pair's status, null for a standalone agent. */
   haStatus(): HaStatus | null {
     return this.redundancy?.status() ?? null;
+  }
+
+  checkHistory(virtual: string, server: string): CheckHistoryResult {
+    return checkHistoryOf(this.config.current, this.pool, virtual, server);
   }
 
   async checkNow(virtual: string, server: string): Promise<CheckNowResult> {

@@ -31,7 +31,7 @@ function reports(applied: Table = new Map()) {
 }
 
 const state = (key: string, over: Partial<RealState> = {}): RealState => ({
-  key, state: 'down', since: 0, lastResult: 'fail', lastCheck: 0, lastError: 'connect ECONNREFUSED', upSince: null, reentered: false, wasUp: true, ...over,
+  key, state: 'down', since: 0, lastResult: 'fail', lastCheck: 0, lastError: 'connect ECONNREFUSED', upSince: null, reentered: false, wasUp: true, flaps: 0, reason: null, lastLatencyMs: null, ...over,
 });
 
 test('info: a checked real server with its check\'s state and the weight it has in the dataplane', () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseOrThrow } from '../lvs-cf/index.ts';
-import { dataplaneOptions } from './main.ts';
+import { dataplaneOptions, parseCli } from './main.ts';
 
 test('timeouts and the ipvsadm path from lvs.cf become dataplane options; 0 keeps the defaults', () => {
   const model = parseOrThrow('network = direct\ntcp_timeout = 900\ntcpfin_timeout = 120\nudp_timeout = 60\nipvsadm = /usr/local/sbin/ipvsadm\n');
@@ -13,4 +13,15 @@ test('timeouts and the ipvsadm path from lvs.cf become dataplane options; 0 keep
   });
   assert.deepEqual(dataplaneOptions(parseOrThrow('network = direct\n')), { userspace: {}, ipvs: {} });
   assert.deepEqual(dataplaneOptions(null), {});
+});
+
+test('--sample-interval: 10 s by default, 1 to 60 whole seconds', () => {
+  const ok = parseCli([]);
+  assert.ok(ok.ok && ok.options['sample-interval'] === 10);
+  const two = parseCli(['--sample-interval', '2']);
+  assert.ok(two.ok && two.options['sample-interval'] === 2);
+  for (const bad of ['0', '61', '1.5', 'x']) {
+    const r = parseCli(['--sample-interval', bad]);
+    assert.ok(!r.ok && r.code === 2 && /--sample-interval: must be/.test(r.text), bad);
+  }
 });

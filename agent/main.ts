@@ -21,12 +21,13 @@ import { spawnRunner } from './ha/vip.ts';
 import { decideRedundancy } from './ha/mode.ts';
 import { localAddresses } from './ha/peers.ts';
 import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';
+import { DEFAULT_SAMPLE_SEC, TrafficSampler } from './traffic/sampler.ts';
 
 export const DEFAULT_ROOT = '/etc/sysconfig/ha';
 export const DEFAULT_SOCKET = '/run/piranha/agent.sock';
 
 const USAGE = `usage: piranha-agent [--root DIR] [--socket PATH] [--dataplane userspace|ipvs]
-                     [--node primary|backup] [--heartbeat-key FILE] [--verbose]
+                     [--node primary|backup] [--heartbeat-key FILE] [--verbose] [--sample-interval SEC]
 
   --root DIR            folder holding lvs.cf (default ${DEFAULT_ROOT})
   --socket PATH         control socket for the console (default ${DEFAULT_SOCKET})
@@ -35,6 +36,8 @@ const USAGE = `usage: piranha-agent [--root DIR] [--socket PATH] [--dataplane us
                         address of lvs.cf among this machine's addresses
   --heartbeat-key FILE  shared key of the pair (default ROOT/${KEY_RELATIVE_PATH})
   --verbose             also log each dataplane operation behind a change
+  --sample-interval SEC seconds between samples of the traffic counters kept for the last ten
+                        minutes (default ${DEFAULT_SAMPLE_SEC}; 1 to 60)
 
 With service = lvs, a primary address and a backup (backup_active = 1), the agent is one router
 of a pair: it starts standby and serves only while the redundancy module makes it active.
@@ -49,6 +52,7 @@ const optionsSchema = z.object({
   node: z.enum(['primary', 'backup'], { message: 'must be primary or backup' }).optional(),
   'heartbeat-key': z.string().min(1).optional(),
   verbose: z.boolean(),
+  'sample-interval': z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be 1 to 60').max(60, 'must be 1 to 60'),
 });
 export type AgentCliOptions = z.infer<typeof optionsSchema>;
 
@@ -74,6 +78,7 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
         node: { type: 'string' },
         'heartbeat-key': { type: 'string' },
         verbose: { type: 'boolean' },
+        'sample-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -92,6 +97,7 @@ export function parseCli(argv: string[]): { ok: true; options: AgentCliOptions }
     node: values.node,
     'heartbeat-key': values['heartbeat-key'],
     verbose: values.verbose ?? false,
+    'sample-interval': values['sample-interval'] ?? DEFAULT_SAMPLE_SEC,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -129,10 +135,12 @@ export async function main(argv: string[]): Promise<number> {
   const first = await config.read();
   const dataplane = createDataplane(kind, dataplaneOptions(first.ok ? first.config.model : null));
   const agent = new Agent({ config, dataplane, logger });
+  // The dataplane's counters sampled for the console's traffic sparklines (docs/observability.md).
+  const traffic = new TrafficSampler({ read: () => agent.trafficTable(), intervalSec: cli.options['sample-interval'], log: (m) => logger.log(m) });
   const server = new SocketServer({
     path: socket,
     version,
-    handlers: rpcHandlers(agent),
+    handlers: rpcHandlers(agent, traffic),
     onProtocolError: (message) => logger.log(`protocol error (not sent): ${message}`),
   });
   agent.onEvent((e) => server.broadcast(e), { active: () => server.hasSubscribers });
@@ -181,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     await server.close();
     return 1;
   }
+  traffic.start();
   logger.log(`piranha-agent ${version} pid ${process.pid} listening on ${socket}${redundancy ? ` (${redundancy.node} of a pair, standby until redundancy decides)` : ''}`);
 
   // The mode (pair or standalone) is chosen at startup; a reload that would change it is shown,
@@ -220,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
           logger.error(`error while removing services: ${(err as Error).message}`);
           code = 1;
         }
+        traffic.stop();
         await server.close();
         process.off('SIGHUP', onHup);
         done(code);

@@ -24,10 +24,13 @@ export const Counter = {
 /** Doubles per real server in the relay's counters. */
 export const COUNTER_FIELDS = 8;
 
-/** Columns of one verdict in the checks' results (RESULT_COLUMNS); offset and length locate the quoted answer. */
-export const ResultColumn = { id: 0, outcome: 1, errno: 2, offset: 3, length: 4 } as const;
+/**
+ * Columns of one verdict in the checks' results (RESULT_COLUMNS); offset and length locate the
+ * quoted answer, micros is how long the check took.
+ */
+export const ResultColumn = { id: 0, outcome: 1, errno: 2, offset: 3, length: 4, micros: 5 } as const;
 /** Int32 per verdict in the checks' results. */
-export const RESULT_FIELDS = 5;
+export const RESULT_FIELDS = 6;
 
 /** How a native check ended (CHECK_OUTCOMES). */
 export const Outcome = {

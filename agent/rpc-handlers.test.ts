@@ -3,6 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { TrafficSampler } from './traffic/sampler.ts';
 import { rpcHandlers, toRpcError, type AgentCore } from './rpc-handlers.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, SocketServer } from './socket-server.ts';
@@ -37,6 +38,8 @@ const ha: InternalHaStatus = {
   linkUp: true, problems: [], warnings: [], splitBrain: null,
 };
 
+const traffic = new TrafficSampler({ read: async () => [] });
+
 function core(over: Partial<AgentCore> = {}): AgentCore {
   return {
     status: async () => status,
@@ -54,6 +57,9 @@ function core(over: Partial<AgentCore> = {}): AgentCore {
       routerSettings: async () => ({ managed: false, settings: [] }),
     },
     reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
+    checkHistory: () => {
+      throw new NotFoundError('no virtual server named www');
+    },
     plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
     ...over,
   };
@@ -79,7 +85,7 @@ test('domain errors become protocol codes with their message; other errors pass 
 
 test('table and haStatus answer in wire types that pass the protocol, without internal fields', async () => {
   const asked: unknown[] = [];
-  const h = rpcHandlers(core({ haStatus: () => ha, table: async (p) => (asked.push(p), { services: [serviceToWire(service)] }) }));
+  const h = rpcHandlers(core({ haStatus: () => ha, table: async (p) => (asked.push(p), { services: [serviceToWire(service)] }) }), traffic);
   const table = await h.table({ search: 'web', limit: 10 });
   assert.deepEqual(asked, [{ search: 'web', limit: 10 }], 'the filters reach the core');
   assert.equal('kernelHandle' in table.services[0]!, false);
@@ -88,7 +94,7 @@ test('table and haStatus answer in wire types that pass the protocol, without in
   assert.deepEqual(s, ha);
   assert.notEqual(s, ha, 'a copy: later changes inside the redundancy module do not reach an answer already given');
   assert.ok(checkResult('haStatus', s).ok);
-  assert.equal(await rpcHandlers(core()).haStatus({}), null);
+  assert.equal(await rpcHandlers(core(), traffic).haStatus({}), null);
 });
 
 test('over the socket: the client sees the protocol codes', async () => {
@@ -97,7 +103,7 @@ test('over the socket: the client sees the protocol codes', async () => {
   const server = new SocketServer({
     path: join(t.root, 'a.sock'),
     version: '1.0.0',
-    handlers: rpcHandlers(core({ reload: async () => Promise.reject(new ConfigInvalidError('lvs.cf:2:5: error[S]: bad')) })),
+    handlers: rpcHandlers(core({ reload: async () => Promise.reject(new ConfigInvalidError('lvs.cf:2:5: error[S]: bad')) }), traffic),
   });
   await server.listen();
   const c = await AgentClient.connect(join(t.root, 'a.sock'));

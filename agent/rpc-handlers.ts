@@ -5,9 +5,11 @@ import type { Agent } from './agent.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
 import { haStatusToWire } from './wire-map.ts';
+import type { TrafficSampler } from './traffic/sampler.ts';
+import { seriesReply } from './traffic/series-reply.ts';
 
 /** What the handlers need of the core. */
-export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan' | 'reconcile'> & { kernel: Pick<Agent['kernel'], 'driftNow' | 'routerSettings'> };
+export type AgentCore = Pick<Agent, 'status' | 'table' | 'checkers' | 'reload' | 'start' | 'stop' | 'checkNow' | 'haStatus' | 'plan' | 'reconcile' | 'checkHistory'> & { kernel: Pick<Agent['kernel'], 'driftNow' | 'routerSettings'> };
 
 /** The protocol's error for a domain error; other errors are returned as they are. */
 export function toRpcError(err: unknown): unknown {
@@ -27,8 +29,9 @@ async function atEdge<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
-export function rpcHandlers(agent: AgentCore): Handlers {
+export function rpcHandlers(agent: AgentCore, traffic: TrafficSampler): Handlers {
   return {
+    series: (p) => atEdge(() => seriesReply(traffic, p)),
     status: () => atEdge(() => agent.status()),
     table: (p) => atEdge(() => agent.table(p)),
     checkers: (p) => atEdge(() => agent.checkers(p)),
@@ -40,6 +43,7 @@ export function rpcHandlers(agent: AgentCore): Handlers {
     drift: () => atEdge(() => agent.kernel.driftNow()),
     reconcile: () => atEdge(() => agent.reconcile()),
     routerSettings: () => atEdge(() => agent.kernel.routerSettings()),
+    checkHistory: (p) => atEdge(() => agent.checkHistory(p.virtual, p.server)),
     haStatus: () =>
       atEdge(() => {
         const s = agent.haStatus();

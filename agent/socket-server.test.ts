@@ -39,6 +39,10 @@ function handlers(): Handlers {
     checkNow: async (p) => {
       throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
     },
+    checkHistory: async (p) => {
+      throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
+    },
+    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
   };
 }
 async function serve(path = join(dir, `s${++n}.sock`)) {

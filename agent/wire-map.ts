@@ -55,6 +55,7 @@ export function checkerToWire(t: CheckTarget, check: string, st: Readonly<RealSt
     lastCheck: st.lastCheck === null ? null : new Date(st.lastCheck).toISOString(),
     lastError: st.lastError,
     weight,
+    lastLatencyMs: st.lastLatencyMs,
   };
 }
 

@@ -125,6 +125,7 @@ void probe_start(int id, double now) {
   Check *c = &g_checks[id];
   g_in_flight++;
   c->run++;
+  c->started_us = checks_clock_us();
   c->phase = P_CONNECTING;
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) {

@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /** Most bytes of an answer kept for the failure message (expect.ts MAX_READ). */
@@ -46,6 +47,12 @@ static void flush_results(void) {
   call_js(g_on_results, 1, args);
 }
 
+double checks_clock_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
 void result_add(int id, int outcome, int err, const char *a, uint32_t alen, const char *b, uint32_t blen) {
   if (alen + blen > KEEP_MAX) {
     if (alen > KEEP_MAX) alen = KEEP_MAX;
@@ -58,6 +65,8 @@ void result_add(int id, int outcome, int err, const char *a, uint32_t alen, cons
   r[R_ERRNO] = err;
   r[R_OFFSET] = (int32_t)g_result_bytes_len;
   r[R_LENGTH] = (int32_t)(alen + blen);
+  double micros = checks_clock_us() - g_checks[id].started_us;
+  r[R_MICROS] = micros < 0 ? 0 : micros > 2e9 ? 2000000000 : (int32_t)micros;
   if (alen) memcpy(g_result_bytes + g_result_bytes_len, a, alen);
   if (blen) memcpy(g_result_bytes + g_result_bytes_len + alen, b, blen);
   g_result_bytes_len += alen + blen;

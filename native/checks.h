@@ -25,15 +25,17 @@
 enum { CHECK_OUTCOMES(LAYOUT_ENUM) };
 
 /**
- * One verdict in the results shared with JavaScript: RESULT_FIELDS int32 in this order, the last
- * two locating in the bytes buffer the answer a failure quotes (layout.checks.results).
+ * One verdict in the results shared with JavaScript: RESULT_FIELDS int32 in this order, offset and
+ * length locating in the bytes buffer the answer a failure quotes, micros the check's duration
+ * (layout.checks.results).
  */
 #define RESULT_COLUMNS(X) \
   X(R_ID, "id")           \
   X(R_OUTCOME, "outcome") \
   X(R_ERRNO, "errno")     \
   X(R_OFFSET, "offset")   \
-  X(R_LENGTH, "length")
+  X(R_LENGTH, "length")   \
+  X(R_MICROS, "micros")
 enum { RESULT_COLUMNS(LAYOUT_ENUM) RESULT_FIELDS };
 
 enum { P_FREE, P_IDLE, P_CONNECTING, P_WRITING, P_READING };
@@ -51,6 +53,7 @@ typedef struct {
   char *send, *expect;
   uint32_t send_len, sent, expect_len;
   double interval_ms, timeout_ms, due, deadline;
+  double started_us;  // monotonic clock at the start of the run in flight (the verdict's latency)
   int fd;
   char *kept;  // the answer so far, when one read did not decide
   uint32_t kept_len;
@@ -64,6 +67,8 @@ extern int g_in_flight, g_max_in_flight;
 // checks.c
 /** Queues a verdict for JavaScript, with the answer's bytes (a then b) for the failures that quote it. */
 void result_add(int id, int outcome, int err, const char *a, uint32_t alen, const char *b, uint32_t blen);
+/** The monotonic clock in microseconds (a check's latency; the loop's cached time has only ms). */
+double checks_clock_us(void);
 
 // checks-schedule.c
 /** Creates the timer; once, before the first check is added. */

@@ -36,6 +36,8 @@ async function wrongAgent(t: import('node:test').TestContext, handlers: Partial<
     start: async () => status,
     stop: async () => status,
     checkNow: async (p) => ({ virtual: p.virtual, server: p.server, sent: '', received: '', verdict: 'up', error: null, durationMs: 1 }),
+    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
+    checkHistory: async (p) => ({ virtual: p.virtual, server: p.server, address: '127.0.0.2', port: 80, check: 'connect tcp', sent: '', expect: null, checked: false, state: null, since: null, reason: null, flaps: 0, results: [] }),
   };
   const server = new SocketServer({ path, version: '0.0.0', handlers: { ...base, ...handlers } as Handlers, checkReplies: false });
   await server.listen();

@@ -8,7 +8,11 @@
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
 import { AgentClient } from '../agent/client.ts';
-import type { CheckersParams, CheckersResult, CheckNowResult, DriftResult, HaStatus, Methods, PlanParams, PlanResult, ReconcileResult, ReloadResult, RouterSettingsResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
+import type { CheckersParams, CheckersResult, CheckHistoryResult, SeriesResult, CheckNowResult, DriftResult, HaStatus, Methods, PlanParams, PlanResult, ReconcileResult, ReloadResult, RouterSettingsResult, ServiceStats, StatusResult, TableParams, TableResult } from '../agent/protocol/index.ts';
+import { AgentHealth } from './agent-health.ts';
+
+/** How long a page waits for the agent before it says the agent does not answer (default). */
+export const PAGE_TIMEOUT_MS = 2000;
 
 export type AgentAnswer<T> = { ok: true; data: T } | { ok: false; reason: string; code?: string };
 
@@ -40,7 +44,15 @@ export class AgentLink {
   private readonly inflight = new Map<string, Promise<AgentAnswer<AgentSnapshot>>>();
   private haInflight: Promise<AgentAnswer<HaStatus | null>> | null = null;
 
-  constructor(readonly socketPath: string | null, private readonly timeoutMs = 5000) {}
+  /** Whether the agent answers, from every call made through this link (and the watchdog's). */
+  readonly health = new AgentHealth();
+
+  constructor(
+    readonly socketPath: string | null,
+    private readonly timeoutMs = 5000,
+    /** What a page waits at most for the agent (shorter than timeoutMs: a hung agent must not hang pages). */
+    readonly pageTimeoutMs = PAGE_TIMEOUT_MS,
+  ) {}
 
   async snapshot(view: SnapshotView = WHOLE_VIEW): Promise<AgentAnswer<AgentSnapshot>> {
     const key = JSON.stringify(view);
@@ -49,7 +61,47 @@ export class AgentLink {
       flight = this.fetchSnapshot(view).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
-    return flight;
+    return this.forPage(flight);
+  }
+
+  /** A real server's check history (the check history page, the REAL SERVER panel). */
+  checkHistory(virtual: string, server: string): Promise<AgentAnswer<CheckHistoryResult>> {
+    return this.forPage(this.ask('checkHistory', { virtual, server }));
+  }
+
+  /** The sampled traffic of some virtual servers (the TRAFFIC section of CONTROL/MONITORING). */
+  series(virtuals: string[]): Promise<AgentAnswer<SeriesResult>> {
+    return this.forPage(this.ask('series', { virtuals }));
+  }
+
+  /** The agent's status, for the watchdog's probe: always cut at pageTimeoutMs. */
+  probe(): Promise<AgentAnswer<StatusResult>> {
+    return this.forPage(this.ask('status', {}), this.pageTimeoutMs);
+  }
+
+  /**
+   * `answer`, or after `ms` a failed answer saying the agent does not answer: the call goes on and
+   * its answer is dropped, so a stopped or hung agent costs a page this much at most. By default a
+   * page waits the full timeoutMs only while the agent answered within the last two page
+   * timeouts (the watchdog asks every 2 s): a large table may take a busy agent more than 2 s to
+   * send; an agent that stopped answering gets pageTimeoutMs.
+   */
+  forPage<T>(answer: Promise<AgentAnswer<T>>, ms = this.pageDeadline()): Promise<AgentAnswer<T>> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<AgentAnswer<T>>((resolve) => {
+      timer = setTimeout(() => {
+        const reason = `no answer from the agent within ${ms} ms`;
+        this.health.failed('E_TIMEOUT', reason);
+        resolve({ ok: false, reason, code: 'E_TIMEOUT' });
+      }, ms);
+    });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  }
+
+  private pageDeadline(): number {
+    const h = this.health.state();
+    const recent = h.answering && h.lastAnswer !== null && Date.now() - h.lastAnswer <= 2 * this.pageTimeoutMs;
+    return recent ? Math.max(this.timeoutMs, this.pageTimeoutMs) : this.pageTimeoutMs;
   }
 
   /** The pair's status (null: this router runs standalone), single flight like snapshot(). */
@@ -59,7 +111,7 @@ export class AgentLink {
         this.haInflight = null;
       });
     }
-    return this.haInflight;
+    return this.forPage(this.haInflight);
   }
 
   reload(): Promise<AgentAnswer<ReloadResult>> {
@@ -88,7 +140,7 @@ export class AgentLink {
   }
   /** The services of one virtual server, with their counters (the drain page). */
   tableOf(virtual: string): Promise<AgentAnswer<ServiceStats[]>> {
-    return this.ask('table', { virtual }).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
+    return this.forPage(this.ask('table', { virtual })).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
   }
 
   /** How the dataplane's table differs from what the agent applied (the kernel panel). */
@@ -129,9 +181,12 @@ export class AgentLink {
     if (!this.socketPath) return { ok: false, reason: 'no agent socket was given (--agent-socket)', code: 'E_CONNECT' };
     try {
       const client = await this.connection();
-      return { ok: true, data: await client.call(method, params) };
+      const data = await client.call(method, params);
+      this.health.answered();
+      return { ok: true, data };
     } catch (err) {
       const e = err as Error & { code?: string };
+      this.health.failed(e.code, e.message);
       return { ok: false, reason: e.message, code: e.code };
     }
   }

@@ -34,6 +34,9 @@ import { reloadAgent } from './save-flow.ts';
 import { registerConfirm } from './routes/confirm.ts';
 import { registerHistory } from './routes/history.ts';
 import type { HistoryLimits } from './history/store.ts';
+import { registerChecks } from './routes/checks.ts';
+import { registerMetrics } from './routes/metrics.ts';
+import { AgentWatch } from './agent-watch.ts';
 
 export interface AppOptions extends AccessDeps {
   root: string;
@@ -43,6 +46,8 @@ export interface AppOptions extends AccessDeps {
   https?: { cert: Buffer; key: Buffer } | null;
   /** Per-call limit for agent requests. */
   agentTimeoutMs?: number;
+  /** How often the watchdog asks the agent (default agent-watch.ts WATCH_INTERVAL_MS). */
+  agentWatchMs?: number;
   /** The names and addresses requests may carry in Host (default: this machine's, see allowed-hosts.ts). */
   allowedHosts?: AllowedHosts;
   /** The confirmation windows offered, in seconds (default confirm/keeper.ts DEFAULT_WINDOWS). */
@@ -102,13 +107,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     timeouts: opts.drainTimeouts ?? DEFAULT_DRAIN_TIMEOUTS,
     log: (m) => app.log.warn(m),
   });
-  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm, drains };
+  const ctx: AppContext = { store, agent, render: createRenderer(), secret: randomBytes(32), flash: new FlashStore(), allowlist: opts.allowlist, confirm, drains, watch: new AgentWatch(agent, opts.agentWatchMs) };
+  ctx.watch.start();
   // A change waiting for confirmation, or a drain's timeout, when the console stopped: armed again.
   await confirm.start();
   await drains.start();
   app.addHook('onClose', async () => {
     await confirm.close();
     drains.close();
+    ctx.watch.stop();
     ctx.agent.close();
   });
 
@@ -162,5 +169,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerDrain(app, ctx);
   registerFileFix(app, ctx);
   registerHistory(app, ctx);
+  registerChecks(app, ctx);
+  registerMetrics(app, ctx);
   return app;
 }

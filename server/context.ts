@@ -10,6 +10,7 @@ import { csrfToken } from './security/csrf.ts';
 import type { Allowlist } from './security/access.ts';
 import type { ConfirmKeeper } from './confirm/keeper.ts';
 import type { DrainKeeper } from './drain/keeper.ts';
+import type { AgentWatch } from './agent-watch.ts';
 import { confirmBanner } from './confirm/banner.ts';
 import { formatDiagnostic } from '../lvs-cf/index.ts';
 import { fileProblems, type FileProblem } from './file-problems.ts';
@@ -25,6 +26,8 @@ export interface AppContext {
   confirm: ConfirmKeeper;
   /** Drains in progress and their automatic deactivation. */
   drains: DrainKeeper;
+  /** Whether the agent answers, watched in the background (every page says when it does not). */
+  watch: AgentWatch;
 }
 
 export const TABS = [
@@ -85,6 +88,7 @@ export function renderPage(ctx: AppContext, req: FastifyRequest, template: strin
     // Every console page shows a change waiting for confirmation, with its buttons.
     pending: secure ? confirmBanner(ctx.confirm) : null,
     back: backPath(req.url),
+    watchdog: secure ? ctx.watch.view() : null,
   });
   return html;
 }

@@ -2,6 +2,7 @@
 // real socket server with scripted answers; the kernel suite runs it against the real agent on a
 // real kernel): the kernel's counters per real server, the drift with RECONCILE (a POST form with
 // the CSRF token, whose answer is the page's message), and the router settings with their errors.
+import { TrafficSampler } from '../agent/traffic/sampler.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,8 +58,7 @@ async function ipvsAgent(t: import('node:test').TestContext) {
       const r = { operations: drift.operations, failed: [], drift: { ...drift, differences: [], operations: 0 } };
       drift = r.drift;
       return r;
-    },
-  });
+    }, checkHistory: () => { throw new Error('x'); } }, new TrafficSampler({ read: async () => [] }));
   const server = new SocketServer({ path, version: '0.0.0', handlers });
   await server.listen();
   t.after(async () => {
@@ -98,8 +98,7 @@ test('CONTROL on the userspace dataplane has no kernel panel', async (t) => {
       reload: async () => ({ serial: 1, operations: 0 }), start: async () => status, stop: async () => status,
       checkNow: async () => { throw new Error('x'); }, haStatus: () => null, plan: async () => { throw new Error('x'); },
       kernel: { driftNow: async () => drifted, routerSettings: async () => settings },
-      reconcile: async () => ({ operations: 0, failed: [], drift: drifted }),
-    }),
+      reconcile: async () => ({ operations: 0, failed: [], drift: drifted }), checkHistory: () => { throw new Error('x'); } }, new TrafficSampler({ read: async () => [] })),
   });
   await server.listen();
   t.after(async () => {

@@ -30,6 +30,8 @@ export interface TestVirtual {
   /** Text between the quotes, escapes as lvs.cf writes them (e.g. `GET / HTTP/1.0\r\n\r\n`). */
   send?: string;
   expect?: string;
+  /** A send_program command line (absolute path; %h and %p are the real server's address and port). */
+  sendProgram?: string;
   active?: boolean;
   servers: TestReal[];
 }
@@ -76,6 +78,7 @@ export function lvsCf(opts: TestConfig): string {
     if (v.pmask) out.push(`     pmask = ${v.pmask}`);
     if (v.send !== undefined) out.push(`     send = "${v.send}"`);
     if (v.expect !== undefined) out.push(`     expect = "${v.expect}"`);
+    if (v.sendProgram !== undefined) out.push(`     send_program = "${v.sendProgram}"`);
     out.push(`     scheduler = ${v.scheduler ?? 'wlc'}`);
     out.push(`     protocol = ${v.protocol ?? 'tcp'}`);
     out.push(`     timeout = ${v.timeout ?? 1}`);

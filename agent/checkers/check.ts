@@ -40,6 +40,8 @@ export interface CheckOutcome {
   error: string | null;
   durationMs: number;
   description: string;
+  /** A program's exit status (null when killed); absent for network checks. */
+  exitCode?: number | null;
 }
 
 /** nanny.c: with no send, expect or program on a virtual port 80, it checks HTTP. */
@@ -231,8 +233,8 @@ export function nativeTcpPlan(spec: CheckSpec): NativeTcpPlan | null {
   };
 }
 
-/** What a scheduled check reports: the verdict and, when down, why. */
-export type CheckDone = (ok: boolean, error: string | null) => void;
+/** What a scheduled check reports: the verdict and, when down, why; the probe's answer for the check's history. */
+export type CheckDone = (ok: boolean, error: string | null, result?: ProbeResult) => void;
 
 /** Starts a scheduled check (see startCheck). */
 export type StartCheck = (spec: CheckSpec, done: CheckDone) => RunningProbe;
@@ -256,7 +258,7 @@ export function startCheck(spec: CheckSpec, done: CheckDone): RunningProbe {
   }
   switch (plan.kind) {
     case 'tcp':
-      return startTcpProbe(plan.probe, (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed'));
+      return startTcpProbe(plan.probe, (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed', r));
     case 'invalid':
       return failedBeforeStart(done, plan.error);
     case 'udp':
@@ -264,7 +266,7 @@ export function startCheck(spec: CheckSpec, done: CheckDone): RunningProbe {
       // One datagram or one program run per check: a promise and a controller are cheap next to that.
       const ac = new AbortController();
       probe(plan, ac.signal).then(
-        (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed'),
+        (r) => done(r.ok, r.ok ? null : r.error ?? 'check failed', r),
         (e: unknown) => done(false, (e as Error)?.message ?? String(e)),
       );
       return { cancel: () => ac.abort() };
@@ -294,5 +296,17 @@ export async function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<C
     error: result.ok ? null : result.error ?? 'check failed',
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     description: plan.description,
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
   };
+}
+
+/** What a check sends and expects, printable, as its history shows them (the same for every run). */
+export function checkExchange(spec: CheckSpec): { description: string; sent: string; expect: string | null } {
+  try {
+    const plan = planFor(spec);
+    const expect = plan.kind === 'tcp' ? plan.expectText : plan.kind === 'program' ? plan.probe.expect : given(spec.expect) ? unescape(spec.expect) : null;
+    return { description: plan.description, sent: plan.sent, expect: expect === null ? null : printable(Buffer.from(expect, 'utf8')) };
+  } catch (e) {
+    return { description: describeCheck(spec), sent: '', expect: null };
+  }
 }

@@ -7,8 +7,11 @@ import { nativeAddon } from '../native-addon.ts';
 import { Outcome, RESULT_FIELDS, ResultColumn, type NativeFailure } from '../native-contract.ts';
 import type { NativeTcpPlan } from './check.ts';
 
-/** Receives every verdict of one registered check. */
-export type NativeVerdict = (ok: boolean, error: string | null) => void;
+/**
+ * Receives every verdict of one registered check, with how long it took and, for a failure, the
+ * answer it quotes (null for a success: it matched the plan's expect).
+ */
+export type NativeVerdict = (ok: boolean, error: string | null, micros: number, received: Buffer | null) => void;
 
 interface Registered {
   plan: NativeTcpPlan;
@@ -26,12 +29,13 @@ function onResults(count: number): void {
     const reg = registered[r[at + ResultColumn.id]!];
     if (reg === undefined) continue;
     const outcome = r[at + ResultColumn.outcome]!;
+    const micros = r[at + ResultColumn.micros]!;
     if (outcome === Outcome.ok) {
-      reg.verdict(true, null);
+      reg.verdict(true, null, micros, null);
     } else {
       const offset = r[at + ResultColumn.offset]!;
       const received = Buffer.from(bytes.subarray(offset, offset + r[at + ResultColumn.length]!));
-      reg.verdict(false, reg.plan.failure(outcome as NativeFailure, r[at + ResultColumn.errno]!, received));
+      reg.verdict(false, reg.plan.failure(outcome as NativeFailure, r[at + ResultColumn.errno]!, received), micros, received);
     }
   }
 }

@@ -5,6 +5,8 @@ export interface ProbeResult {
   /** The raw bytes that came back (stdout for a program), for the transcript. */
   received: Buffer;
   error: string | null;
+  /** A program's exit status (null when it did not exit normally); absent for network probes. */
+  exitCode?: number | null;
 }
 
 export const EMPTY: Buffer = Buffer.alloc(0);

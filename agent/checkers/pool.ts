@@ -22,6 +22,9 @@ import {
 } from './check.ts';
 import type { RunningProbe } from './tcp.ts';
 import { addNativeCheck, removeNativeCheck, setNativeMaxInFlight } from './native-checks.ts';
+import { CheckHistory, changeReason, quoted, type CheckRecord, type Observed } from './history.ts';
+import type { ProbeResult } from './outcome.ts';
+import { performance } from 'node:perf_hooks';
 
 export type PoolSpec = CheckSpec & { reentrySec: number };
 
@@ -46,6 +49,12 @@ export interface RealState {
   reentered: boolean;
   /** True once this server has been up since its checker started (quiesce only applies to such a server). */
   wasUp: boolean;
+  /** Times the state went between up and down since the checker started. */
+  flaps: number;
+  /** Why the state last changed, in words (the failure, or the passes that brought it up). */
+  reason: string | null;
+  /** How long the last check took, ms; null before the first. */
+  lastLatencyMs: number | null;
 }
 
 /** The timer functions the pool uses; tests inject a fake clock's. */
@@ -113,7 +122,12 @@ interface Entry {
   inFlight: RunningProbe | null;
   /** The native check's id while native/checks.c schedules this server, else -1. */
   nativeId: number;
+  /** This check's ring in the pool's history. */
+  history: number;
+  /** performance.now() when the scheduled check in flight started (its latency). */
+  startedAt: number;
 }
+
 
 /** Stands for a check while its start() is still running. */
 const STARTING: RunningProbe = { cancel() {} };
@@ -147,6 +161,7 @@ function failedOutcome(spec: CheckSpec, err: unknown): CheckOutcome {
 
 export class CheckerPool extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
+  private readonly history = new CheckHistory();
   private readonly now: () => number;
   private readonly start: StartCheck;
   private readonly run: typeof runCheck;
@@ -183,6 +198,7 @@ export class CheckerPool extends EventEmitter {
     for (const [key, entry] of this.entries) {
       if (!wanted.has(key)) {
         this.cancel(entry);
+        this.history.release(entry.history);
         this.entries.delete(key);
       }
     }
@@ -195,13 +211,15 @@ export class CheckerPool extends EventEmitter {
         const t = this.now();
         const fresh: Entry = {
           spec,
-          state: { key, state: 'pending', since: t, lastResult: null, lastCheck: null, lastError: null, upSince: null, reentered: false, wasUp: false },
+          state: { key, state: 'pending', since: t, lastResult: null, lastCheck: null, lastError: null, upSince: null, reentered: false, wasUp: false, flaps: 0, reason: null, lastLatencyMs: null },
           timer: null,
           generation: 0,
           successSince: null,
           overdue: false,
           inFlight: null,
           nativeId: -1,
+          history: this.history.open(),
+          startedAt: 0,
         };
         this.entries.set(key, fresh);
         this.begin(fresh, spreadMs);
@@ -209,6 +227,8 @@ export class CheckerPool extends EventEmitter {
         entry.spec = spec;
       } else {
         this.cancel(entry);
+        // Results of the check as it was would read as this one's.
+        this.history.clear(entry.history);
         entry.spec = spec;
         this.begin(entry, spreadMs);
       }
@@ -236,6 +256,12 @@ export class CheckerPool extends EventEmitter {
     return e === undefined ? undefined : { ...e.state };
   }
 
+  /** The last results of `key`'s check, newest first; undefined when `key` is not checked. */
+  historyOf(key: string): CheckRecord[] | undefined {
+    const e = this.entries.get(key);
+    return e === undefined ? undefined : this.history.read(e.history);
+  }
+
   /**
    * Runs one check of `key` now and returns its transcript. The schedule is left alone; the result
    * is recorded like any other, since it is as real an observation as a scheduled one.
@@ -250,12 +276,17 @@ export class CheckerPool extends EventEmitter {
     } catch (err) {
       outcome = failedOutcome(entry.spec, err);
     }
-    if (this.entries.get(key) === entry && entry.generation === generation) this.record(entry, outcome.ok, outcome.error);
+    if (this.entries.get(key) === entry && entry.generation === generation) {
+      this.record(entry, outcome.ok, outcome.error, { latencyMs: outcome.durationMs, received: outcome.received, exitCode: outcome.exitCode });
+    }
     return outcome;
   }
 
   stop(): void {
-    for (const entry of this.entries.values()) this.cancel(entry);
+    for (const entry of this.entries.values()) {
+      this.cancel(entry);
+      this.history.release(entry.history);
+    }
     this.entries.clear();
     this.waiting = [];
     this.waitingHead = 0;
@@ -274,8 +305,10 @@ export class CheckerPool extends EventEmitter {
       return;
     }
     const generation = entry.generation;
-    entry.nativeId = addNativeCheck(plan, this.intervalMs(entry.spec), delay, (ok, error) => {
-      if (entry.generation === generation) this.record(entry, ok, error);
+    // A passing check read exactly the expected bytes: those are what it received.
+    const matched = plan.expect === null ? '' : quoted(plan.expect);
+    entry.nativeId = addNativeCheck(plan, this.intervalMs(entry.spec), delay, (ok, error, micros, received) => {
+      if (entry.generation === generation) this.record(entry, ok, error, { latencyMs: micros / 1000, received: ok ? matched : quoted(received) });
     });
   }
 
@@ -331,35 +364,39 @@ export class CheckerPool extends EventEmitter {
     this.schedule(entry, this.intervalMs(entry.spec));
     // Marked as running before start() returns (its callback always runs on a later turn).
     entry.inFlight = STARTING;
+    entry.startedAt = performance.now();
     try {
       // An inline callback, not a named closure: tsx names every named function it creates, and
       // this one is created ten thousand times a second. start() calls it exactly once.
-      entry.inFlight = this.start(entry.spec, (ok, error) => this.finished(entry, generation, ok, error));
+      entry.inFlight = this.start(entry.spec, (ok, error, result) => this.finished(entry, generation, ok, error, result));
     } catch (err) {
       process.nextTick(() => this.finished(entry, generation, false, crashMessage(err)));
     }
   }
 
   /** A check ended: free its slot, record the verdict, and start the next one if it is already due. */
-  private finished(entry: Entry, generation: number, ok: boolean, error: string | null): void {
+  private finished(entry: Entry, generation: number, ok: boolean, error: string | null, result?: ProbeResult): void {
     this.running--;
     this.drain();
     if (entry.generation !== generation) return;
     entry.inFlight = null;
-    this.record(entry, ok, error);
+    const latencyMs = performance.now() - entry.startedAt;
+    this.record(entry, ok, error, { latencyMs, received: quoted(result?.received), exitCode: result?.exitCode });
     if (entry.overdue) {
       entry.overdue = false;
       this.fire(entry, generation);
     }
   }
 
-  private record(entry: Entry, ok: boolean, error: string | null): void {
+  private record(entry: Entry, ok: boolean, error: string | null, seen: Observed = { latencyMs: 0 }): void {
     this.onVerdict?.(ok, error);
     const t = this.now();
     const s = entry.state;
     s.lastCheck = t;
     s.lastResult = ok ? 'ok' : 'fail';
     s.lastError = ok ? null : error ?? 'check failed';
+    s.lastLatencyMs = Math.round(seen.latencyMs * 1000) / 1000;
+    this.history.add(entry.history, { at: t, ok, latencyMs: seen.latencyMs, received: seen.received, exitCode: seen.exitCode, error: s.lastError });
     let next: RealState['state'] = s.state;
     let reentered = false;
     if (!ok) {
@@ -378,6 +415,8 @@ export class CheckerPool extends EventEmitter {
       }
     }
     if (next === s.state) return;
+    if (s.state !== 'pending') s.flaps++;
+    s.reason = changeReason(next, s.state, s.lastError, entry.spec.reentrySec, reentered);
     s.state = next;
     s.since = t;
     if (next === 'up') {
@@ -392,3 +431,4 @@ export class CheckerPool extends EventEmitter {
     this.emit('change', { ...s });
   }
 }
+

@@ -65,12 +65,13 @@ export function programProbe(p: ProgramProbe, signal?: AbortSignal): Promise<Pro
         // ESRCH: the group is already gone.
       }
     };
+    let exitCode: number | null = null;
     const finish = (ok: boolean, error: string | null): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      resolve({ ok, received: out, error });
+      resolve({ ok, received: out, error, exitCode });
     };
     const onAbort = (): void => {
       killGroup();
@@ -98,6 +99,7 @@ export function programProbe(p: ProgramProbe, signal?: AbortSignal): Promise<Pro
     // Whatever the program left running would hold stdout open and delay 'close' to the deadline.
     child.on('exit', killGroup);
     child.on('close', (code, sig) => {
+      exitCode = code;
       if (timedOut) return finish(false, `send_program timed out after ${secs} s (killed)`);
       if (sig) return finish(false, `send_program killed by ${sig}`);
       if (code !== 0) return finish(false, `send_program exited with status ${code}`);

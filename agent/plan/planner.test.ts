@@ -35,7 +35,7 @@ function configuration(text: string): Configuration {
   return p.config;
 }
 
-const UP: RealState = { key: '', state: 'up', since: 0, lastResult: 'ok', lastCheck: 0, lastError: null, upSince: 0, reentered: false, wasUp: true };
+const UP: RealState = { key: '', state: 'up', since: 0, lastResult: 'ok', lastCheck: 0, lastError: null, upSince: 0, reentered: false, wasUp: true, flaps: 0, reason: null, lastLatencyMs: null };
 
 /** The agent running `config` with every checked server up: its live table is the director's. */
 function running(config: Configuration, over: Partial<PlannerDeps> = {}, states: Record<string, RealState['state']> = {}): PlannerDeps {

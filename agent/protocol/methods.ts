@@ -16,6 +16,7 @@ import {
 } from './results.ts';
 import { haStatusSchema } from './ha.ts';
 import { driftResultSchema, reconcileResultSchema, routerSettingsResultSchema } from './kernel.ts';
+import { checkHistoryParamsSchema, checkHistoryResultSchema, seriesParamsSchema, seriesResultSchema } from './observe.ts';
 import { checkersParamsSchema, tableParamsSchema } from './listing.ts';
 
 export const helloParamsSchema = z.object({ version: z.number().int(), client: z.string().max(100).optional() });
@@ -60,6 +61,10 @@ export const METHODS = {
   reconcile: { params: noParams, result: reconcileResultSchema },
   /** The kernel settings the agent manages on the ipvs dataplane: wanted, read back, and why not. */
   routerSettings: { params: noParams, result: routerSettingsResultSchema },
+  /** A real server's last check results, flap count and last change (agent/protocol/observe.ts). */
+  checkHistory: { params: checkHistoryParamsSchema, result: checkHistoryResultSchema },
+  /** The last ten minutes of traffic of some virtual servers, sampled by the agent (observe.ts). */
+  series: { params: seriesParamsSchema, result: seriesResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -54,7 +54,7 @@ test('plan takes the whole text or hunks against a base version; table may name 
 });
 
 test('every method has a params and a result schema', () => {
-  assert.deepEqual(Object.keys(METHODS).sort(), ['checkNow', 'checkers', 'drift', 'haStatus', 'hello', 'plan', 'reconcile', 'reload', 'routerSettings', 'start', 'status', 'stop', 'subscribe', 'table']);
+  assert.deepEqual(Object.keys(METHODS).sort(), ['checkHistory', 'checkNow', 'checkers', 'drift', 'haStatus', 'hello', 'plan', 'reconcile', 'reload', 'routerSettings', 'series', 'start', 'status', 'stop', 'subscribe', 'table']);
 });
 
 /** The module specifiers a TypeScript file imports (static imports and re-exports). */

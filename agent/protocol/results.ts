@@ -102,6 +102,8 @@ export const checkerInfoSchema = z.object({
   lastError: z.string().nullable(),
   /** Weight currently given to the dataplane (quiesce sets 0, the re-entry ramp raises it step by step). */
   weight: z.number().int(),
+  /** How long the last check took, ms (null before the first); absent from older agents. */
+  lastLatencyMs: z.number().min(0).nullable().optional(),
 });
 export type CheckerInfo = z.infer<typeof checkerInfoSchema>;
 

@@ -16,6 +16,7 @@ import { HttpError } from '../http-error.ts';
 import { haSummary, splitBrainAlert } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
 import { kernelPanel, registerKernel } from './kernel.ts';
+import { trafficView } from '../observe/traffic-view.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -73,6 +74,8 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       splitBrain: data && data.ha.ok ? splitBrainAlert(data.ha.data) : null,
       kernel: await kernelPanel(ctx, agent),
       fileSerial: snap.parsed.model?.serial_no ?? null,
+      silent: ctx.watch.view(),
+      traffic: data ? await trafficView(ctx.agent, data.table.services.map((s) => s.name)) : null,
       now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
     };
   }

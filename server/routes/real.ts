@@ -9,6 +9,7 @@ import type { FieldErrors } from '../forms/fields.ts';
 import { baseVersion, requireModel, runSave } from '../save-flow.ts';
 import type { Snapshot } from '../config-store.ts';
 import { freshName, listAction, nameNote, selectedRow, serverIndex, virtualIndex } from './params.ts';
+import { checkHistoryView } from './checks.ts';
 
 export function registerReal(app: FastifyInstance, ctx: AppContext): void {
   const listUrl = (n: number) => `/secure/virtual/${n}/real`;
@@ -67,9 +68,10 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  const showEdit = (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, n: number, m: number, values: Values, errors: FieldErrors, messages: string[], status: number) =>
+  const showEdit = async (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig, n: number, m: number, values: Values, errors: FieldErrors, messages: string[], status: number) =>
     sendPage(ctx, req, reply, 'real-edit', {
       ...formBase(snap, '/secure/validate/real'), index: n, server: m, vname: model.virtuals[n].name, vport: model.virtuals[n].port, values, errors, messages,
+      checks: await checkHistoryView(ctx, model.virtuals[n].name, model.virtuals[n].servers[m].name),
     }, { title: `EDIT REAL SERVER ${model.virtuals[n].servers[m].name}`, tab: 'virtual', status, helpAnchor: 'real', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
   app.get('/secure/virtual/:n/real/:m/edit', async (req, reply) => {

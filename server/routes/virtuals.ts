@@ -79,7 +79,8 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     // htmx asking for the list region only (a search, a page link): the region, not the page.
     const fragment = req.headers['hx-target'] === LIST_REGION && req.headers['hx-history-restore-request'] === undefined;
     const data = () => ({ ...formBase(snap, ''), errors: {}, ...listData(model, query, selected, pageAsked) });
-    if (raw.flash !== undefined) {
+    // A flash, or the watchdog's notice (its seconds move), is not cached.
+    if (raw.flash !== undefined || ctx.watch.view()) {
       return sendPage(ctx, req, reply, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no });
     }
     const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}|${pageAsked}|${queryString(query)}|${fragment}`;
