@@ -3,17 +3,13 @@
 // operation; a value the daemons run but that cannot be served is left out with a problem.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
 import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
-import { freePort, loopback } from '../testing/net.ts';
-import { tempRoot } from '../testing/temp.ts';
-import { startTcpBackend } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
+import { agentRunning, loopbackVirtual } from '../testing/web-service.ts';
 import type { AgentClient } from './client.ts';
 import type { ServiceStats } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
-let agent: SpawnedAgent;
 let client: AgentClient;
 let root: string;
 let virtuals: TestVirtual[];
@@ -34,21 +30,8 @@ function quoteValues(text: string): string {
 }
 
 before(async () => {
-  const t = await tempRoot();
-  root = t.root;
-  cleanup.push(t.remove);
-  const servers = [];
-  for (let i = 0; i < 2; i++) {
-    const be = await startTcpBackend(`q${i}`, loopback());
-    cleanup.push(() => be.close());
-    servers.push({ name: `r${i}`, address: be.host, port: be.port, weight: 5 });
-  }
-  const host = loopback();
-  virtuals = [{ name: 'web', vip: host, port: await freePort(host), scheduler: 'wrr', timeout: 1, servers }];
-  await writeLvsCf(root, lvsCf({ serial: 1, virtuals }));
-  agent = await spawnAgent({ root, socket: t.socket });
-  cleanup.push(() => agent.stop());
-  client = await agent.client();
+  virtuals = [await loopbackVirtual('web', { count: 2, weight: 5, scheduler: 'wrr', backendPrefix: 'q' }, cleanup)];
+  ({ root, client } = await agentRunning(virtuals, cleanup));
   await waitFor(async () => (await snapshot()).length === 3, { message: 'one service with two reals' });
 });
 after(async () => {

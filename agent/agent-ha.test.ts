@@ -35,6 +35,15 @@ async function callOnce<T>(agent: SpawnedAgent, call: (c: Awaited<ReturnType<Spa
 const haStatus = (agent: SpawnedAgent): Promise<HaStatus | null> => callOnce(agent, (c) => c.call('haStatus', {}));
 const status = (agent: SpawnedAgent) => callOnce(agent, (c) => c.call('status', {}));
 
+/** Checks that the agent runs standalone, with no redundancy status, and gives its status. */
+async function assertStandalone(agent: SpawnedAgent) {
+  assert.equal(await haStatus(agent), null);
+  const st = await status(agent);
+  assert.equal(st.role, 'standalone');
+  assert.equal(st.running, true);
+  return st;
+}
+
 test('standalone: haStatus is null and the agent serves at once', async () => {
   const t = await tempRoot();
   cleanup.push(t.remove);
@@ -47,10 +56,7 @@ test('standalone: haStatus is null and the agent serves at once', async () => {
   await writeLvsCf(t.root, lvsCf({ virtuals: [{ name: 'web', vip, port: vport, servers: [{ name: 's', address: host, port: backend.port }] }] }));
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
-  assert.equal(await haStatus(agent), null);
-  const st = await status(agent);
-  assert.equal(st.role, 'standalone');
-  assert.equal(st.running, true);
+  const st = await assertStandalone(agent);
   assert.deepEqual(st.problems, []);
   assert.equal(await waitFor(() => tcpAsk(vip, vport).catch(() => null), { message: 'the VIP to answer' }), 'solo');
 });
@@ -65,10 +71,7 @@ test('primary set to an address of another machine, no --node: standalone, said 
   await writeLvsCf(t.root, text);
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
-  assert.equal(await haStatus(agent), null);
-  const st = await status(agent);
-  assert.equal(st.role, 'standalone');
-  assert.equal(st.running, true);
+  const st = await assertStandalone(agent);
   assert.deepEqual(st.problems, [
     { service: 'redundancy', message: `this machine is neither the primary (${other1}) nor the backup (${other2}): running standalone` },
   ]);

@@ -3,17 +3,13 @@
 // old table running with the library's positioned message in status and in the reply.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnAgent, type SpawnedAgent } from '../testing/agent.ts';
 import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
-import { freePort, loopback } from '../testing/net.ts';
-import { tempRoot } from '../testing/temp.ts';
-import { type Backend, startTcpBackend } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
+import { agentRunning, loopbackVirtual } from '../testing/web-service.ts';
 import { AgentError, type AgentClient } from './client.ts';
 import type { ServiceStats } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
-let agent: SpawnedAgent;
 let client: AgentClient;
 let root: string;
 let virtuals: TestVirtual[];
@@ -33,24 +29,9 @@ function changed(a: string[], b: string[]): string[] {
 }
 
 before(async () => {
-  const t = await tempRoot();
-  root = t.root;
-  cleanup.push(t.remove);
   virtuals = [];
-  for (const name of ['one', 'two']) {
-    const servers = [];
-    for (let i = 0; i < 3; i++) {
-      const be: Backend = await startTcpBackend(`${name}${i}`, loopback());
-      cleanup.push(() => be.close());
-      servers.push({ name: `r${i}`, address: be.host, port: be.port, weight: 10 });
-    }
-    const host = loopback();
-    virtuals.push({ name, vip: host, port: await freePort(host), scheduler: 'wlc', timeout: 1, servers });
-  }
-  await writeLvsCf(root, lvsCf({ serial: 1, virtuals }));
-  agent = await spawnAgent({ root, socket: t.socket });
-  cleanup.push(() => agent.stop());
-  client = await agent.client();
+  for (const name of ['one', 'two']) virtuals.push(await loopbackVirtual(name, { count: 3, weight: 10, scheduler: 'wlc' }, cleanup));
+  ({ root, client } = await agentRunning(virtuals, cleanup));
   await waitFor(async () => (await snapshot()).length === 8, { message: 'two services with three reals each' });
 });
 after(async () => {

@@ -6,31 +6,22 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
 import { PASSWORD, startConsole } from '../testing/console.ts';
-import { lvsCf, writeLvsCf } from '../testing/lvs-cf.ts';
-import { freePort, loopback } from '../testing/net.ts';
-import { LineClient, startTcpBackend } from '../testing/traffic.ts';
+import { writeLvsCf } from '../testing/lvs-cf.ts';
+import { LineClient } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
+import { agentRunningWeb, webOfTwo } from '../testing/web-service.ts';
 
 const chrome = useBrowser();
 const skip = chrome.missing ?? false;
 
 async function setUp(t: import('node:test').TestContext) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback(), 0, { echo: true })));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const vport = await freePort(vip);
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: vport, scheduler: 'rr', timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 2 })) }] });
+  const { backends, vip, vport, lvs } = await webOfTwo(t, { echo: true, scheduler: 'rr', weight: () => 2 });
   const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs), confirmWindows: [3, 60] });
   t.after(() => h.close());
-  const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
+  const { client } = await agentRunningWeb(t, h.root);
   const real = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host);
-  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
   return { h, lvs, backends, vip, vport, real };
 }
 

@@ -1,6 +1,8 @@
 // lvs.cf models built directly in code (the defaults lvs-cf/model.ts documents), for tests of the
 // agent's pure parts (plan, director, listing) that need no file: rs(), vs() and cfg() build a real
-// server, a virtual server and a whole configuration, each overridable field by field.
+// server, a virtual server and a whole configuration, each overridable field by field; checkSpec() a
+// health check for the checkers' tests.
+import type { CheckSpec } from '../agent/checkers/check.ts';
 import type { LvsConfig, RealServer, VirtualServer } from '../lvs-cf/model.ts';
 
 export function rs(name: string, address: string, port: number, weight = 1, extra: Partial<RealServer> = {}): RealServer {
@@ -25,4 +27,9 @@ export function cfg(virtuals: VirtualServer[], extra: Partial<LvsConfig> = {}): 
     tcpfin_timeout: 0, udp_timeout: 0, hard_shutdown: true, active_cmd: null, inactive_cmd: null, ipvsadm: '/sbin/ipvsadm',
     sync: false, virtuals, failovers: [], ...extra,
   };
+}
+
+/** A TCP health check of `key` built in code, for the checkers' tests; every field overridable. */
+export function checkSpec(key: string, address: string, over: Partial<CheckSpec> = {}): CheckSpec {
+  return { key, address, port: 80, virtualPort: 8080, protocol: 'tcp', send: null, expect: null, useRegex: false, sendProgram: null, timeoutSec: 1, ...over };
 }

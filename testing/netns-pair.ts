@@ -61,6 +61,14 @@ export class Pair {
     );
   }
 
+  /** Both routers on the same lvs.cf, the real servers, then r1's agent and r2's, in that order. */
+  async startAll(config: string): Promise<void> {
+    for (const r of ['r1', 'r2'] as const) this.writeConfig(r, config);
+    await this.startRealServers();
+    await this.start('r1');
+    await this.start('r2');
+  }
+
   /** Starts the agent in the router's namespace and waits until its control socket answers. */
   async start(r: Router): Promise<void> {
     const child = this.bench.start(

@@ -6,24 +6,13 @@ import dgram from 'node:dgram';
 import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkSpec } from '../../testing/model.ts';
 import { runCheck, describeCheck, unescape, type CheckSpec } from './check.ts';
 
 const HOST = '127.0.0.41';
 
 function spec(over: Partial<CheckSpec>): CheckSpec {
-  return {
-    key: 'web/rs1',
-    address: HOST,
-    port: 1,
-    virtualPort: 8080,
-    protocol: 'tcp',
-    send: null,
-    expect: null,
-    useRegex: false,
-    sendProgram: null,
-    timeoutSec: 2,
-    ...over,
-  };
+  return checkSpec('web/rs1', HOST, { port: 1, timeoutSec: 2, ...over });
 }
 
 /** A TCP server whose per-connection behaviour the test chooses; records what clients sent. */

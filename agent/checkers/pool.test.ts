@@ -4,6 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { checkSpec } from '../../testing/model.ts';
 import { CheckerPool, defaultMaxInFlight, FIRST_CHECKS_PER_SECOND, type PoolSpec, type PoolTimers, type RealState } from './pool.ts';
 import type { CheckOutcome, CheckSpec, StartCheck } from './check.ts';
 import type { RunningProbe } from './tcp.ts';
@@ -64,20 +65,7 @@ function scripted(run: (s: CheckSpec, signal?: AbortSignal) => Promise<CheckOutc
 }
 
 function spec(key: string, over: Partial<PoolSpec> = {}): PoolSpec {
-  return {
-    key,
-    address: '127.0.0.43',
-    port: 80,
-    virtualPort: 8080,
-    protocol: 'tcp',
-    send: null,
-    expect: null,
-    useRegex: false,
-    sendProgram: null,
-    timeoutSec: 1,
-    reentrySec: 3,
-    ...over,
-  };
+  return { ...checkSpec(key, '127.0.0.43'), reentrySec: 3, ...over };
 }
 
 /** A pool on a fake clock whose run() answers from `health(key)` and counts calls. */

@@ -41,18 +41,21 @@ function onConnection(status: number, client?: raw.TcpHandle): void {
 
 /** `perAddress` servers on each address, on ephemeral ports, all answering `text`. */
 export function startServers(addresses: string[], perAddress: number, text: string): Servers {
+  return serveEndpoints(addresses.flatMap((address) => Array.from({ length: perAddress }, () => ({ address, port: 0 }))), text);
+}
+
+/** One server on each address:port (port 0: an ephemeral one), all answering `text`. */
+export function serveEndpoints(endpoints: { address: string; port: number }[], text: string): Servers {
   reply = Buffer.from(text);
   const handles: raw.TcpHandle[] = [];
   const targets: Servers['targets'] = [];
-  for (const address of addresses) {
-    for (let i = 0; i < perAddress; i++) {
-      const h = raw.createServer();
-      const err = raw.listen(h, address, 0, 4096);
-      if (err !== 0) throw new Error(`listen on ${address}: ${raw.errorName(err)}`);
-      h.onconnection = onConnection;
-      handles.push(h);
-      targets.push({ address, port: raw.localPort(h)! });
-    }
+  for (const { address, port } of endpoints) {
+    const h = raw.createServer();
+    const err = raw.listen(h, address, port, 4096);
+    if (err !== 0) throw new Error(`listen on ${address}:${port}: ${raw.errorName(err)}`);
+    h.onconnection = onConnection;
+    handles.push(h);
+    targets.push({ address, port: raw.localPort(h)! });
   }
   return { targets, answered: () => answered, close: () => handles.forEach((h) => h.close()) };
 }

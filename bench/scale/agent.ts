@@ -21,8 +21,8 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import type { AgentEvent } from '../../agent/protocol/index.ts';
-import { generate, portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
-import { arg, get, hidden, inputs, median, memoryMb, post, prepareRoot, repoUnderTest, startConsole, startNode, waitOutput, type Child } from './procs.ts';
+import { portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
+import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
 interface Row {
   virtuals: number;
@@ -94,10 +94,7 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
   const socket = join(root, 'agent.sock');
   const children: Child[] = [];
   try {
-    await prepareRoot(root, generate(layout));
-    const backend = startNode(join(import.meta.dirname, 'backend.ts'), [String(virtuals), String(basePort)]);
-    children.push(backend);
-    await waitOutput(backend, /^ready \d+/m, 120_000);
+    await prepareLayout(root, layout, children);
 
     const t0 = Date.now();
     const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -13,8 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
-import { generate, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
-import { arg, get, median, prepareRoot, repoUnderTest, startConsole, startNode, waitOutput, type Child } from './procs.ts';
+import { SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
+import { arg, get, median, prepareLayout, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
 interface PageFigures {
   bytes: number;
@@ -71,10 +71,7 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
   const socket = join(root, 'agent.sock');
   const children: Child[] = [];
   try {
-    await prepareRoot(root, generate(layout));
-    const backend = startNode(join(import.meta.dirname, 'backend.ts'), [String(virtuals), String(basePort)]);
-    children.push(backend);
-    await waitOutput(backend, /^ready \d+/m, 120_000);
+    await prepareLayout(root, layout, children);
     children.push(startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace']));
     await settle(socket);
     const gui = await startConsole(repo, root, socket);

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writePasswordFile } from '../../server/password-file.ts';
+import { generate, type Layout } from './generate.ts';
 
 export const HERE_REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const PASSWORD = 'bench password';
@@ -81,6 +82,18 @@ export async function prepareRoot(root: string, text: string): Promise<void> {
   await mkdir(join(root, 'web', 'secure'), { recursive: true });
   await writePasswordFile(join(root, 'conf', 'piranha.passwd'), PASSWORD, 4);
   await writeFile(join(root, 'lvs.cf'), text);
+}
+
+/**
+ * A console root holding `layout`'s lvs.cf, and the one local backend (backend.ts) answering its
+ * real servers, ready. The backend joins `children` before the wait, so that the caller stops it
+ * whatever happens.
+ */
+export async function prepareLayout(root: string, layout: Layout, children: Child[]): Promise<void> {
+  await prepareRoot(root, generate(layout));
+  const backend = startNode(join(import.meta.dirname, 'backend.ts'), [String(layout.virtuals), String(layout.loopbackPort)]);
+  children.push(backend);
+  await waitOutput(backend, /^ready \d+/m, 120_000);
 }
 
 /** The console of `repo` on 127.0.0.1, an ephemeral port. */

@@ -6,34 +6,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAgent } from '../../testing/agent.ts';
-import { follow, makeConsole } from '../../testing/console.ts';
-import { lvsCf } from '../../testing/lvs-cf.ts';
-import { freePort, loopback } from '../../testing/net.ts';
-import { startTcpBackend } from '../../testing/traffic.ts';
-import { waitFor } from '../../testing/wait.ts';
 import { ConfigStore, versionOf } from '../../server/config-store.ts';
+import { follow, makeConsole } from '../../testing/console.ts';
+import { waitFor } from '../../testing/wait.ts';
+import { agentRunningWeb, webOfTwo } from '../../testing/web-service.ts';
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/\s+/g, ' ');
 }
 
 async function setUp(t: import('node:test').TestContext, windows = [2, 60]) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b, i) => ({ name: b.name, address: b.host, port: b.port, weight: 3 + i })) }] });
+  const { backends, lvs } = await webOfTwo(t, { weight: (i) => 3 + i });
   const c = await makeConsole(t, { lvs, agentInRoot: true, confirmWindows: windows });
-  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
+  const { client } = await agentRunningWeb(t, c.root);
   // In the order of the backends (the table's order follows which check passed first).
   const weights = async () => {
     const reals = (await client.call('table', {})).services[0]?.reals ?? [];
     return backends.flatMap((b) => reals.filter((r) => r.address === b.host).map((r) => r.weight));
   };
-  await waitFor(async () => (await weights()).length === 2, { message: 'both real servers in the table' });
   const setWeight = (server: number, weight: number, confirm = '') => {
     const b = backends[server]!;
     return c.submit(`/secure/virtual/0/real/${server}/edit`, `/secure/virtual/0/real/${server}/edit`, { name: b.name, address: b.host, port: String(b.port), weight: String(weight), confirm });

@@ -6,30 +6,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAgent } from '../../testing/agent.ts';
 import { follow, makeConsole } from '../../testing/console.ts';
-import { lvsCf } from '../../testing/lvs-cf.ts';
-import { freePort, loopback } from '../../testing/net.ts';
-import { LineClient, startTcpBackend } from '../../testing/traffic.ts';
+import { LineClient } from '../../testing/traffic.ts';
 import { waitFor } from '../../testing/wait.ts';
+import { agentRunningWeb, webOfTwo } from '../../testing/web-service.ts';
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/\s+/g, ' ');
 }
 
 async function setUp(t: import('node:test').TestContext) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback(), 0, { echo: true })));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const vport = await freePort(vip);
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: vport, scheduler: 'rr', timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 2 })) }] });
+  const { backends, vip, vport, lvs } = await webOfTwo(t, { echo: true, scheduler: 'rr', weight: () => 2 });
   const c = await makeConsole(t, { lvs, agentInRoot: true, drainTimeouts: [1, 60] });
-  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
+  const { client } = await agentRunningWeb(t, c.root);
   const real = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host);
-  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
   const open: LineClient[] = [];
   t.after(() => open.forEach((l) => l.close()));
   /** A new connection through the VIP and the name of the real server that greeted it (null: none did). */

@@ -4,14 +4,11 @@
 // shows the lines. Without an agent every panel's PLAN works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { spawnAgent } from '../../testing/agent.ts';
 import { follow, makeConsole, type Console } from '../../testing/console.ts';
 import { GLOBAL_OK, REAL_OK, REDUNDANCY_OK, SCRIPTS_OK, VIRTUAL_OK } from '../../testing/forms.ts';
-import { lvsCf, SAMPLE } from '../../testing/lvs-cf.ts';
-import { freePort, loopback } from '../../testing/net.ts';
-import { startTcpBackend } from '../../testing/traffic.ts';
+import { SAMPLE } from '../../testing/lvs-cf.ts';
 import { waitFor } from '../../testing/wait.ts';
+import { agentRunningWeb, webOfTwo } from '../../testing/web-service.ts';
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/&rarr;/g, '→').replace(/\s+/g, ' ');
@@ -26,21 +23,14 @@ function planForm(html: string): Record<string, string> {
 }
 
 async function withAgent(t: import('node:test').TestContext) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b, i) => ({ name: b.name, address: b.host, port: b.port, weight: 3 + i })) }] });
+  const { backends, lvs } = await webOfTwo(t, { weight: (i) => 3 + i });
   const c = await makeConsole(t, { lvs, agentInRoot: true });
-  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
+  const { agent, client } = await agentRunningWeb(t, c.root);
   // In the order of the backends (the table's order follows which check passed first).
   const weights = async () => {
     const reals = (await client.call('table', {})).services[0]?.reals ?? [];
     return backends.flatMap((b) => reals.filter((r) => r.address === b.host).map((r) => r.weight));
   };
-  await waitFor(async () => (await weights()).length === 2, { message: 'both real servers in the table' });
   return { c, agent, client, weights, backends, lvs };
 }
 

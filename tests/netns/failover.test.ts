@@ -23,10 +23,7 @@ before(async () => {
   bench = new Bench(41);
   bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2']);
   pair = new Pair(bench);
-  for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
-  await pair.startRealServers();
-  await pair.start('r1');
-  await pair.start('r2');
+  await pair.startAll(pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
   bench.start('client', [process.execPath, '--import', 'tsx', 'tests/netns/client-probe.ts', bench.vip, String(SERVICE_PORT)], (line, stream) => {
     if (stream === 'out') seen.push(JSON.parse(line));
   });

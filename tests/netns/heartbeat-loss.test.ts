@@ -19,10 +19,7 @@ before(async () => {
   bench = new Bench(42);
   bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2']);
   pair = new Pair(bench);
-  for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: 1, deadtime: 10, port: PORT }));
-  await pair.startRealServers();
-  await pair.start('r1');
-  await pair.start('r2');
+  await pair.startAll(pairConfig(bench, { keepalive: 1, deadtime: 10, port: PORT }));
 });
 
 after(() => bench?.destroy());

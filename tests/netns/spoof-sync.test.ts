@@ -22,10 +22,7 @@ before(async () => {
   bench = new Bench(43);
   bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2', 'attacker']);
   pair = new Pair(bench);
-  for (const r of ['r1', 'r2'] as const) pair.writeConfig(r, pairConfig(bench, { keepalive: 1, deadtime: 3, port: PORT }));
-  await pair.startRealServers();
-  await pair.start('r1');
-  await pair.start('r2');
+  await pair.startAll(pairConfig(bench, { keepalive: 1, deadtime: 3, port: PORT }));
 });
 
 after(() => bench?.destroy());
