@@ -34,9 +34,14 @@ function routerValue(name: string): string {
   return lab.sh(ROUTER, ['sysctl', '-n', name]).trim();
 }
 
-/** /proc/sys read-only for processes started from now on (the agent's namespace copies the mount). */
+/**
+ * /proc/sys/net read-only for processes started from now on (the agent's namespace copies the
+ * mount): every setting the agent manages lives there. Not the whole of /proc/sys: node itself
+ * crashed at start in the emulated guest with all of it read-only, before any code of ours ran.
+ */
+const RO = '/proc/sys/net';
 function mountProcSysReadOnly(): void {
-  for (const args of [['--bind', '/proc/sys', '/proc/sys'], ['-o', 'remount,bind,ro', '/proc/sys']]) {
+  for (const args of [['--bind', RO, RO], ['-o', 'remount,bind,ro', RO]]) {
     const r = spawnSync('mount', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mount ${args.join(' ')} failed: ${r.stderr.trim()}`);
     lab.log(`mount ${args.join(' ')}`);
@@ -46,7 +51,7 @@ function mountProcSysReadOnly(): void {
 
 function unmountProcSys(): void {
   if (!readOnly) return;
-  spawnSync('umount', ['/proc/sys']);
+  spawnSync('umount', [RO]);
   readOnly = false;
 }
 
