@@ -187,7 +187,6 @@ test('ipvs: in a batch that partly fails, only the refused operations stay pendi
 test('userspace: refused operations are matched by index the same way', async () => {
   const dp = new UserspaceDataplane();
   await dp.start();
-  const { applier } = applierFor(dp);
   const svc: ServiceSpec = { key: 'tcp|127.0.0.1|0', name: 'web', protocol: 'tcp', address: '127.0.0.1', port: 0, fwmark: 0, scheduler: 'rr', persistent: 0, pmask: null };
   const ops: DataplaneOp[] = [
     // a port-less service without a firewall mark is invalid: refused before anything is bound

@@ -37,7 +37,6 @@ const mask = fc.integer({ min: 1, max: 31 }).map((bits) => {
   return [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
 });
 const int = fc.integer({ min: -2147483648, max: 2147483647 });
-const small = fc.integer({ min: 0, max: 100000 });
 const word = fc.stringMatching(/^[A-Za-z0-9_./:@%+-]{1,24}$/);
 const name = fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/);
 const device = fc.stringMatching(/^eth[0-9](:[0-9]{1,2})?$/);

@@ -43,13 +43,6 @@ async function tcpServer(onConn: (sock: net.Socket) => void, host = HOST): Promi
 const openServers = new Set<() => Promise<void>>();
 after(() => Promise.all([...openServers].map((close) => close())));
 
-/** A port on which nothing listens (bound then released). */
-async function closedPort(host = HOST): Promise<number> {
-  const srv = await tcpServer(() => {}, host);
-  await srv.close();
-  return srv.port;
-}
-
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** True once `pid` no longer runs: gone, or a zombie waiting for its (re)parent to reap it. */

@@ -9,7 +9,7 @@
 // own, and nothing here issues -C.
 import { access, constants } from 'node:fs/promises';
 import { z } from 'zod';
-import type { ApplyResult, Dataplane, DataplaneOp, ServiceKey, ServiceProblem, ServiceSpec, ServiceStats } from '../types.ts';
+import type { ApplyResult, Dataplane, DataplaneOp, ServiceProblem, ServiceSpec, ServiceStats } from '../types.ts';
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';

@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync } from 'node:fs';
-import { once } from 'node:events';
 import { Service } from './service.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { tcpService } from '../../../testing/dataplane.ts';
