@@ -35,7 +35,9 @@ if (skip) {
 } else {
   let image: GuestImage | null = null;
   let tools = '';
+  // The guest mounts a /tmp of its own over the host's (init.sh): a checkout under /tmp is hidden.
   let buildError: Error | null = null;
+  const underTmp = REPO_ROOT === '/tmp' || REPO_ROOT.startsWith('/tmp/');
   const progress = (m: string) => process.stderr.write(`kernel suite: ${m}\n`);
   try {
     image = buildImage({ log: progress });
@@ -44,7 +46,11 @@ if (skip) {
     buildError = err as Error;
   }
 
-  if (image === null) {
+  if (underTmp) {
+    test('the checkout is visible in the guest', () => {
+      throw new Error(`the checkout is under /tmp (${REPO_ROOT}), which the guest replaces with a /tmp of its own: clone it elsewhere (e.g. under /var/tmp)`);
+    });
+  } else if (image === null) {
     test('the kernel test guest can be built from Debian packages', () => {
       throw buildError;
     });
