@@ -79,8 +79,9 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     // htmx asking for the list region only (a search, a page link): the region, not the page.
     const fragment = req.headers['hx-target'] === LIST_REGION && req.headers['hx-history-restore-request'] === undefined;
     const data = () => ({ ...formBase(snap, ''), errors: {}, ...listData(model, query, selected, pageAsked) });
-    // A flash, or the watchdog's notice (its seconds move), is not cached.
-    if (raw.flash !== undefined || ctx.watch.view()) {
+    // A flash, or the watchdog's notice (its seconds move), is not cached. The list region alone
+    // carries neither: htmx asking for it still gets the region.
+    if (!fragment && (raw.flash !== undefined || ctx.watch.view())) {
       return sendPage(ctx, req, reply, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no });
     }
     const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}|${pageAsked}|${queryString(query)}|${fragment}`;
