@@ -10,6 +10,26 @@ import type { Lab } from '../../../testing/lab.ts';
 import { writeLvsCf } from '../../../testing/lvs-cf.ts';
 import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
 
+/**
+ * Node itself now and then crashes while loading under QEMU's emulated CPU (SIGSEGV, or
+ * "memory access out of bounds" in the TypeScript loader's WebAssembly lexer), before a line of the
+ * agent runs; on the host and on real routers it does not. Such a start is tried again, at most
+ * twice, and said in the lab's log; any other failure to start is the test's failure.
+ */
+const EMULATOR_CRASH = /\((SIGSEGV|SIGILL|SIGBUS)\)|memory access out of bounds/;
+async function startWithRetry(lab: Lab, machine: string, start: () => Promise<SpawnedAgent>): Promise<SpawnedAgent> {
+  for (let attempt = 1; ; attempt++) {
+    lab.log(`[${machine}] start the agent (--dataplane ipvs)${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+    try {
+      return await start();
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt >= 3 || !/exited during startup/.test(message) || !EMULATOR_CRASH.test(message)) throw err;
+      lab.log(`[${machine}] node crashed while starting under emulation: ${message.split('\n')[0]}`);
+    }
+  }
+}
+
 /** An emulated CPU loads the agent's modules slowly: starting can take a minute or more. */
 const START_TIMEOUT_MS = 300_000;
 /** A reply about 1,000 services takes the agent seconds under emulation. */
@@ -39,15 +59,16 @@ export class RouterAgent {
       await mkdir(join(temp.root, 'conf'), { recursive: true, mode: 0o700 });
       await writeFile(join(temp.root, 'conf', 'heartbeat.key'), `${opts.heartbeatKey}\n`, { mode: 0o600 });
     }
-    lab.log(`[${machine}] start the agent (--dataplane ipvs) on ${temp.root}`);
-    const agent = await spawnAgent({
-      root: temp.root,
-      socket: temp.socket,
-      dataplane: 'ipvs',
-      netns: lab.ns(machine),
-      timeoutMs: START_TIMEOUT_MS,
-      callTimeoutMs: CALL_TIMEOUT_MS,
-    });
+    const agent = await startWithRetry(lab, machine, () =>
+      spawnAgent({
+        root: temp.root,
+        socket: temp.socket,
+        dataplane: 'ipvs',
+        netns: lab.ns(machine),
+        timeoutMs: START_TIMEOUT_MS,
+        callTimeoutMs: CALL_TIMEOUT_MS,
+      }),
+    );
     // The agent's log into the lab's, from its first line: what it printed while starting, then
     // each complete line as it comes.
     let logged = 0;
