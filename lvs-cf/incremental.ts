@@ -19,6 +19,7 @@ import type { Diagnostic, LvsConfig, Target, VirtualServer } from './model.ts';
 import type { Edit, EditResult, ParseResult, PatchHunk } from './api-types.ts';
 import { byPosition } from './diagnostics.ts';
 import { parseInPieces } from './chunked-parse.ts';
+import { TextPieces } from './text-pieces.ts';
 
 /** Where the prelude and each block end: char offsets and the number of lines before them. */
 interface Layout {
@@ -141,7 +142,8 @@ function shiftVirtual(vs: VirtualServer, by: number): VirtualServer {
 
 export class IncrementalDoc {
   private constructor(
-    readonly text: string,
+    /** The text, as the pieces the edits made of it (text-pieces.ts): nothing copies it whole. */
+    readonly source: TextPieces,
     readonly result: ParseResult,
     private readonly layout: Layout | string,
     private readonly names: Map<string, number>,
@@ -150,20 +152,25 @@ export class IncrementalDoc {
 
   /** The document of a file the library has just parsed (parseDocument). */
   static of(text: string, tree: SyntaxTree, result: ParseResult): IncrementalDoc {
-    return IncrementalDoc.withLayout(text, result, layoutOf(text, tree, result));
+    return IncrementalDoc.withLayout(TextPieces.of(text), result, layoutOf(text, tree, result));
   }
 
   static parse(text: string): IncrementalDoc {
     // A large file is read in pieces (chunked-parse.ts), which also gives its layout.
     const pieces = parseInPieces(text);
-    if (pieces.layout) return IncrementalDoc.withLayout(text, pieces.result, pieces.layout);
+    if (pieces.layout) return IncrementalDoc.withLayout(TextPieces.of(text), pieces.result, pieces.layout);
     const doc = parseDocument(text);
     return IncrementalDoc.of(text, doc.tree, doc.result);
   }
 
-  private static withLayout(text: string, result: ParseResult, layout: Layout | string): IncrementalDoc {
+  private static withLayout(source: TextPieces, result: ParseResult, layout: Layout | string): IncrementalDoc {
     const vs = result.model?.virtuals ?? [];
-    return new IncrementalDoc(text, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+    return new IncrementalDoc(source, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+  }
+
+  /** The whole text (joined from its pieces the first time it is asked for). */
+  get text(): string {
+    return this.source.toString();
   }
 
   /** Why edits are not cut into this file, or null. */
@@ -192,9 +199,9 @@ export class IncrementalDoc {
     // A new virtual server goes after the last one: the mini file holds the last segment.
     if (adds) k = n - 1;
     const { ends, lines } = this.layout;
-    const text = this.text;
+    const text = this.source;
     const total = text.length;
-    const totalLines = lines[lines.length - 1]! + countLines(text, ends[ends.length - 1]!, total);
+    const totalLines = lines[lines.length - 1]! + text.countLines(ends[ends.length - 1]!, total);
     // The regions of the mini file (prelude, segment k, tail) and where each sits in the file.
     const spans: [number, number, number][] = [[0, ends[0]!, 0]];
     if (k >= 0) spans.push([ends[k]!, ends[k + 1]!, lines[k]!]);
@@ -299,7 +306,7 @@ export class IncrementalDoc {
     const after = k >= 0 ? model.virtuals.slice(k + 1).map((v) => shiftVirtual(v, allShift)) : [];
     const virtuals = k >= 0 ? [...before, ...mine, ...after] : model.virtuals.map((v) => shiftVirtual(v, preludeShift));
     const newModel: LvsConfig = { ...next, virtuals, failovers: [] };
-    const newText = spliced(text, hunks);
+    const newText = text.spliced(hunks);
 
     // The new layout: the mini file's block ends placed back, the others shifted.
     const miniDoc = parseDocument(done.text);
@@ -331,9 +338,18 @@ export class IncrementalDoc {
       names.set(v.name, (names.get(v.name) ?? 0) + 1);
       if (v.fwmark) marks.set(v.fwmark, (marks.get(v.fwmark) ?? 0) + 1);
     }
-    const result: Extract<EditResult, { ok: true }> = { ok: true, text: newText, patch: hunks, model: newModel, diagnostics: kept };
     const ok = !kept.some((d) => d.severity === 'error');
     const doc = new IncrementalDoc(newText, { ok, model: newModel, diagnostics: kept }, { ends: newEnds, lines: newLines }, names, marks);
+    // The new text is joined only if the caller asks for it (a save writes the pieces' bytes instead).
+    const result: Extract<EditResult, { ok: true }> = {
+      ok: true,
+      get text() {
+        return doc.text;
+      },
+      patch: hunks,
+      model: newModel,
+      diagnostics: kept,
+    };
     return { kind: 'fast', result, next: doc };
   }
 }
@@ -342,18 +358,4 @@ function countLines(s: string, from: number, to: number): number {
   let c = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) c++;
   return c;
-}
-
-/**
- * The text with the hunks applied. Concatenated, not joined: the engine keeps the slices of the old
- * text as they are until the new one is read through, instead of copying 26 MB at every save.
- */
-function spliced(text: string, hunks: readonly PatchHunk[]): string {
-  let out = '';
-  let at = 0;
-  for (const h of hunks) {
-    out = out + text.slice(at, h.start) + h.inserted;
-    at = h.end;
-  }
-  return out + text.slice(at);
 }
