@@ -221,6 +221,9 @@ export class ConfigStore {
       throw err;
     }
     await (await writing).commit();
+    // The new version is adopted: the line numbers it shares with the old one move now (the old
+    // version's model is superseded; pages still showing it read names and values, not lines).
+    next?.settle();
     // The version just written is the one in use, identified by what is on disk now.
     this.cached = { key: await fileIdentity(this.path), snapshot, doc, bytes };
     await this.audit({
