@@ -17,6 +17,7 @@ import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
 import { spawnRunner, type Runner } from './runner.ts';
+import { fewOf } from '../../../common/listing.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
 /** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
@@ -42,6 +43,15 @@ interface Planned {
   /** The validated copy of the operation. */
   op: DataplaneOp;
   line: string;
+}
+
+/**
+ * ipvsadm's complaints about a batch, each said once: a batch of a thousand lines can print the same
+ * error a thousand times, and the text is attached to every operation without effect.
+ */
+function errorLines(stderr: string): string {
+  const unique = [...new Set(stderr.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return fewOf(unique, 3, '; ');
 }
 
 function firstLine(text: string): string {
@@ -147,7 +157,7 @@ export class IpvsDataplane implements Dataplane {
       const result = await this.run(bin, ['-R'], batch.map((p) => p.line).join('\n') + '\n');
       let applied = batch;
       if (result.code !== 0 || result.stderr.trim() !== '') {
-        const reason = result.stderr.trim().split('\n').join('; ') || (result.code === null ? 'ipvsadm -R did not finish in time and was stopped' : `ipvsadm -R exited with code ${result.code}`);
+        const reason = errorLines(result.stderr) || (result.code === null ? 'ipvsadm -R did not finish in time and was stopped' : `ipvsadm -R exited with code ${result.code}`);
         const kernel = await this.readBack(bin);
         applied = [];
         for (const p of batch) {
