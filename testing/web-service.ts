@@ -42,6 +42,11 @@ export async function agentRunningWeb(t: TestContext, root: string): Promise<{ a
   return { agent, client };
 }
 
+/** The weight the agent gives real server `host` of its first service (undefined while it has none). */
+export async function weightOf(client: AgentClient, host: string): Promise<number | undefined> {
+  return (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
+}
+
 /**
  * Virtual server `name` on a fresh loopback VIP over `count` TCP real servers r0, r1… (backends
  * named `${backendPrefix ?? name}${i}`), each closed by `cleanup`.
