@@ -75,3 +75,16 @@ export async function agentRunning(virtuals: TestVirtual[], cleanup: (() => Prom
   cleanup.push(() => agent.stop());
   return { root: t.root, agent, client: await agent.client() };
 }
+
+/**
+ * The agent's table without traffic counters, what the director decides: one line per service
+ * (`KEY SCHEDULER p=PERSISTENT m=PMASK`) and per real server (`KEY > ADDRESS:PORT w=WEIGHT METHOD`), sorted.
+ */
+export async function directorTable(client: AgentClient): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of (await client.call('table', {})).services) {
+    out.push(`${s.key} ${s.scheduler} p=${s.persistent} m=${s.pmask}`);
+    for (const r of s.reals) out.push(`${s.key} > ${r.address}:${r.port} w=${r.weight} ${r.method}`);
+  }
+  return out.sort();
+}
