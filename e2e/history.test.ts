@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD, startConsole } from '../testing/console.ts';
+import { startConsole } from '../testing/console.ts';
 import { writeLvsCf } from '../testing/lvs-cf.ts';
 import { waitFor } from '../testing/wait.ts';
 import { agentRunningWeb, webOfTwo, weightOf } from '../testing/web-service.ts';
@@ -25,11 +25,7 @@ async function setUp(t: import('node:test').TestContext) {
 
 for (const js of [true, false]) {
   describe(`JavaScript ${js ? 'on' : 'off'}`, () => {
-    const open = async (t: import('node:test').TestContext) => {
-      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
-      t.after(() => context.close().catch(() => {}));
-      return context.newPage();
-    };
+    const open = (t: import('node:test').TestContext) => chrome.page(t, { javaScript: js });
 
     test('HISTORY lists the saves, DIFF shows the lines, REVERT saves the old version and the agent applies it', { skip, timeout: 90_000 }, async (t) => {
       const { h, lvs, backends, weight } = await setUp(t);
