@@ -10,7 +10,8 @@ import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import { targetsOf } from './service-plan.ts';
 import type { CheckerView } from './director.ts';
-import type { Dataplane, DataplaneOp } from './dataplane/types.ts';
+import type { DataplaneOp } from './dataplane/types.ts';
+import { scriptedDataplane } from '../testing/dataplane.ts';
 import { lvsCf } from '../testing/lvs-cf.ts';
 import { waitFor } from '../testing/wait.ts';
 
@@ -37,22 +38,15 @@ function loop() {
   let overlapped = false;
   let started: () => void = () => {};
   const applying = () => new Promise<void>((r) => (started = r));
-  const dp: Dataplane = {
-    kind: 'userspace',
-    start: async () => {},
-    stop: async () => {},
-    table: async () => [],
-    problems: async () => [],
-    apply: async (ops) => {
-      overlapped ||= inFlight > 0;
-      inFlight++;
-      started();
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      batches.push(ops);
-      return { failures: ops.flatMap((op, index) => (refuse(op) ? [{ index, message: 'refused' }] : [])) };
-    },
-  };
+  const dp = scriptedDataplane('userspace', async (ops) => {
+    overlapped ||= inFlight > 0;
+    inFlight++;
+    started();
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    batches.push(ops);
+    return { failures: ops.flatMap((op, index) => (refuse(op) ? [{ index, message: 'refused' }] : [])) };
+  });
   let refuse: (op: DataplaneOp) => boolean = () => false;
   const state = { directing: true, checks: new Map<string, CheckerView>() };
   const applied: DataplaneOp[][] = [];

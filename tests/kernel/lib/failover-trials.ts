@@ -6,8 +6,8 @@ import { waitFor } from '../../../testing/wait.ts';
 import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT } from './topology.ts';
 import { RouterPair, partnerOf, type Router } from './pair.ts';
-import type { PairLayout } from './pair-topology.ts';
-import { monotonicMs, type Outage, type Probe } from './probe.ts';
+import { BACKUP, PRIMARY, type PairLayout } from './pair-topology.ts';
+import { Probe, monotonicMs, type Outage } from './probe.ts';
 import type { HaStatus } from '../../../agent/protocol/index.ts';
 import { EXPECT_GREETING } from './traffic.ts';
 
@@ -38,6 +38,20 @@ export function trials(fallback: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`PIRANHA_KERNEL_TRIALS must be a positive whole number, not "${process.env.PIRANHA_KERNEL_TRIALS}"`);
   return n;
 }
+/**
+ * Starts both agents of `pair` and waits until the pair has settled as it starts: the primary
+ * active, the backup standby, and the client served through the VIP. Returns the client's probe
+ * (a new connection every 50 ms, stopped by its owner or by lab.destroy()).
+ */
+export async function startSettled(lab: Lab, pair: RouterPair): Promise<Probe> {
+  await pair.start();
+  await pair.waitActive(PRIMARY, 1, 'the pair started');
+  await pair.waitStandby(BACKUP, 'the pair started');
+  const probe = new Probe(lab, CLIENT, `${pair.layout.vip}:80`);
+  await probe.settled(0, 10, 'the client to be served through the primary');
+  return probe;
+}
+
 /** Successes in a row after which the client counts as served again. */
 const SETTLED = 10;
 

@@ -8,11 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../../../testing/lab.ts';
-import { CLIENT } from '../lib/topology.ts';
-import { natPairLab, PRIMARY, BACKUP } from '../lib/pair-topology.ts';
+import { natPairLab, PRIMARY } from '../lib/pair-topology.ts';
 import { RouterPair } from '../lib/pair.ts';
-import { Probe, summary } from '../lib/probe.ts';
-import { HEARTBEAT_PORT, ROLE_CHANGES_PER_CUT, TAKEOVER_TARGET_MS, crashTrial, cutTrial, pairConfig, trials, type Failover } from '../lib/failover-trials.ts';
+import { type Probe, summary } from '../lib/probe.ts';
+import { HEARTBEAT_PORT, ROLE_CHANGES_PER_CUT, TAKEOVER_TARGET_MS, crashTrial, cutTrial, pairConfig, startSettled, trials, type Failover } from '../lib/failover-trials.ts';
 
 const CRASHES = trials(2);
 const CUTS = trials(3);
@@ -23,11 +22,7 @@ let probe: Probe;
 before(lab.explain(async () => {
   const layout = await natPairLab(lab, { reals: 2, ports: [80] });
   pair = new RouterPair(lab, layout, pairConfig(layout), HEARTBEAT_PORT);
-  await pair.start();
-  await pair.waitActive(PRIMARY, 1, 'the pair started');
-  await pair.waitStandby(BACKUP, 'the pair started');
-  probe = new Probe(lab, CLIENT, `${layout.vip}:80`);
-  await probe.settled(0, 10, 'the client to be served through the primary');
+  probe = await startSettled(lab, pair);
 }));
 
 after(async () => {

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { Lab } from '../../../testing/lab.ts';
 import { waitFor } from '../../../testing/wait.ts';
 import { CLIENT } from '../lib/topology.ts';
-import { natPairLab, PRIMARY, BACKUP, type PairLayout } from '../lib/pair-topology.ts';
+import { natPairLab, type PairLayout } from '../lib/pair-topology.ts';
 import { RouterPair, partnerOf, type Router } from '../lib/pair.ts';
-import { Probe, monotonicMs } from '../lib/probe.ts';
-import { HEARTBEAT_PORT, crashTrial, pairConfig } from '../lib/failover-trials.ts';
+import { type Probe, monotonicMs } from '../lib/probe.ts';
+import { HEARTBEAT_PORT, crashTrial, pairConfig, startSettled } from '../lib/failover-trials.ts';
 import { HeldConnection } from '../lib/traffic.ts';
 
 const STREAMS = 20;
@@ -26,11 +26,7 @@ let probe: Probe;
 before(lab.explain(async () => {
   layout = await natPairLab(lab, { reals: 2, ports: [80] });
   pair = new RouterPair(lab, layout, pairConfig(layout, { sync: SYNC }), HEARTBEAT_PORT);
-  await pair.start();
-  await pair.waitActive(PRIMARY, 1, 'the pair started');
-  await pair.waitStandby(BACKUP, 'the pair started');
-  probe = new Probe(lab, CLIENT, `${layout.vip}:80`);
-  await probe.settled(0, 10, 'the client to be served through the primary');
+  probe = await startSettled(lab, pair);
 }));
 
 after(async () => {
