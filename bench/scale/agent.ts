@@ -98,7 +98,8 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
 
     const t0 = Date.now();
     const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace'], nodeArgs);
+    // --verbose: the agent logs each dataplane operation (the applied weight is seen by its log line).
+    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace', '--verbose'], nodeArgs);
     children.push(agent);
     const pid = agent.child.pid!;
     let client: AgentClient | null = null;
@@ -152,11 +153,11 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       if (res.status !== 303) throw new Error(`POST ${formUrl}: ${res.status}`);
       let applied: AgentEvent | undefined;
       let reload: AgentEvent | undefined;
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + Number(process.env.BENCH_APPLY_WAIT_MS ?? 120_000);
       while (!(applied && reload)) {
         applied ??= events.find((e) => e.event === 'log' && e.data.message === line);
         reload ??= events.find((e) => e.event === 'reload');
-        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line})`);
+        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line}); events: ${JSON.stringify(events).slice(0, 2000)}`);
         if (!(applied && reload)) await sleep(2);
       }
       // The first round warms the console's and the agent's caches; it is not counted.
