@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BlockSpan, LvsConfig } from '../lvs-cf/index.ts';
+import type { IncrementalDoc } from '../lvs-cf/incremental.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
 import type { ServiceKey } from './dataplane/types.ts';
@@ -33,12 +34,14 @@ export interface Configuration {
   warnings: string[];
   /** Where each virtual/failover block lies in `text` (a plan maps a change's hunks to them). */
   blocks: readonly BlockSpan[];
+  /** The parsed text the next version of the file is read against (lvs-cf/reparse.ts); null: parse it whole. */
+  doc: IncrementalDoc | null;
 }
 
 export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
 
 /** The configuration before any file was read: nothing served, nothing to say. */
-export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [] };
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [], doc: null };
 
 /** What a read of lvs.cf proposes (pure); `current` is the configuration it would replace. */
 export function proposalOf(loaded: LoadedConfig, path: string, current: Configuration | null = null): Proposal {
@@ -56,7 +59,7 @@ export function proposalOf(loaded: LoadedConfig, path: string, current: Configur
   const planned = plan(loaded.model, base);
   return {
     ok: true,
-    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks },
+    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks, doc: loaded.doc },
   };
 }
 
@@ -111,7 +114,7 @@ export class ConfigState {
 
   /** Reads and validates lvs.cf, planned against the configuration in use; changes nothing. */
   async read(): Promise<Proposal> {
-    const loaded = await loadConfig(this.path, this.inUse.text);
+    const loaded = await loadConfig(this.path, this.inUse);
     this.lastReadLength = loaded.kind === 'missing' || loaded.kind === 'same' ? 0 : loaded.length;
     return proposalOf(loaded, this.path, this.inUse);
   }

@@ -21,7 +21,7 @@ import { byPosition } from './diagnostics.ts';
 import { parseInPieces } from './chunked-parse.ts';
 
 /** Where the prelude and each block end: char offsets and the number of lines before them. */
-interface Layout {
+export interface Layout {
   /** ends[0]: the end of the prelude; ends[k + 1]: the end of virtual block k. */
   ends: number[];
   lines: number[];
@@ -161,9 +161,25 @@ export class IncrementalDoc {
     return IncrementalDoc.of(text, doc.tree, doc.result);
   }
 
-  private static withLayout(text: string, result: ParseResult, layout: Layout | string): IncrementalDoc {
+  /** The document of a file whose result and layout are known (lvs-cf/reparse.ts assembles them). */
+  static withLayout(text: string, result: ParseResult, layout: Layout | string): IncrementalDoc {
     const vs = result.model?.virtuals ?? [];
     return new IncrementalDoc(text, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+  }
+
+  /** Where the prelude and each block end, null when the file is not cut. */
+  get cuts(): Readonly<Layout> | null {
+    return typeof this.layout === 'string' ? null : this.layout;
+  }
+
+  /** How many virtual servers are named `name`. */
+  nameCount(name: string): number {
+    return this.names.get(name) ?? 0;
+  }
+
+  /** How many virtual servers have firewall mark `mark`. */
+  markCount(mark: number): number {
+    return this.marks.get(mark) ?? 0;
   }
 
   /** Why edits are not cut into this file, or null. */
