@@ -120,8 +120,8 @@ export class Agent implements DirectorHooks {
    */
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
+    // The garbage of reading the file is collected once the agent serves (main.ts), not before.
     this.loop.lookAt(this.config.adopt(first.config));
-    releaseAfterRead(this.config.lastReadLength);
     try {
       await this.dp.start();
     } catch (err) {

@@ -8,6 +8,8 @@
 // - a one-weight save through EDIT REAL SERVER: POST → 303 in the console, and when the weight
 //   reached the dataplane relative to that 303 (the applier's log line, read as an event), with
 //   the number of operations the reload applied;
+// - the agent's own share of such a save: one weight (and the serial) changed in the file, then
+//   `reload`: the call's time and its operations;
 // - the replies of `table` and `checkers`: bytes of the whole answer, and of one page (50 rows)
 //   with its summary where the agent offers paging.
 //
@@ -16,11 +18,12 @@
 // `--repo DIR` measures the programs of another checkout (the "before" figures), with this
 // checkout's client. BENCH_AGENT_NODE_ARGS adds node flags to the agent only ("--cpu-prof --cpu-prof-dir=DIR").
 // Prints a Markdown table of medians. Not a test: nothing here passes or fails.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import type { AgentEvent } from '../../agent/protocol/index.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
 import { portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
 import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
@@ -37,6 +40,9 @@ interface Row {
   appliedAfter303Ms: number[];
   operations: number[];
   reloadAloneMs: number[];
+  /** `reload` after one weight (and the serial) changed in the file: the agent's own share of a save. */
+  reloadChangeMs: number[];
+  reloadChangeOps: number[];
   tableBytes: number | string;
   checkersBytes: number | string;
   tablePageBytes: number | string | null;
@@ -97,8 +103,9 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
     await prepareLayout(root, layout, children);
 
     const t0 = Date.now();
+    // --verbose: the dataplane operations behind a change are log lines (events) only then.
     const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace'], nodeArgs);
+    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace', '--verbose'], nodeArgs);
     children.push(agent);
     const pid = agent.child.pid!;
     let client: AgentClient | null = null;
@@ -123,6 +130,20 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       else await sleep(paged ? 100 : 500);
     }
 
+    // The agent's own share of a save: one weight and the serial changed in the file, written as the
+    // console writes it (temp, fsync, rename), then `reload`; its time and its operations.
+    const reloadChangeMs: number[] = [];
+    const reloadChangeOps: number[] = [];
+    const file = join(root, 'lvs.cf');
+    let text = await readFile(file, 'utf8');
+    for (let r = 0; r < rounds; r++) {
+      text = withWeight(text, Math.floor(virtuals / 3) + r, 3, 7 + r).replace(/^serial_no = (\d+)$/m, (_, n: string) => `serial_no = ${Number(n) + 1}`);
+      await writeFileAtomic(file, text);
+      const t = Date.now();
+      const res = await client.call('reload', {});
+      reloadChangeMs.push(Date.now() - t);
+      reloadChangeOps.push(res.operations);
+    }
     const gui = await startConsole(repo, root, socket);
     children.push(gui);
     const events: AgentEvent[] = [];
@@ -156,7 +177,7 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       while (!(applied && reload)) {
         applied ??= events.find((e) => e.event === 'log' && e.data.message === line);
         reload ??= events.find((e) => e.event === 'reload');
-        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line})`);
+        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line}); the agent's last lines:\n${agent.output().slice(-3000)}`);
         if (!(applied && reload)) await sleep(2);
       }
       // The first round warms the console's and the agent's caches; it is not counted.
@@ -188,6 +209,8 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       appliedAfter303Ms,
       operations,
       reloadAloneMs,
+      reloadChangeMs,
+      reloadChangeOps,
       tableBytes,
       checkersBytes,
       tablePageBytes,
@@ -199,6 +222,16 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
     for (const c of children.reverse()) await c.stop();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** `text` with the weight of real server rs`s` of virtual server vs`v` (generate.ts's names) set to `weight`. */
+function withWeight(text: string, v: number, s: number, weight: number): string {
+  const block = text.indexOf(`virtual vs${v} {`);
+  const server = text.indexOf(`server rs${s} {`, block);
+  const at = text.indexOf('weight = ', server);
+  if (block < 0 || server < 0 || at < 0) throw new Error(`no real server rs${s} in virtual server vs${v}`);
+  const end = text.indexOf('\n', at);
+  return `${text.slice(0, at)}weight = ${weight}${text.slice(end)}`;
 }
 
 function mb(bytes: number | string | null): string {
@@ -221,11 +254,11 @@ async function main(argv: string[]): Promise<void> {
   const out = [
     `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size (medians, ms)`,
     '',
-    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | `table` whole / one page | `checkers` whole / one page |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
