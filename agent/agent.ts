@@ -77,7 +77,7 @@ export class Agent implements DirectorHooks {
       pool: this.pool,
       config: () => this.config.current,
       applied: () => this.applier.applied,
-      emit: (e) => this.emit(e),
+      emit: (e) => this.events.emit(e),
       listening: () => this.events.listening('checker'),
       log: (m) => this.log.log(m),
     });
@@ -102,7 +102,7 @@ export class Agent implements DirectorHooks {
     this.kernel = new KernelUpkeep({
       dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
       planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
-      onDrift: (data) => this.emit({ event: 'drift', data }),
+      onDrift: (data) => this.events.emit({ event: 'drift', data }),
     });
     // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
@@ -111,7 +111,7 @@ export class Agent implements DirectorHooks {
       this.loop.touch(services);
       this.loop.soon();
     });
-    this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
+    this.log.onEntry((entry) => this.events.emit({ event: 'log', data: entry }));
   }
 
   /**
@@ -167,7 +167,7 @@ export class Agent implements DirectorHooks {
 
   /** The redundancy module's status changed: tell subscribers. */
   notifyHa(status: HaStatus): void {
-    this.emit({ event: 'ha', data: haStatusToWire(status) });
+    this.events.emit({ event: 'ha', data: haStatusToWire(status) });
   }
 
   // --- what the pair's role machine tells the director (DirectorHooks) ---------------------------
@@ -189,7 +189,7 @@ export class Agent implements DirectorHooks {
 
   /** The partner pushed lvs.cf (validated and written): load it without pushing it back. */
   reloadFromPartner(): Promise<LvsConfig | null> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       await this.reloadFile();
       return this.config.current.model;
     });
@@ -202,7 +202,7 @@ export class Agent implements DirectorHooks {
    * redundancy module takes the new file too, and the active router pushes it to its partner.
    */
   reload(): Promise<ReloadResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const result = await this.reloadFile();
       const { model, text } = this.config.current;
       if (this.redundancy && model && text !== null) await this.redundancy.configChanged(model, text);
@@ -215,7 +215,7 @@ export class Agent implements DirectorHooks {
    * instead (after a STOP): the role machine then decides whether this router serves.
    */
   start(): Promise<StatusResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const action = startAction(this.steering);
       if (action === 'none') return this.status();
       await this.adoptFile();
@@ -240,7 +240,7 @@ export class Agent implements DirectorHooks {
    * In a pair it leaves the pair (as stopping pulse did): the partner is told to take over at once.
    */
   stop(): Promise<StatusResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const action = stopAction(this.steering);
       if (action === 'leave') {
         await this.leavePair();
@@ -296,7 +296,7 @@ export class Agent implements DirectorHooks {
 
   /** Restores the table this agent applied (explicit only: drift is never corrected on its own). */
   reconcile(): Promise<ReconcileResult> {
-    return this.serialized(() => this.kernel.reconcile());
+    return this.control.run(() => this.kernel.reconcile());
   }
 
   /** The checked real servers, filtered and paged. */
@@ -392,23 +392,15 @@ export class Agent implements DirectorHooks {
     const model = this.config.current.model;
     const result: ReloadResult = { serial: model ? model.serial_no : null, operations };
     this.log.log(`reloaded ${this.config.describe()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
-    this.emit({ event: 'reload', data: result });
+    this.events.emit({ event: 'reload', data: result });
     if (hadError) this.emitState();
     // After the table changed: the collection's pause must not delay the reload's operations.
     releaseAfterRead(this.config.lastReadLength);
     return result;
   }
 
-  private serialized<T>(action: () => Promise<T>): Promise<T> {
-    return this.control.run(action);
-  }
-
   private emitState(): void {
     if (!this.events.listening('state')) return;
-    void this.status().then((data) => this.emit({ event: 'state', data }));
-  }
-
-  private emit(e: AgentEvent): void {
-    this.events.emit(e);
+    void this.status().then((data) => this.events.emit({ event: 'state', data }));
   }
 }

@@ -182,6 +182,20 @@ export class IncrementalDoc {
     return this.marks.get(mark) ?? 0;
   }
 
+  /**
+   * The document of a new version whose virtual servers are this one's with `removed` taken out and
+   * `added` put in (reparse.ts): the name and firewall mark counts follow without a count of every one.
+   */
+  replaced(text: string, result: ParseResult, layout: Layout, removed: readonly VirtualServer[], added: readonly VirtualServer[]): IncrementalDoc {
+    const names = new Map(this.names);
+    const marks = new Map(this.marks);
+    for (const [v, by] of [...removed.map((x) => [x, -1] as const), ...added.map((x) => [x, 1] as const)]) {
+      names.set(v.name, (names.get(v.name) ?? 0) + by);
+      if (v.fwmark) marks.set(v.fwmark, (marks.get(v.fwmark) ?? 0) + by);
+    }
+    return new IncrementalDoc(text, result, layout, names, marks);
+  }
+
   /** Why edits are not cut into this file, or null. */
   get uncut(): string | null {
     return typeof this.layout === 'string' ? this.layout : null;

@@ -229,7 +229,7 @@ export function reparse(prev: IncrementalDoc, text: string): Reparsed {
   }
   if (layout.ends.length !== virtuals.length + 1) return slow('the blocks could not be placed back');
   const result: ParseResult = { ok: !diagnostics.some((d) => d.severity === 'error'), model: { ...next, virtuals, failovers: [] }, diagnostics };
-  return { kind: 'fast', doc: IncrementalDoc.withLayout(text, result, layout), parsed: pieceText.length };
+  return { kind: 'fast', doc: prev.replaced(text, result, layout, replaced, next.virtuals), parsed: pieceText.length };
 }
 
 /**
