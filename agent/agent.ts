@@ -365,13 +365,11 @@ export class Agent implements DirectorHooks {
 
   /** Reads lvs.cf and makes it the configuration in use, or records the refusal and throws. */
   private async adoptFile(): Promise<void> {
-    const proposal = await this.config.read();
-    if (!proposal.ok) {
-      this.config.refuse(proposal.message);
-      this.emitState();
-      throw new ConfigInvalidError(proposal.message);
-    }
-    this.loop.lookAt(this.config.adopt(proposal.config));
+    const changed = await this.config.load().catch((err: unknown) => {
+      this.emitState(); // the refusal shows in status (lastReloadError)
+      throw err;
+    });
+    this.loop.lookAt(changed);
     this.view.invalidate();
   }
 

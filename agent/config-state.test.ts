@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
-import { NotFoundError } from './errors.ts';
+import { ConfigInvalidError, NotFoundError } from './errors.ts';
 import { targetsOf } from './service-plan.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 import { tempRoot } from '../testing/temp.ts';
@@ -162,4 +162,15 @@ test('a new version of a large file is read at the cost of its change, as a fres
   assert.equal(refused.ok, false);
   assert.deepEqual(refused, wholeRefused);
   assert.equal(state.lastReadLength, broken.length);
+});
+
+test('load: adopts a valid file, or records the refusal and throws it as the invalid configuration', async () => {
+  const { state, root } = await holder();
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web] }));
+  assert.equal(await state.load(), 'all');
+  assert.equal(state.describe(), 'serial 1');
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web] }).replace('scheduler = wlc', 'scheduler = fastest'));
+  await assert.rejects(state.load(), (e: unknown) => e instanceof ConfigInvalidError && /fastest/.test(e.message));
+  assert.match(state.lastReloadError ?? '', /fastest/);
+  assert.equal(state.describe(), 'serial 1', 'the last good configuration stays');
 });

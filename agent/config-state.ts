@@ -13,7 +13,7 @@ import type { IncrementalDoc } from '../lvs-cf/incremental.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
 import type { ServiceKey } from './dataplane/types.ts';
-import { NotFoundError } from './errors.ts';
+import { ConfigInvalidError, NotFoundError } from './errors.ts';
 
 /** One lvs.cf as the agent uses it: the model, its text and the director's plan of it. */
 export interface Configuration {
@@ -143,6 +143,19 @@ export class ConfigState {
     this.inUse = { ...config, base: null, changed: 'all' };
     this.refusal = null;
     return changed;
+  }
+
+  /**
+   * Reads lvs.cf and adopts it, returning the services to look at again (see adopt()); an invalid
+   * file is recorded as refused (the configuration in use stays) and thrown as ConfigInvalidError.
+   */
+  async load(): Promise<ReadonlySet<ServiceKey> | 'all'> {
+    const proposal = await this.read();
+    if (!proposal.ok) {
+      this.refuse(proposal.message);
+      throw new ConfigInvalidError(proposal.message);
+    }
+    return this.adopt(proposal.config);
   }
 
   /** Records a refused file; the configuration in use stays. */
