@@ -40,14 +40,17 @@ export async function loadConfig(path: string, inUse: TextInUse | null = null): 
   // The daemons read bytes: a file that is not UTF-8 is read as Latin-1 (with a warning).
   const { text, note } = decodeConfigFile(bytes);
   // A file read as Latin-1 is parsed again, so that its warning is the file's own.
-  if (inUse !== null && note === null) {
-    if (text === inUse.text) return { kind: 'same' };
-    if (inUse.doc !== null) {
-      const r = reparse(inUse.doc, text);
-      if (r.kind === 'fast') return loaded(r.doc, path, r.parsed, null);
-    }
+  if (inUse !== null && note === null && text === inUse.text) return { kind: 'same' };
+  return note === null ? parseAgainst(text, path, inUse?.doc ?? null) : parseConfigText(text, path, note);
+}
+
+/** parseConfigText(text), at the cost of its difference from `doc`'s text where the library vouches for it. */
+export function parseAgainst(text: string, path: string, doc: IncrementalDoc | null): Extract<LoadedConfig, { kind: 'ok' | 'invalid' }> {
+  if (doc !== null) {
+    const r = reparse(doc, text);
+    if (r.kind === 'fast') return loaded(r.doc, path, r.parsed, null);
   }
-  return parseConfigText(text, path, note);
+  return parseConfigText(text, path);
 }
 
 /**
