@@ -83,7 +83,7 @@ function count<K>(keys: K[]): Map<K, number> {
 }
 
 /** A NAT site without a NAT router: that warning depends on every virtual server. */
-function natDepends(m: LvsConfig): boolean {
+export function natDepends(m: LvsConfig): boolean {
   return m.network === 'nat' && m.service === 'lvs' && !m.nat_router;
 }
 
@@ -368,7 +368,8 @@ export class IncrementalDoc {
   }
 }
 
-function countLines(s: string, from: number, to: number): number {
+/** Line endings in s[from, to). */
+export function countLines(s: string, from: number, to: number): number {
   let c = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) c++;
   return c;

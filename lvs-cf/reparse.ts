@@ -15,7 +15,7 @@
 // caller parses the whole file. lvs-cf/reparse.test.ts compares both on random changes.
 import { blockSpans, parseDocument } from './index.ts';
 import { parseCut } from './chunked-parse.ts';
-import { IncrementalDoc, type Layout } from './incremental.ts';
+import { IncrementalDoc, countLines, natDepends, type Layout } from './incremental.ts';
 import { byPosition } from './diagnostics.ts';
 import type { Diagnostic, LvsConfig, Target, VirtualServer } from './model.ts';
 import type { ParseResult } from './api-types.ts';
@@ -81,12 +81,6 @@ function globalSectionEnd(text: string): { end: number; lines: number } | null {
   return null;
 }
 
-function countLines(s: string, from: number, to: number): number {
-  let c = 0;
-  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) c++;
-  return c;
-}
-
 /** The segment (0-based virtual block; the tail belongs to the last) that offset `at` falls in. */
 function segmentAt(ends: readonly number[], n: number, at: number): number {
   // The largest k in [0, n - 1] with ends[k] <= at (segment k starts at ends[k]).
@@ -109,11 +103,6 @@ function sameSettings(a: LvsConfig, b: LvsConfig): boolean {
     if (typeof x !== 'object' || typeof y !== 'object' || JSON.stringify(x) !== JSON.stringify(y)) return false;
   }
   return Object.keys(a).length === Object.keys(b).length;
-}
-
-/** A NAT site without a NAT router: that warning depends on every virtual server. */
-function natDepends(m: LvsConfig): boolean {
-  return m.network === 'nat' && m.service === 'lvs' && !m.nat_router;
 }
 
 function shifted(vs: VirtualServer, by: number): VirtualServer {
