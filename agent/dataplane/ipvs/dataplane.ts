@@ -1,7 +1,10 @@
 // The ipvs dataplane: the kernel forwards, this only tells it what to do through ipvsadm.
 //
-// Every apply() is one `ipvsadm -R` batch on stdin (the restore mode; Debian's ipvsadm-restore
-// script would run `ipvsadm -C` first and wipe services that are not ours, so it is not used).
+// An apply() is given to `ipvsadm -R` on stdin (the restore mode; Debian's ipvsadm-restore script
+// would run `ipvsadm -C` first and wipe services that are not ours, so it is not used), in batches
+// of at most BATCH_LINES lines: the first table of a large site is tens of thousands of lines, and
+// one call that long can outlive the runner's time limit on a loaded router, be stopped half done
+// and leave the agent unable to tell what the kernel took.
 // ipvsadm -R carries on after a failing line and prints its error without a line number, so when a
 // batch reports any error the table is read back and each operation is checked against it: only
 // those whose effect is missing are reported as failed.
@@ -13,11 +16,16 @@ import type { ApplyResult, Dataplane, DataplaneOp, ServiceProblem, ServiceSpec, 
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
-import { spawnRunner, type Runner } from './runner.ts';
+import { spawnRunner, type RunResult, type Runner } from './runner.ts';
+import { fewOf } from '../../../common/listing.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
 /** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
 const FEW_SERVICES = 16;
+/** Lines per `ipvsadm -R` call (a call of this size takes well under a second on hardware). */
+export const BATCH_LINES = 1000;
+/** Read-backs after a failed batch before its operations are reported as failed (a loaded router may time one out). */
+const READ_BACK_TRIES = 3;
 
 export const ipvsOptionsSchema = z.object({
   /** Path of ipvsadm (lvs.cf `ipvsadm`); default: /sbin/ipvsadm, else /usr/sbin/ipvsadm. */
@@ -35,6 +43,20 @@ interface Planned {
   /** The validated copy of the operation. */
   op: DataplaneOp;
   line: string;
+}
+
+/**
+ * ipvsadm's complaints about a batch, each said once: a batch of a thousand lines can print the same
+ * error a thousand times, and the text is attached to every operation without effect.
+ */
+function errorLines(stderr: string): string {
+  const unique = [...new Set(stderr.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return fewOf(unique, 3, '; ');
+}
+
+/** Why an ipvsadm call failed: its own first line, or that it was stopped or what it exited with. */
+function whyFailed(r: RunResult, what: string): string {
+  return firstLine(r.stderr) || (r.code === null ? `${what} did not finish in time and was stopped` : `${what} exited with code ${r.code}`);
 }
 
 function firstLine(text: string): string {
@@ -88,7 +110,7 @@ export class IpvsDataplane implements Dataplane {
     const t = this.opts.timeouts;
     if (t !== undefined) {
       const r = await this.run(this.bin, ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)]);
-      if (r.code !== 0) throw new Error(`ipvsadm --set failed: ${firstLine(r.stderr)}`);
+      if (r.code !== 0) throw new Error(`ipvsadm --set failed: ${whyFailed(r, 'ipvsadm --set')}`);
     }
   }
 
@@ -135,24 +157,35 @@ export class IpvsDataplane implements Dataplane {
     }
     if (planned.length === 0) return { failures };
 
-    const batch = planned.map((p) => p.line).join('\n') + '\n';
-    const result = await this.run(bin, ['-R'], batch);
-    let applied = planned;
-    if (result.code !== 0 || result.stderr.trim() !== '') {
-      const reason = result.stderr.trim().split('\n').join('; ') || `ipvsadm -R exited with code ${result.code}`;
-      const listing = await this.run(bin, ['-Ln']);
-      const kernel = listing.code === 0 ? parseList(listing.stdout) : null;
-      applied = [];
-      for (const p of planned) {
-        if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
-        else failures.push({ index: p.index, message: `ipvsadm: ${reason}` });
+    for (let at = 0; at < planned.length; at += BATCH_LINES) {
+      const batch = planned.slice(at, at + BATCH_LINES);
+      const result = await this.run(bin, ['-R'], batch.map((p) => p.line).join('\n') + '\n');
+      let applied = batch;
+      if (result.code !== 0 || result.stderr.trim() !== '') {
+        const reason = errorLines(result.stderr) || whyFailed(result, 'ipvsadm -R');
+        const kernel = await this.readBack(bin);
+        applied = [];
+        for (const p of batch) {
+          if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
+          else failures.push({ index: p.index, message: `ipvsadm: ${reason}${kernel === null ? ' (and the table could not be read back)' : ''}` });
+        }
+      }
+      // Recorded batch by batch: what the kernel took is ours even when a later batch fails.
+      for (const { op } of applied) {
+        if (op.op === 'addService' || op.op === 'editService') this.owned.set(op.service.key, op.service);
+        else if (op.op === 'deleteService') this.owned.delete(op.key);
       }
     }
-    for (const { op } of applied) {
-      if (op.op === 'addService' || op.op === 'editService') this.owned.set(op.service.key, op.service);
-      else if (op.op === 'deleteService') this.owned.delete(op.key);
-    }
     return { failures };
+  }
+
+  /** The kernel's table after a failed batch; null when it could not be read (tried a few times). */
+  private async readBack(bin: string): Promise<Map<string, KernelService> | null> {
+    for (let i = 0; i < READ_BACK_TRIES; i++) {
+      const listing = await this.run(bin, ['-Ln']);
+      if (listing.code === 0) return parseList(listing.stdout);
+    }
+    return null;
   }
 
   async problems(): Promise<ServiceProblem[]> {
@@ -186,7 +219,7 @@ export class IpvsDataplane implements Dataplane {
   private async listAll(): Promise<Map<string, KernelService>> {
     const bin = this.binary();
     const [list, stats] = await Promise.all([this.run(bin, ['-Ln']), this.run(bin, ['-Ln', '--stats', '--exact'])]);
-    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
+    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${whyFailed(list, 'ipvsadm -Ln')}`);
     const kernel = parseList(list.stdout);
     if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
     return kernel;
@@ -210,11 +243,15 @@ export class IpvsDataplane implements Dataplane {
 
   async stop(): Promise<void> {
     if (this.bin === null || this.owned.size === 0) return;
-    const batch = [...this.owned.keys()].map((k) => `-D ${serviceArgs(k)}`).join('\n') + '\n';
-    const r = await this.run(this.bin, ['-R'], batch);
+    const lines = [...this.owned.keys()].map((k) => `-D ${serviceArgs(k)}`);
     this.owned.clear();
-    if (r.code !== 0 || r.stderr.trim() !== '') {
-      throw new Error(`removing Piranha's IPVS services failed: ${firstLine(r.stderr)}`);
+    const complaints: string[] = [];
+    for (let at = 0; at < lines.length; at += BATCH_LINES) {
+      const r = await this.run(this.bin, ['-R'], lines.slice(at, at + BATCH_LINES).join('\n') + '\n');
+      if (r.code !== 0 || r.stderr.trim() !== '') complaints.push(errorLines(r.stderr) || whyFailed(r, 'ipvsadm -R'));
+    }
+    if (complaints.length > 0) {
+      throw new Error(`removing Piranha's IPVS services failed: ${fewOf([...new Set(complaints)], 3, '; ')}`);
     }
   }
 }
