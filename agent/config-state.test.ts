@@ -3,10 +3,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigState, findCheckTarget, NO_CONFIGURATION } from './config-state.ts';
-import { NotFoundError } from './errors.ts';
+import { ConfigInvalidError, NotFoundError } from './errors.ts';
 import { targetsOf } from './service-plan.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 import { tempRoot } from '../testing/temp.ts';
+import { generate } from '../testing/generated-lvs-cf.ts';
 
 const roots: (() => Promise<void>)[] = [];
 after(async () => {
@@ -119,4 +120,49 @@ test('the file in use read again is not parsed again: the same model, nothing ch
   const changed = await readWritten(state, root, lvsCf({ serial: 2, virtuals: [web] }));
   assert.notEqual(changed.config.model, first.config.model, 'one byte changed: parsed');
   assert.equal(changed.config.model!.serial_no, 2);
+});
+
+test('a new version of a large file is read at the cost of its change, as a fresh read of the whole would read it', async () => {
+  const { state, root } = await holder();
+  const text = generate(300);
+  await writeLvsCf(root, text);
+  const first = await state.read();
+  assert.ok(first.ok);
+  assert.equal(state.lastReadLength, text.length);
+  state.adopt(first.config);
+  // A save of one weight (with the serial the console bumps): only that virtual server is parsed again.
+  const at = text.indexOf('weight = ', Math.floor(text.length * 0.6));
+  const bumped = text.replace('serial_no = 42', 'serial_no = 43');
+  const saved = bumped.slice(0, at + 1) + bumped.slice(at + 1).replace(/weight = \d+/, 'weight = 9');
+  await writeLvsCf(root, saved);
+  const next = await state.read();
+  assert.ok(next.ok);
+  assert.ok(state.lastReadLength < text.length / 50, `${state.lastReadLength} characters parsed`);
+  const fresh = new ConfigState(root, () => {});
+  const whole = await fresh.read();
+  assert.ok(whole.ok);
+  assert.deepEqual(next.config.model, whole.config.model);
+  assert.deepEqual(next.config.blocks, whole.config.blocks);
+  assert.deepEqual(next.config.warnings, whole.config.warnings);
+  const changed = state.adopt(next.config);
+  assert.ok(changed !== 'all' && changed.size === 1, 'one service changed');
+  // A change the library cannot vouch for piecewise is parsed whole, with the whole file's verdict.
+  const broken = saved.replace(/weight = 9/, 'weight = x');
+  await writeLvsCf(root, broken);
+  const refused = await state.read();
+  const wholeRefused = await new ConfigState(root, () => {}).read();
+  assert.equal(refused.ok, false);
+  assert.deepEqual(refused, wholeRefused);
+  assert.equal(state.lastReadLength, broken.length);
+});
+
+test('load: adopts a valid file, or records the refusal and throws it as the invalid configuration', async () => {
+  const { state, root } = await holder();
+  await writeLvsCf(root, lvsCf({ serial: 1, virtuals: [web] }));
+  assert.equal(await state.load(), 'all');
+  assert.equal(state.describe(), 'serial 1');
+  await writeLvsCf(root, lvsCf({ serial: 2, virtuals: [web] }).replace('scheduler = wlc', 'scheduler = fastest'));
+  await assert.rejects(state.load(), (e: unknown) => e instanceof ConfigInvalidError && /fastest/.test(e.message));
+  assert.match(state.lastReloadError ?? '', /fastest/);
+  assert.equal(state.describe(), 'serial 1', 'the last good configuration stays');
 });

@@ -90,6 +90,19 @@ test('only the touched services are looked at; touchAll looks at everything', as
   assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.250|80']);
 });
 
+test('lookAt takes what a newly adopted configuration changed: some services, or all', async () => {
+  const { l, batches, state } = loop();
+  await l.run();
+  state.checks.set(a!.check, up);
+  state.checks.set(m!.check, up);
+  l.lookAt(new Set([m!.serviceKey]));
+  assert.equal(await l.run(), 1);
+  assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.251|25']);
+  l.lookAt('all');
+  assert.equal(await l.run(), 1);
+  assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.250|80']);
+});
+
 test('a refused operation is retried at every evaluation until it is applied', async () => {
   const { l, batches, state, refuse } = loop();
   refuse((op) => op.op === 'addReal' && op.key === 'tcp|192.168.1.250|80');

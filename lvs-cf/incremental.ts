@@ -27,7 +27,7 @@ import { parseInPieces } from './chunked-parse.ts';
 import { TextPieces } from './text-pieces.ts';
 
 /** Where the prelude and each block end: char offsets and the number of lines before them. */
-interface Layout {
+export interface Layout {
   /** ends[0]: the end of the prelude; ends[k + 1]: the end of virtual block k. */
   ends: number[];
   lines: number[];
@@ -89,7 +89,7 @@ function count<K>(keys: K[]): Map<K, number> {
 }
 
 /** A NAT site without a NAT router: that warning depends on every virtual server. */
-function natDepends(m: LvsConfig): boolean {
+export function natDepends(m: LvsConfig): boolean {
   return m.network === 'nat' && m.service === 'lvs' && !m.nat_router;
 }
 
@@ -197,7 +197,8 @@ export class IncrementalDoc {
     return IncrementalDoc.of(text, doc.tree, doc.result);
   }
 
-  private static withLayout(source: TextPieces, result: ParseResult, layout: Layout | string): IncrementalDoc {
+  /** The document of a file whose result and layout are known (lvs-cf/reparse.ts assembles them). */
+  static withLayout(source: TextPieces, result: ParseResult, layout: Layout | string): IncrementalDoc {
     const vs = result.model?.virtuals ?? [];
     return new IncrementalDoc(source, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
   }
@@ -205,6 +206,35 @@ export class IncrementalDoc {
   /** The whole text (joined from its pieces the first time it is asked for). */
   get text(): string {
     return this.source.toString();
+  }
+
+  /** Where the prelude and each block end, null when the file is not cut. */
+  get cuts(): Readonly<Layout> | null {
+    return typeof this.layout === 'string' ? null : this.layout;
+  }
+
+  /** How many virtual servers are named `name`. */
+  nameCount(name: string): number {
+    return this.names.get(name) ?? 0;
+  }
+
+  /** How many virtual servers have firewall mark `mark`. */
+  markCount(mark: number): number {
+    return this.marks.get(mark) ?? 0;
+  }
+
+  /**
+   * The document of a new version whose virtual servers are this one's with `removed` taken out and
+   * `added` put in (reparse.ts): the name and firewall mark counts follow without a count of every one.
+   */
+  replaced(text: string, result: ParseResult, layout: Layout, removed: readonly VirtualServer[], added: readonly VirtualServer[]): IncrementalDoc {
+    const names = new Map(this.names);
+    const marks = new Map(this.marks);
+    for (const [v, by] of [...removed.map((x) => [x, -1] as const), ...added.map((x) => [x, 1] as const)]) {
+      names.set(v.name, (names.get(v.name) ?? 0) + by);
+      if (v.fwmark) marks.set(v.fwmark, (marks.get(v.fwmark) ?? 0) + by);
+    }
+    return new IncrementalDoc(TextPieces.of(text), result, layout, names, marks);
   }
 
   /** Why edits are not cut into this file, or null. */
@@ -398,7 +428,8 @@ export class IncrementalDoc {
   }
 }
 
-function countLines(s: string, from: number, to: number): number {
+/** Line endings in s[from, to). */
+export function countLines(s: string, from: number, to: number): number {
   let c = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) c++;
   return c;
