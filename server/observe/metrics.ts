@@ -2,7 +2,7 @@
 // agent's numbers are exported only while it answers: a stopped agent's counters would otherwise
 // look current. piranha_agent_up says whether it answered, piranha_agent_last_read_timestamp_seconds
 // when it last did.
-import { ROLES } from '../../agent/protocol/index.ts';
+import { ROLES, type RealStats } from '../../agent/protocol/index.ts';
 import type { Family, Labels } from './exposition.ts';
 import type { StatusJson } from './status-json.ts';
 
@@ -15,15 +15,8 @@ function counter(name: string, help: string): Family {
   return { name, help, type: 'counter', samples: [] };
 }
 
-interface Counters {
-  activeConns: number;
-  inactiveConns: number;
-  connections: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
+/** The counters a real server has in the agent's table (a virtual server's are their sums). */
+type Counters = Pick<RealStats, 'activeConns' | 'inactiveConns' | 'connections' | 'packetsIn' | 'packetsOut' | 'bytesIn' | 'bytesOut'>;
 
 /** The connection, packet and byte families of one level (virtual or real server). */
 function trafficFamilies(level: 'virtual' | 'real', what: string) {
