@@ -1,10 +1,10 @@
 // Heartbeats forged or replayed from a third namespace on the NAT router pair's outside LAN
 // change nothing (agent/ha: heartbeats carry an HMAC tag, a boot id and a sequence number): one
-// from the attacker's own address, one from the primary's address without the key, one with a
-// wrong key, and a genuine heartbeat of the primary captured on the wire and sent again. Each is
-// "the primary is stopping, take over", which an unauthenticated pulse would obey at once. The
-// standby counts each drop by its reason, stays standby with an empty kernel table, and the
-// client's ARP entry for the VIP is still the primary's MAC.
+// from the attacker's own address, one from the active router's address without the key, one with
+// a wrong key, and a genuine heartbeat of the active router captured on the wire and sent again.
+// Each says "the active router is stopping, take over", which an unauthenticated pulse would obey
+// at once. The standby counts each drop by its reason, stays standby with an empty kernel table,
+// and the client's ARP entry for the VIP is still the active router's MAC.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +14,8 @@ import { sleep, waitFor } from '../../../testing/wait.ts';
 import { encodeHeartbeat } from '../../../agent/ha/heartbeat-packet.ts';
 import type { HaStatus } from '../../../agent/protocol/index.ts';
 import { CLIENT } from '../lib/topology.ts';
-import { natPairLab, PRIMARY, BACKUP, type PairLayout } from '../lib/pair-topology.ts';
-import { RouterPair } from '../lib/pair.ts';
+import { natPairLab, PRIMARY, type PairLayout } from '../lib/pair-topology.ts';
+import { RouterPair, partnerOf, type Router } from '../lib/pair.ts';
 import { parseIpVs } from '../lib/kernel-table.ts';
 import { tool } from '../lib/traffic.ts';
 import { HEARTBEAT_PORT, KEEPALIVE_S, TOLERANT_DEADTIME_S, pairConfig } from '../lib/failover-trials.ts';
@@ -33,8 +33,6 @@ before(lab.explain(async () => {
   // a forged "stopping" heartbeat, if believed, makes it take over at once whatever the deadtime.
   pair = new RouterPair(lab, layout, pairConfig(layout, { deadtimeS: TOLERANT_DEADTIME_S }), HEARTBEAT_PORT);
   await pair.start();
-  await pair.waitActive(PRIMARY, 1, 'the pair started');
-  await pair.waitStandby(BACKUP, 'the pair started');
 }));
 
 after(async () => {
@@ -42,78 +40,83 @@ after(async () => {
   lab.destroy();
 });
 
-/** A heartbeat of "the primary", stopping: the standby would take over at once if it believed it. */
-function forged(key: Buffer | null): string {
+/** A router's own address, where its heartbeats come from. */
+const address = (r: Router) => (r === PRIMARY ? layout.primary : layout.backup);
+
+/** A heartbeat of the active router, stopping: the standby would take over at once if it believed it. */
+function forged(active: Router, key: Buffer | null): string {
   return encodeHeartbeat(
-    { node: 'primary', state: 'stopping', serial: 999, bootId: randomBytes(8).toString('hex'), seq: 1n << 40n, timeMs: Date.now() + 3_600_000, keepaliveMs: KEEPALIVE_S * 1000 },
+    { node: active === PRIMARY ? 'primary' : 'backup', state: 'stopping', serial: 999, bootId: randomBytes(8).toString('hex'), seq: 1n << 40n, timeMs: Date.now() + 3_600_000, keepaliveMs: KEEPALIVE_S * 1000 },
     key,
   ).toString('hex');
 }
 
-function send(hex: string): void {
-  lab.sh(ATTACKER, [tool('udp-datagram'), 'send', layout.backup, String(HEARTBEAT_PORT), hex]);
+function send(to: Router, hex: string): void {
+  lab.sh(ATTACKER, [tool('udp-datagram'), 'send', address(to), String(HEARTBEAT_PORT), hex]);
 }
 
 const DROP_REASONS = ['wrong-sender', 'unauthenticated', 'bad-tag', 'replay'] as const;
 type DropReason = (typeof DROP_REASONS)[number];
 const dropped = (ha: HaStatus, reason: DropReason) => ha.dropped[reason] ?? 0;
 
-async function droppedAtLeast(reason: DropReason, n: number): Promise<void> {
-  await waitFor(async () => dropped(await pair.ha(BACKUP), reason) >= n, { timeoutMs: 60_000, message: `${BACKUP} to count ${n} heartbeat(s) dropped as ${reason}` });
+async function droppedAtLeast(standby: Router, reason: DropReason, n: number): Promise<void> {
+  await waitFor(async () => dropped(await pair.ha(standby), reason) >= n, { timeoutMs: 60_000, message: `${standby} to count ${n} heartbeat(s) dropped as ${reason}` });
 }
 
 test('forged and replayed heartbeats from a third namespace change nothing, and the standby counts each by its reason', lab.explain(async () => {
-  await pair.settled('before the attack');
-  const before = await pair.ha(BACKUP);
+  // Usually the primary; the backup when the primary's agent was slow to start (no preemption).
+  const active = await pair.settled('before the attack');
+  const standby = partnerOf(active);
+  const before = await pair.ha(standby);
   const historyBefore = before.history.length;
   const base = Object.fromEntries(DROP_REASONS.map((r) => [r, dropped(before, r)])) as Record<DropReason, number>;
 
   // 1. From the attacker's own address.
-  send(forged(null));
-  await droppedAtLeast('wrong-sender', base['wrong-sender'] + 1);
+  send(standby, forged(active, null));
+  await droppedAtLeast(standby, 'wrong-sender', base['wrong-sender'] + 1);
 
-  // 2. From the primary's address (SNAT in the attacker's namespace): no tag, then a wrong key.
-  //    The same table sends the primary's heartbeats that reach the attacker (step 3) to its own
+  // 2. From the active router's address (SNAT in the attacker's namespace): no tag, then a wrong
+  //    key. The same table sends the active router's heartbeats that reach the attacker (step 3) to its own
   //    address.
   lab.nft(ATTACKER, [
     'table ip spoof {',
-    `  chain post { type nat hook postrouting priority 100; ip daddr ${layout.backup} udp dport ${HEARTBEAT_PORT} snat to ${layout.primary}; }`,
+    `  chain post { type nat hook postrouting priority 100; ip daddr ${address(standby)} udp dport ${HEARTBEAT_PORT} snat to ${address(active)}; }`,
     `  chain pre { type nat hook prerouting priority -100; udp dport ${HEARTBEAT_PORT} dnat to ${ATTACKER_ADDRESS}; }`,
     '}',
   ].join('\n'));
-  send(forged(null));
-  await droppedAtLeast('unauthenticated', base.unauthenticated + 1);
-  send(forged(randomBytes(32)));
-  await droppedAtLeast('bad-tag', base['bad-tag'] + 1);
+  send(standby, forged(active, null));
+  await droppedAtLeast(standby, 'unauthenticated', base.unauthenticated + 1);
+  send(standby, forged(active, randomBytes(32)));
+  await droppedAtLeast(standby, 'bad-tag', base['bad-tag'] + 1);
 
-  // 3. A genuine heartbeat of the primary, copied to the attacker on its way to the standby (the
-  //    standby's netfilter duplicates it, as a tap on the LAN would), sent again from the
-  //    primary's address once the standby has seen the original.
+  // 3. A genuine heartbeat of the active router, copied to the attacker on its way to the standby
+  //    (the standby's netfilter duplicates it, as a tap on the LAN would), sent again from the
+  //    active router's address once the standby has seen the original.
   const capture = lab.start(ATTACKER, [tool('udp-datagram'), 'receive', ATTACKER_ADDRESS, String(HEARTBEAT_PORT), '60']);
   let captured = '';
   capture.stdout!.setEncoding('utf8').on('data', (d: string) => (captured += d));
   await sleep(1000);
-  lab.nft(BACKUP, `table ip tap {\n  chain pre { type filter hook prerouting priority 0; ip saddr ${layout.primary} udp dport ${HEARTBEAT_PORT} dup to ${ATTACKER_ADDRESS}; }\n}\n`);
+  lab.nft(standby, `table ip tap {\n  chain pre { type filter hook prerouting priority 0; ip saddr ${address(active)} udp dport ${HEARTBEAT_PORT} dup to ${ATTACKER_ADDRESS}; }\n}\n`);
   const [code] = await once(capture, 'exit');
-  lab.sh(BACKUP, ['nft', 'delete', 'table', 'ip', 'tap']);
-  assert.equal(code, 0, 'the attacker captured a heartbeat of the primary');
+  lab.sh(standby, ['nft', 'delete', 'table', 'ip', 'tap']);
+  assert.equal(code, 0, `the attacker captured a heartbeat of ${active}`);
   captured = captured.trim();
   assert.match(captured, /^50484231/, 'the captured datagram is a piranha heartbeat');
   await sleep(KEEPALIVE_S * 1000);
-  send(captured);
-  await droppedAtLeast('replay', base.replay + 1);
+  send(standby, captured);
+  await droppedAtLeast(standby, 'replay', base.replay + 1);
 
-  // Nothing changed: the primary serves, the standby stays standby with an empty kernel table and
-  // no transition recorded, and the client still reaches the VIP at the primary's MAC.
+  // Nothing changed: the active router serves, the standby stays standby with an empty kernel
+  // table and no transition recorded, and the client still reaches the VIP at the active's MAC.
   await sleep(2 * KEEPALIVE_S * 1000);
-  const [p, b] = await Promise.all([pair.ha(PRIMARY), pair.ha(BACKUP)]);
-  assert.equal(p.state, 'active', `${PRIMARY} is still active`);
-  assert.equal(b.state, 'standby', `${BACKUP} is still standby`);
-  assert.equal(b.partner?.state, 'active', `${BACKUP} still hears ${PRIMARY} active`);
-  assert.equal(b.history.length, historyBefore, `${BACKUP} recorded no transition: ${JSON.stringify(b.history.slice(historyBefore))}`);
-  assert.equal(parseIpVs(await lab.procNet(BACKUP, 'ip_vs')).size, 0, `${BACKUP}'s kernel table is still empty`);
-  assert.ok(p.vips.some((v) => v.address === layout.vip), `${PRIMARY} still holds the VIP`);
-  assert.ok(!b.vips.some((v) => v.address === layout.vip), `${BACKUP} does not hold the VIP`);
+  const [a, b] = await Promise.all([pair.ha(active), pair.ha(standby)]);
+  assert.equal(a.state, 'active', `${active} is still active`);
+  assert.equal(b.state, 'standby', `${standby} is still standby`);
+  assert.equal(b.partner?.state, 'active', `${standby} still hears ${active} active`);
+  assert.equal(b.history.length, historyBefore, `${standby} recorded no transition: ${JSON.stringify(b.history.slice(historyBefore))}`);
+  assert.equal(parseIpVs(await lab.procNet(standby, 'ip_vs')).size, 0, `${standby}'s kernel table is still empty`);
+  assert.ok(a.vips.some((v) => v.address === layout.vip), `${active} still holds the VIP`);
+  assert.ok(!b.vips.some((v) => v.address === layout.vip), `${standby} does not hold the VIP`);
   lab.sh(CLIENT, ['ping', '-c', '1', '-W', '5', layout.vip]);
-  assert.equal(lab.neighbour(CLIENT, layout.vip), lab.mac(PRIMARY), `the client's ARP entry for the VIP is ${PRIMARY}'s MAC`);
+  assert.equal(lab.neighbour(CLIENT, layout.vip), lab.mac(active), `the client's ARP entry for the VIP is ${active}'s MAC`);
 }));

@@ -1,5 +1,5 @@
 // Boots the kernel test guest once and collects what the suite reported. QEMU's software emulator
-// (TCG, `-cpu max` without PKU: see GUEST_CPU), the host's root shared read-only
+// (TCG on one host thread, `-cpu max`: see GUEST_ACCEL), the host's root shared read-only
 // over 9p as the guest's root, and a fresh host folder shared read-write for the results. The
 // serial console is kept in console.log beside the results: it is what a failure shows.
 import { spawn } from 'node:child_process';
@@ -72,16 +72,20 @@ function kernelWord(name: string, value: string): string {
 }
 
 /**
- * QEMU's most complete CPU model (node crashes on the default one), without memory protection
- * keys. `max` advertises PKU, and node's V8 then guards its WebAssembly code with a protection
- * key, switching the thread's PKRU register around every write to that code (the lexer of the
- * TypeScript loader is WebAssembly). Under the emulator, node crashed now and then while loading,
- * always inside that WebAssembly: a SIGSEGV, or V8's trap handler turning a fault at one of its
- * guarded loads into "RuntimeError: memory access out of bounds" (wasm-function[20] of tsx's
- * lexer) - faults a correct PKRU cannot cause at those addresses. Without PKU V8 protects that
- * code with mprotect() as it does on most machines, and the emulated PKRU is never used.
+ * QEMU's most complete CPU model: node crashes on the default one. (Without PKU, `max,-pku`,
+ * node crashed as well: memory protection keys were not the cause.)
  */
-export const GUEST_CPU = 'max,-pku';
+export const GUEST_CPU = 'max';
+/**
+ * TCG with one host thread for all the guest's CPUs. With QEMU's default multi-threaded TCG (a
+ * host thread per guest CPU) node crashed now and then while loading, always inside WebAssembly
+ * (the TypeScript loader's lexer): a SIGSEGV, or V8's trap handler turning a fault at one of its
+ * guarded loads into "RuntimeError: memory access out of bounds". V8 compiles WebAssembly lazily
+ * and tiers it up on background threads, patching the jump table that another thread is running
+ * through: code modified on one CPU while another executes it, which the emulator's parallel CPUs
+ * can miss. One thread runs the guest's CPUs in turn, so each sees the other's code changes.
+ */
+export const GUEST_ACCEL = 'tcg,thread=single';
 
 export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string, trials = '', entry: 'suite' | 'bench' = 'suite'): string[] {
   if (resultsDir.includes(',')) throw new Error(`QEMU cannot share a folder whose path has a comma: ${resultsDir}`);
@@ -98,7 +102,7 @@ export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string
   ].join(' ');
   const cpus = Math.min(4, Math.max(2, availableParallelism()));
   return [
-    '-accel', 'tcg', '-cpu', GUEST_CPU, '-m', '2048', '-smp', String(cpus),
+    '-accel', GUEST_ACCEL, '-cpu', GUEST_CPU, '-m', '2048', '-smp', String(cpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap',

@@ -21,8 +21,6 @@ if ! modprobe -d "$piranha_modroot" -a $modules; then
   exit 1
 fi
 echo "piranha-guest: modules loaded"
-# boot.ts asks QEMU for a CPU without memory protection keys (GUEST_CPU): node crashed with them.
-if grep -qw pku /proc/cpuinfo; then echo "piranha-guest: warning: the emulated CPU has PKU" >&2; fi
 
 export PIRANHA_KERNEL_ONLY="${piranha_only:-}" PIRANHA_KERNEL_TRIALS="${piranha_trials:-}"
 if [ "${piranha_entry:-suite}" = bench ]; then
