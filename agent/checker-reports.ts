@@ -10,6 +10,7 @@ import { realKey, type CheckTarget } from './service-plan.ts';
 import type { Table } from './director.ts';
 import type { AgentEvent, CheckerInfo } from './protocol/index.ts';
 import { checkerToWire } from './wire-map.ts';
+import { fewOf } from '../common/listing.ts';
 
 export interface CheckerReportsOptions {
   pool: CheckerPool;
@@ -50,9 +51,8 @@ export class CheckerReports {
     if (targets.length === 1) {
       this.opts.log(`real server ${first.server} (${first.address}:${first.port}) of ${first.virtual} is ${st.state}${why}`);
     } else {
-      const named = targets.slice(0, NAMED_IN_LOG).map((t) => `${t.server} of ${t.virtual}`).join(', ');
-      const more = targets.length > NAMED_IN_LOG ? ` and ${targets.length - NAMED_IN_LOG} more` : '';
-      this.opts.log(`real server ${first.address}:${first.port} (${targets.length} real servers: ${named}${more}) is ${st.state}${why}`);
+      const named = fewOf(targets.map((t) => `${t.server} of ${t.virtual}`), NAMED_IN_LOG);
+      this.opts.log(`real server ${first.address}:${first.port} (${targets.length} real servers: ${named}) is ${st.state}${why}`);
     }
     const services: ServiceKey[] = [];
     const listening = this.opts.listening();

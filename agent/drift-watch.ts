@@ -15,11 +15,14 @@ import type { ReconcileLoop } from './reconcile-loop.ts';
 import type { DataplaneOp } from './dataplane/types.ts';
 import { describeOp } from './director.ts';
 import { findDrift, type DriftEntry } from './drift.ts';
+import { fewOf } from '../common/listing.ts';
 
 /** How often the live table is compared at least; see nextDelay for large tables. */
 export const DRIFT_POLL_MS = 5000;
 /** A poll may take at most this share of the time (a 10,000-service table takes seconds to read). */
 const POLL_SHARE = 10;
+/** Differences named in the log line; the socket and CONTROL list them all. */
+const NAMED_IN_LOG = 5;
 
 export interface DriftReport {
   /** Whether this dataplane's table can change outside Piranha (false: drift is always none). */
@@ -125,7 +128,7 @@ export class DriftWatch {
     if (changed(prev, next)) {
       if (next.error !== null) this.opts.log(`drift: cannot read the table: ${next.error}`);
       else if (next.entries.length === 0) this.opts.log('drift: none (the table is as Piranha applied it)');
-      else this.opts.log(`drift: the table differs from what Piranha applied (${next.operations} operation${next.operations === 1 ? '' : 's'} to reconcile): ${next.entries.map((e) => e.text).join('; ')}`);
+      else this.opts.log(`drift: the table differs from what Piranha applied (${next.operations} operation${next.operations === 1 ? '' : 's'} to reconcile): ${fewOf(next.entries.map((e) => e.text), NAMED_IN_LOG, '; ')}`);
       this.opts.onChange(next);
     }
     return { report: next, ops };

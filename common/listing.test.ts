@@ -1,7 +1,7 @@
 // Finding rows in long lists: the text search, the order of addresses, a page and its total.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareAddresses, pageOf, textMatcher } from './listing.ts';
+import { compareAddresses, fewOf, pageOf, textMatcher } from './listing.ts';
 
 test('textMatcher: case-insensitive part of a text; the needle is text, not a pattern; empty matches all', () => {
   const m = textMatcher('Web');
@@ -23,4 +23,12 @@ test('pageOf: the items of a page and the total; out of range is clamped', () =>
   assert.deepEqual(pageOf(items, 9, 2), { items: [], total: 5, offset: 5 });
   assert.deepEqual(pageOf(items, 1, undefined), { items: [2, 3, 4, 5], total: 5, offset: 1 });
   assert.deepEqual(pageOf(items, -3, 1), { items: [1], total: 5, offset: 0 });
+});
+
+test('fewOf names the first n and counts the rest', () => {
+  assert.equal(fewOf([], 3), '');
+  assert.equal(fewOf(['a', 'b'], 3), 'a, b');
+  assert.equal(fewOf(['a', 'b', 'c'], 3), 'a, b, c');
+  assert.equal(fewOf(['a', 'b', 'c', 'd', 'e'], 3), 'a, b, c and 2 more');
+  assert.equal(fewOf(['x', 'y', 'z'], 1, '; '), 'x and 2 more');
 });

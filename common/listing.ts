@@ -42,3 +42,12 @@ export function pageOf<T>(items: readonly T[], offset: number, limit: number | u
   const end = limit === undefined ? items.length : Math.min(items.length, start + Math.max(0, Math.floor(limit)));
   return { items: items.slice(start, end), total: items.length, offset: start };
 }
+
+/**
+ * The first `n` texts joined, and "and K more" for the rest: one log line stays one readable line
+ * however many rows a change touches (a drift over 10,000 services, a check shared by thousands).
+ */
+export function fewOf(texts: readonly string[], n: number, separator = ', '): string {
+  const named = texts.slice(0, n).join(separator);
+  return texts.length > n ? `${named} and ${texts.length - n} more` : named;
+}

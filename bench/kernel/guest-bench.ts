@@ -9,7 +9,7 @@
 //   the same router without IPVS): a ratio.
 // Under QEMU's emulation absolute times are meaningless; the ratios are what to read.
 // Writes one JSON object to RESULTS/bench.json and prints it.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RouterAgent } from '../../tests/kernel/lib/agent.ts';
@@ -28,6 +28,12 @@ const LOAD_LIMIT_MS = Number(process.env.PIRANHA_BENCH_LOAD_LIMIT_MS ?? 25 * 60_
 const RUNS = 5;
 const VIP = '198.51.100.100';
 const FIRST_PORT = 10000;
+
+/** The guest's MemAvailable, as /proc/meminfo says it. */
+function memAvailable(): string {
+  const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? `${Math.round(Number(m[1]) / 1024)} MB available` : 'memory unknown';
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,11 +70,25 @@ async function latency(count: number): Promise<SizeResult> {
     gui = await SuiteConsole.start(text);
     const began = performance.now();
     agent = await RouterAgent.start(lab, ROUTER, text, { root: gui.root });
+    // A large table loads for minutes under emulation: say every minute how far it got, with the
+    // guest's free memory and the agent's last lines, so that a load that never ends shows why.
+    let services = 0;
+    let realsIn = 0;
+    const progress = setInterval(() => {
+      process.stdout.write(`piranha-bench: ${count}: after ${((performance.now() - began) / 60_000).toFixed(0)} min ${services} services, ${realsIn} real servers in the kernel table; ${memAvailable()}\n`);
+      for (const line of lab.tail(3).split('\n')) process.stdout.write(`piranha-bench:   ${line.slice(0, 300)}\n`);
+    }, 60_000);
     try {
-      await waitForKernel(lab, ROUTER, `${count} services with both real servers`,
-        (t) => t.size === count && [...t.values()].every((s) => s.reals.length === 2), LOAD_LIMIT_MS);
+      await waitForKernel(lab, ROUTER, `${count} services with both real servers`, (t) => {
+        services = t.size;
+        realsIn = [...t.values()].reduce((n, s) => n + s.reals.length, 0);
+        return t.size === count && [...t.values()].every((s) => s.reals.length === 2);
+      }, LOAD_LIMIT_MS);
     } catch {
-      return { virtuals: count, loadMs: null, consoleMs: [], consolePostMs: [], byHandMs: [], note: `the table was not loaded within ${LOAD_LIMIT_MS / 60_000} min under emulation` };
+      return { virtuals: count, loadMs: null, consoleMs: [], consolePostMs: [], byHandMs: [],
+        note: `the table was not loaded within ${LOAD_LIMIT_MS / 60_000} min under emulation (${services} services, ${realsIn} real servers in it then)` };
+    } finally {
+      clearInterval(progress);
     }
     const loadMs = performance.now() - began;
     const consoleMs: number[] = [];
@@ -108,24 +128,32 @@ async function throughput(): Promise<{ natPerSec: number[]; directPerSec: number
     lab.sh(CLIENT, ['ip', 'route', 'add', '192.0.2.0/24', 'via', NAT_OUTSIDE]);
     const text = lvsCf({ network: 'nat', natRouter: { address: NAT_ROUTER, device: 'eth1:1' }, virtuals: [{ name: 'web', vip: '198.51.100.90', device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 60, expect: EXPECT_GREETING,
       servers: [{ name: 'rs1', address: reals.address('rs1'), weight: 1 }, { name: 'rs2', address: reals.address('rs2'), weight: 1 }] }] });
-    agent = await RouterAgent.start(lab, ROUTER, text);
-    await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get('tcp|198.51.100.90|80')?.reals.length === 2);
     const natPerSec: number[] = [];
     const directPerSec: number[] = [];
     let natFailed = 0;
     let directFailed = 0;
     const N = 500;
-    for (let i = 0; i < RUNS; i++) {
-      let t = performance.now();
-      const via = await connect(lab, CLIENT, N, ['198.51.100.90:80']);
-      natPerSec.push(N / ((performance.now() - t) / 1000));
-      t = performance.now();
-      const direct = await connect(lab, CLIENT, N, [`${reals.address('rs1')}:80`, `${reals.address('rs2')}:80`]);
-      directPerSec.push(N / ((performance.now() - t) / 1000));
+    const rate = async (targets: string[]): Promise<{ perSec: number; failed: number }> => {
+      const t = performance.now();
+      const attempts = await connect(lab, CLIENT, N, targets);
       // A failed connection (emulation's timeouts) is counted and reported, not hidden.
-      natFailed += via.filter((a) => a.server === null).length;
-      directFailed += direct.filter((a) => a.server === null).length;
+      return { perSec: N / ((performance.now() - t) / 1000), failed: attempts.filter((a) => a.server === null).length };
+    };
+    // The baseline first, while the router has no IPVS service at all: plain forwarding only.
+    for (let i = 0; i < RUNS; i++) {
+      const r = await rate([`${reals.address('rs1')}:80`, `${reals.address('rs2')}:80`]);
+      directPerSec.push(r.perSec);
+      directFailed += r.failed;
     }
+    agent = await RouterAgent.start(lab, ROUTER, text);
+    await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get('tcp|198.51.100.90|80')?.reals.length === 2);
+    for (let i = 0; i < RUNS; i++) {
+      const r = await rate(['198.51.100.90:80']);
+      natPerSec.push(r.perSec);
+      natFailed += r.failed;
+    }
+    // Each run's split and its first failed connection's reason, as the lab logged them.
+    for (const line of lab.tail(40).split('\n')) if (line.includes(' connections to ')) process.stdout.write(`piranha-bench: ${line}\n`);
     return { natPerSec, directPerSec, natFailed, directFailed };
   } finally {
     await agent?.stop();

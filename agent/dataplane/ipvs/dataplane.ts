@@ -1,7 +1,10 @@
 // The ipvs dataplane: the kernel forwards, this only tells it what to do through ipvsadm.
 //
-// Every apply() is one `ipvsadm -R` batch on stdin (the restore mode; Debian's ipvsadm-restore
-// script would run `ipvsadm -C` first and wipe services that are not ours, so it is not used).
+// An apply() is given to `ipvsadm -R` on stdin (the restore mode; Debian's ipvsadm-restore script
+// would run `ipvsadm -C` first and wipe services that are not ours, so it is not used), in batches
+// of at most BATCH_LINES lines: the first table of a large site is tens of thousands of lines, and
+// one call that long can outlive the runner's time limit on a loaded router, be stopped half done
+// and leave the agent unable to tell what the kernel took.
 // ipvsadm -R carries on after a failing line and prints its error without a line number, so when a
 // batch reports any error the table is read back and each operation is checked against it: only
 // those whose effect is missing are reported as failed.
@@ -18,6 +21,10 @@ import { spawnRunner, type Runner } from './runner.ts';
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
 /** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
 const FEW_SERVICES = 16;
+/** Lines per `ipvsadm -R` call (a call of this size takes well under a second on hardware). */
+export const BATCH_LINES = 1000;
+/** Read-backs after a failed batch before its operations are reported as failed (a loaded router may time one out). */
+const READ_BACK_TRIES = 3;
 
 export const ipvsOptionsSchema = z.object({
   /** Path of ipvsadm (lvs.cf `ipvsadm`); default: /sbin/ipvsadm, else /usr/sbin/ipvsadm. */
@@ -135,24 +142,35 @@ export class IpvsDataplane implements Dataplane {
     }
     if (planned.length === 0) return { failures };
 
-    const batch = planned.map((p) => p.line).join('\n') + '\n';
-    const result = await this.run(bin, ['-R'], batch);
-    let applied = planned;
-    if (result.code !== 0 || result.stderr.trim() !== '') {
-      const reason = result.stderr.trim().split('\n').join('; ') || `ipvsadm -R exited with code ${result.code}`;
-      const listing = await this.run(bin, ['-Ln']);
-      const kernel = listing.code === 0 ? parseList(listing.stdout) : null;
-      applied = [];
-      for (const p of planned) {
-        if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
-        else failures.push({ index: p.index, message: `ipvsadm: ${reason}` });
+    for (let at = 0; at < planned.length; at += BATCH_LINES) {
+      const batch = planned.slice(at, at + BATCH_LINES);
+      const result = await this.run(bin, ['-R'], batch.map((p) => p.line).join('\n') + '\n');
+      let applied = batch;
+      if (result.code !== 0 || result.stderr.trim() !== '') {
+        const reason = result.stderr.trim().split('\n').join('; ') || (result.code === null ? 'ipvsadm -R did not finish in time and was stopped' : `ipvsadm -R exited with code ${result.code}`);
+        const kernel = await this.readBack(bin);
+        applied = [];
+        for (const p of batch) {
+          if (kernel !== null && isReflected(p.op, kernel)) applied.push(p);
+          else failures.push({ index: p.index, message: `ipvsadm: ${reason}${kernel === null ? ' (and the table could not be read back)' : ''}` });
+        }
+      }
+      // Recorded batch by batch: what the kernel took is ours even when a later batch fails.
+      for (const { op } of applied) {
+        if (op.op === 'addService' || op.op === 'editService') this.owned.set(op.service.key, op.service);
+        else if (op.op === 'deleteService') this.owned.delete(op.key);
       }
     }
-    for (const { op } of applied) {
-      if (op.op === 'addService' || op.op === 'editService') this.owned.set(op.service.key, op.service);
-      else if (op.op === 'deleteService') this.owned.delete(op.key);
-    }
     return { failures };
+  }
+
+  /** The kernel's table after a failed batch; null when it could not be read (tried a few times). */
+  private async readBack(bin: string): Promise<Map<string, KernelService> | null> {
+    for (let i = 0; i < READ_BACK_TRIES; i++) {
+      const listing = await this.run(bin, ['-Ln']);
+      if (listing.code === 0) return parseList(listing.stdout);
+    }
+    return null;
   }
 
   async problems(): Promise<ServiceProblem[]> {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { IpvsDataplane } from './dataplane.ts';
+import { BATCH_LINES, IpvsDataplane } from './dataplane.ts';
 import type { RunResult, Runner } from './runner.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
 import { missingTool } from '../../../testing/requirements.ts';
@@ -183,6 +183,31 @@ test('a batch with errors: the table is read back and only ops without effect ar
   const r = await dp.apply(ops);
   assert.deepEqual(r.failures, [{ index: 7, message: 'ipvsadm: Destination already exists' }]);
   assert.deepEqual(calls.slice(1).map((c) => c.args.join(' ')), ['-R', '-Ln']);
+});
+
+test('a large apply goes in batches of BATCH_LINES; a batch stopped half done is read back (again if the read fails) and the rest still applies', async () => {
+  const service = (i: number): ServiceSpec => ({ ...dns, key: `udp|192.168.2.1|${1000 + i}`, name: `s${i}`, address: '192.168.2.1', port: 1000 + i });
+  const count = BATCH_LINES * 2 + 500;
+  // The kernel took the first 300 services of the second batch before ipvsadm was stopped.
+  const took = Array.from({ length: BATCH_LINES + 300 }, (_, i) => `UDP  192.168.2.1:${1000 + i} rr`);
+  let restores = 0;
+  let listings = 0; // the first is start()'s
+  const { dp, calls } = await started((c) => {
+    if (c.args[0] === '-R') return ++restores === 2 ? { code: null } : {};
+    if (c.args.join(' ') === '-Ln') return ++listings === 2 ? { code: 1, stderr: 'Resource temporarily unavailable\n' } : { stdout: `IP Virtual Server version 1.2.1 (size=4096)\n${took.join('\n')}\n` };
+    return {};
+  });
+  const r = await dp.apply(Array.from({ length: count }, (_, i): DataplaneOp => ({ op: 'addService', service: service(i) })));
+  assert.deepEqual(calls.slice(1).map((c) => `${c.args.join(' ')} ${c.input?.split('\n').length ?? ''}`.trim()),
+    [`-R ${BATCH_LINES + 1}`, `-R ${BATCH_LINES + 1}`, '-Ln', '-Ln', '-R 501']);
+  const failed = r.failures.map((f) => f.index);
+  assert.equal(failed.length, BATCH_LINES - 300);
+  assert.equal(failed[0], BATCH_LINES + 300);
+  assert.equal(failed.at(-1), 2 * BATCH_LINES - 1);
+  assert.equal(r.failures[0]!.message, 'ipvsadm: ipvsadm -R did not finish in time and was stopped');
+  // What the kernel took is owned (a later edit of it reaches ipvsadm); what it did not is not.
+  const edit = await dp.apply([{ op: 'editService', service: { ...service(BATCH_LINES + 299), scheduler: 'wlc' } }, { op: 'editService', service: { ...service(BATCH_LINES + 300), scheduler: 'wlc' } }]);
+  assert.deepEqual(edit.failures.map((f) => f.index), [1]);
 });
 
 test('table(): parses -Ln and --stats --exact, reports only its own services, flags vanished ones', async () => {
