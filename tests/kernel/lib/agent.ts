@@ -14,7 +14,7 @@ import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
  * Node itself crashed now and then while loading under QEMU's emulated CPU (SIGSEGV, or
  * "memory access out of bounds" in the TypeScript loader's WebAssembly lexer), before a line of the
  * agent ran; on the host and on real routers it does not. The guest now runs its CPUs on one host
- * thread, which stopped it in the runs since (vm/boot.ts, GUEST_ACCEL). Should node still crash
+ * thread against it (vm/boot.ts, GUEST_ACCEL). Should node still crash
  * so, the start is tried again, at most twice, and said in the lab's log and on the guest's
  * console (a retried start leaves no failure behind); any other failure to start is the test's.
  */
