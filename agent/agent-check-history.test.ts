@@ -14,6 +14,7 @@ import { startReplyServer } from '../testing/traffic.ts';
 import { waitFor } from '../testing/wait.ts';
 import type { AgentClient } from './client.ts';
 import { AgentError } from './client.ts';
+import type { CheckHistoryResult } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 let agent: SpawnedAgent;
@@ -61,11 +62,16 @@ after(async () => {
   for (const f of cleanup.reverse()) await f().catch(() => {});
 });
 
+/** The check history of `virtual`/`server` once `holds` is true of it (asked again until then). */
+function historyOnce(virtual: string, server: string, holds: (h: CheckHistoryResult) => boolean, message: string): Promise<CheckHistoryResult> {
+  return waitFor(async () => {
+    const h = await client.call('checkHistory', { virtual, server });
+    return holds(h) ? h : null;
+  }, { message });
+}
+
 test('a send/expect check: what was sent, the first bytes received, latency, newest first', async () => {
-  const h = await waitFor(async () => {
-    const r = await client.call('checkHistory', { virtual: 'web', server: 'ok' });
-    return r.results.length >= 2 ? r : null;
-  }, { message: 'two results for web/ok' });
+  const h = await historyOnce('web', 'ok', (r) => r.results.length >= 2, 'two results for web/ok');
   assert.equal(h.checked, true);
   assert.equal(h.state, 'up');
   assert.equal(h.reason, 'first check passed');
@@ -84,10 +90,7 @@ test('a send/expect check: what was sent, the first bytes received, latency, new
 });
 
 test('a failing check: the error of each result and why the state changed', async () => {
-  const h = await waitFor(async () => {
-    const r = await client.call('checkHistory', { virtual: 'web', server: 'dead' });
-    return r.results.length >= 1 ? r : null;
-  }, { message: 'a result for web/dead' });
+  const h = await historyOnce('web', 'dead', (r) => r.results.length >= 1, 'a result for web/dead');
   assert.equal(h.state, 'down');
   assert.match(h.reason ?? '', /ECONNREFUSED/);
   assert.equal(h.results[0]!.verdict, 'down');
@@ -96,26 +99,17 @@ test('a failing check: the error of each result and why the state changed', asyn
 });
 
 test('a send_program check: its exit status and output; flaps counted with the reason of each change', async () => {
-  const first = await waitFor(async () => {
-    const r = await client.call('checkHistory', { virtual: 'prog', server: 'p' });
-    return r.state === 'up' && r.results.length >= 1 ? r : null;
-  }, { message: 'prog/p up' });
+  const first = await historyOnce('prog', 'p', (r) => r.state === 'up' && r.results.length >= 1, 'prog/p up');
   assert.equal(first.results[0]!.exitCode, 0);
   assert.equal(first.results[0]!.received, `checked ${webAt.host}:${webAt.port}\\n`);
   assert.match(first.sent, /check\.sh \S+ \d+$/);
   await writeFile(join(root, 'fail'), '');
-  const down = await waitFor(async () => {
-    const r = await client.call('checkHistory', { virtual: 'prog', server: 'p' });
-    return r.state === 'down' ? r : null;
-  }, { message: 'prog/p down' });
+  const down = await historyOnce('prog', 'p', (r) => r.state === 'down', 'prog/p down');
   assert.equal(down.flaps, 1);
   assert.equal(down.reason, 'send_program exited with status 3');
   assert.equal(down.results[0]!.exitCode, 3);
   await rm(join(root, 'fail'));
-  const back = await waitFor(async () => {
-    const r = await client.call('checkHistory', { virtual: 'prog', server: 'p' });
-    return r.state === 'up' ? r : null;
-  }, { message: 'prog/p up again' });
+  const back = await historyOnce('prog', 'p', (r) => r.state === 'up', 'prog/p up again');
   assert.equal(back.flaps, 2);
   assert.equal(back.reason, 'check passed');
   const verdicts = back.results.map((r) => r.verdict);

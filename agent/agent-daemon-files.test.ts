@@ -5,24 +5,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lvsCf, type TestVirtual, writeLvsCf } from '../testing/lvs-cf.ts';
 import { waitFor } from '../testing/wait.ts';
-import { agentRunning, loopbackVirtual } from '../testing/web-service.ts';
+import { agentRunning, directorTable, loopbackVirtual } from '../testing/web-service.ts';
 import type { AgentClient } from './client.ts';
-import type { ServiceStats } from './protocol/index.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 let client: AgentClient;
 let root: string;
 let virtuals: TestVirtual[];
 
-function shape(services: ServiceStats[]): string[] {
-  const out: string[] = [];
-  for (const s of services) {
-    out.push(`${s.key} ${s.scheduler}`);
-    for (const r of s.reals) out.push(`${s.key} > ${r.address}:${r.port} w=${r.weight} ${r.method}`);
-  }
-  return out.sort();
-}
-const snapshot = async () => shape((await client.call('table', {})).services);
+const snapshot = () => directorTable(client);
 
 /** Every value of a `key = value` line put in double quotes (send/expect already are). */
 function quoteValues(text: string): string {

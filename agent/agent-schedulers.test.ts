@@ -92,34 +92,32 @@ test('dh, lblc, lblcr: one destination (the VIP) → every connection to the sam
   });
 });
 
-test('sh: each client address always reaches the same server; 100 clients spread over all three', async () => {
-  const sources = Array.from({ length: 100 }, () => loopback());
+/**
+ * N connections to virtual server `name`, made in turn from `clients` fresh client addresses:
+ * the tally of who answered, after asserting that each client always reached the same server.
+ */
+async function stickyTally(name: string, clients: number): Promise<Record<string, number>> {
+  const sources = Array.from({ length: clients }, () => loopback());
   const bySource = new Map<string, Set<string>>();
-  const ask = viaVip('sh');
+  const ask = viaVip(name);
   const c = tally(await pool(N, 1, async (i) => {
-    const src = sources[i % sources.length];
-    const who = await ask(src);
-    const set = bySource.get(src) ?? new Set();
-    set.add(who);
-    bySource.set(src, set);
-    return who;
-  }));
-  for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
-  // Bucket shares follow the weights 1:2:3; with 100 clients the spread is binomial: ±15 points.
-  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'sh', i) / N - WEIGHTS[i] / 6) <= 0.15, JSON.stringify(c));
-});
-
-test('persistence: a client sticks to its server; ten clients are dealt round robin', async () => {
-  const sources = Array.from({ length: 10 }, () => loopback());
-  const bySource = new Map<string, Set<string>>();
-  const ask = viaVip('persist');
-  const c = tally(await pool(N, 1, async (i) => {
-    const src = sources[i % sources.length];
+    const src = sources[i % sources.length]!;
     const who = await ask(src);
     bySource.set(src, (bySource.get(src) ?? new Set()).add(who));
     return who;
   }));
   for (const [src, set] of bySource) assert.equal(set.size, 1, `${src} reached ${[...set]}`);
+  return c;
+}
+
+test('sh: each client address always reaches the same server; 100 clients spread over all three', async () => {
+  const c = await stickyTally('sh', 100);
+  // Bucket shares follow the weights 1:2:3; with 100 clients the spread is binomial: ±15 points.
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(share(c, 'sh', i) / N - WEIGHTS[i] / 6) <= 0.15, JSON.stringify(c));
+});
+
+test('persistence: a client sticks to its server; ten clients are dealt round robin', async () => {
+  const c = await stickyTally('persist', 10);
   assert.deepEqual(Object.values(c).sort(), [300, 300, 400]);
 });
 

@@ -4,11 +4,10 @@
 // router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
 // errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
-import type { Dataplane, ServiceKey, ServiceStats as DataplaneService } from './dataplane/types.ts';
-import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, Problem, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
+import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
+import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
-import { runCheck } from './checkers/check.ts';
-import { findCheckTarget, type ConfigState, type Proposal } from './config-state.ts';
+import type { ConfigState, Proposal } from './config-state.ts';
 import { Applier } from './applier.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
 import { ListReplies } from './list-replies.ts';
@@ -25,6 +24,9 @@ import type { HaStatus } from './ha/index.ts';
 import type { Logger } from './log.ts';
 import { planChange } from './plan/planner.ts';
 import { checkHistoryOf } from './check-history.ts';
+import { checkNowOf } from './check-now.ts';
+import { ControlQueue } from './control-queue.ts';
+import { Notes, runningLine, statusReport } from './status-report.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
 export type PairMember = Pick<Redundancy, 'node' | 'join' | 'leave' | 'status' | 'configChanged'>;
@@ -57,9 +59,9 @@ export class Agent implements DirectorHooks {
   /** Set when this agent is one router of a pair. */
   private redundancy: PairMember | null = null;
   /** Conditions shown in status.problems under their key (e.g. `redundancy`), set by main. */
-  private readonly notes = new Map<string, string>();
+  private readonly notes = new Notes();
   /** One control action at a time: a reload racing a stop from another console must not interleave. */
-  private control: Promise<unknown> = Promise.resolve();
+  private readonly control = new ControlQueue();
 
   constructor(opts: AgentOptions) {
     this.config = opts.config;
@@ -75,7 +77,7 @@ export class Agent implements DirectorHooks {
       pool: this.pool,
       config: () => this.config.current,
       applied: () => this.applier.applied,
-      emit: (e) => this.emit(e),
+      emit: (e) => this.events.emit(e),
       listening: () => this.events.listening('checker'),
       log: (m) => this.log.log(m),
     });
@@ -100,7 +102,7 @@ export class Agent implements DirectorHooks {
     this.kernel = new KernelUpkeep({
       dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
       planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
-      onDrift: (data) => this.emit({ event: 'drift', data }),
+      onDrift: (data) => this.events.emit({ event: 'drift', data }),
     });
     // A check changed state: report it, and re-evaluate the services of its real servers shortly.
     this.pool.on('change', (st) => {
@@ -109,7 +111,7 @@ export class Agent implements DirectorHooks {
       this.loop.touch(services);
       this.loop.soon();
     });
-    this.log.onEntry((entry) => this.emit({ event: 'log', data: entry }));
+    this.log.onEntry((entry) => this.events.emit({ event: 'log', data: entry }));
   }
 
   /**
@@ -118,8 +120,8 @@ export class Agent implements DirectorHooks {
    */
   async init(first: Proposal): Promise<void> {
     if (!first.ok) throw new StartupError(first.message);
-    this.lookAgain(this.config.adopt(first.config));
-    releaseAfterRead(this.config.lastReadLength);
+    // The garbage of reading the file is collected once the agent serves (main.ts), not before.
+    this.loop.lookAt(this.config.adopt(first.config));
     try {
       await this.dp.start();
     } catch (err) {
@@ -158,18 +160,14 @@ export class Agent implements DirectorHooks {
 
   /** A condition shown in status.problems (null clears it). */
   setNote(key: string, message: string | null): void {
-    if ((this.notes.get(key) ?? null) === message) return;
-    if (message === null) this.notes.delete(key);
-    else {
-      this.notes.set(key, message);
-      this.log.log(message);
-    }
+    if (!this.notes.set(key, message)) return;
+    if (message !== null) this.log.log(message);
     this.emitState();
   }
 
   /** The redundancy module's status changed: tell subscribers. */
   notifyHa(status: HaStatus): void {
-    this.emit({ event: 'ha', data: haStatusToWire(status) });
+    this.events.emit({ event: 'ha', data: haStatusToWire(status) });
   }
 
   // --- what the pair's role machine tells the director (DirectorHooks) ---------------------------
@@ -191,7 +189,7 @@ export class Agent implements DirectorHooks {
 
   /** The partner pushed lvs.cf (validated and written): load it without pushing it back. */
   reloadFromPartner(): Promise<LvsConfig | null> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       await this.reloadFile();
       return this.config.current.model;
     });
@@ -204,7 +202,7 @@ export class Agent implements DirectorHooks {
    * redundancy module takes the new file too, and the active router pushes it to its partner.
    */
   reload(): Promise<ReloadResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const result = await this.reloadFile();
       const { model, text } = this.config.current;
       if (this.redundancy && model && text !== null) await this.redundancy.configChanged(model, text);
@@ -217,7 +215,7 @@ export class Agent implements DirectorHooks {
    * instead (after a STOP): the role machine then decides whether this router serves.
    */
   start(): Promise<StatusResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const action = startAction(this.steering);
       if (action === 'none') return this.status();
       await this.adoptFile();
@@ -242,7 +240,7 @@ export class Agent implements DirectorHooks {
    * In a pair it leaves the pair (as stopping pulse did): the partner is told to take over at once.
    */
   stop(): Promise<StatusResult> {
-    return this.serialized(async () => {
+    return this.control.run(async () => {
       const action = stopAction(this.steering);
       if (action === 'leave') {
         await this.leavePair();
@@ -269,23 +267,13 @@ export class Agent implements DirectorHooks {
 
   async status(): Promise<StatusResult> {
     const config = this.config.current;
-    const problems: Problem[] = [];
-    if (config.note) problems.push({ service: 'lvs.cf', message: config.note });
-    for (const [service, message] of this.notes) problems.push({ service, message });
-    problems.push(...config.plan.problems, ...this.applier.failures(), ...(await this.kernel.problems()));
-    if (this.steering.directing) problems.push(...(await this.view.problems()));
-    return {
-      running: this.steering.directing,
-      role: this.steering.role,
-      since: new Date(this.steering.since).toISOString(),
-      serial: config.model ? config.model.serial_no : null,
-      configPath: this.config.path,
-      dataplane: this.dp.kind,
-      pid: process.pid,
-      startedAt: this.startedAt.toISOString(),
-      lastReloadError: this.config.lastReloadError,
-      problems,
-    };
+    const refused = this.applier.failures();
+    const kernel = await this.kernel.problems();
+    const dataplaneProblems = this.steering.directing ? await this.view.problems() : [];
+    return statusReport({
+      config, configPath: this.config.path, lastReloadError: this.config.lastReloadError, notes: this.notes, steering: this.steering,
+      dataplane: this.dp.kind, pid: process.pid, startedAt: this.startedAt, refused, kernel, dataplaneProblems,
+    });
   }
 
   /** Every service this agent owns with its counters, for the traffic sampler. */
@@ -308,7 +296,7 @@ export class Agent implements DirectorHooks {
 
   /** Restores the table this agent applied (explicit only: drift is never corrected on its own). */
   reconcile(): Promise<ReconcileResult> {
-    return this.serialized(() => this.kernel.reconcile());
+    return this.control.run(() => this.kernel.reconcile());
   }
 
   /** The checked real servers, filtered and paged. */
@@ -325,19 +313,8 @@ export class Agent implements DirectorHooks {
     return checkHistoryOf(this.config.current, this.pool, virtual, server);
   }
 
-  async checkNow(virtual: string, server: string): Promise<CheckNowResult> {
-    const found = findCheckTarget(this.config.current, virtual, server);
-    const pooled = this.steering.directing && this.config.current.plan.checks.has(found.key);
-    const outcome = pooled ? await this.pool.checkNow(found.key) : await runCheck(found.spec);
-    return {
-      virtual,
-      server,
-      sent: outcome.sent,
-      received: outcome.received,
-      verdict: outcome.ok ? 'up' : 'down',
-      error: outcome.error,
-      durationMs: outcome.durationMs,
-    };
+  checkNow(virtual: string, server: string): Promise<CheckNowResult> {
+    return checkNowOf({ config: this.config.current, pool: this.pool, directing: this.steering.directing }, virtual, server);
   }
 
   /** Calls `listener` with the agent's events (see EventHub: by kind, while someone is there). */
@@ -367,9 +344,7 @@ export class Agent implements DirectorHooks {
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {
-      const { services, targetCount, checks } = this.config.current.plan;
-      const shared = checks.size < targetCount ? ` by ${checks.size} check${checks.size === 1 ? '' : 's'}` : '';
-      this.log.log(`running: ${services.length} service${services.length === 1 ? '' : 's'}, ${targetCount} real server${targetCount === 1 ? '' : 's'} checked${shared} (${ops} operations)`);
+      this.log.log(runningLine(this.config.current.plan, ops));
     } else {
       this.log.log('stopped: services removed from the dataplane');
     }
@@ -381,12 +356,6 @@ export class Agent implements DirectorHooks {
     this.pool.update(checkersRun(this.steering) ? Array.from(this.config.current.plan.checks.values(), (c) => c.spec) : []);
   }
 
-  /** The next evaluation looks at the services a newly adopted configuration changed. */
-  private lookAgain(changed: ReadonlySet<ServiceKey> | 'all'): void {
-    if (changed === 'all') this.loop.touchAll();
-    else this.loop.touch(changed);
-  }
-
   private async joinRedundancy(): Promise<void> {
     const model = this.config.current.model;
     if (!model) throw new Error(`no configuration at ${this.config.path}`);
@@ -396,13 +365,11 @@ export class Agent implements DirectorHooks {
 
   /** Reads lvs.cf and makes it the configuration in use, or records the refusal and throws. */
   private async adoptFile(): Promise<void> {
-    const proposal = await this.config.read();
-    if (!proposal.ok) {
-      this.config.refuse(proposal.message);
-      this.emitState();
-      throw new ConfigInvalidError(proposal.message);
-    }
-    this.lookAgain(this.config.adopt(proposal.config));
+    const changed = await this.config.load().catch((err: unknown) => {
+      this.emitState(); // the refusal shows in status (lastReloadError)
+      throw err;
+    });
+    this.loop.lookAt(changed);
     this.view.invalidate();
   }
 
@@ -423,25 +390,15 @@ export class Agent implements DirectorHooks {
     const model = this.config.current.model;
     const result: ReloadResult = { serial: model ? model.serial_no : null, operations };
     this.log.log(`reloaded ${this.config.describe()}: ${operations} dataplane operation${operations === 1 ? '' : 's'}`);
-    this.emit({ event: 'reload', data: result });
+    this.events.emit({ event: 'reload', data: result });
     if (hadError) this.emitState();
     // After the table changed: the collection's pause must not delay the reload's operations.
     releaseAfterRead(this.config.lastReadLength);
     return result;
   }
 
-  private serialized<T>(action: () => Promise<T>): Promise<T> {
-    const run = this.control.then(action);
-    this.control = run.catch(() => {});
-    return run;
-  }
-
   private emitState(): void {
     if (!this.events.listening('state')) return;
-    void this.status().then((data) => this.emit({ event: 'state', data }));
-  }
-
-  private emit(e: AgentEvent): void {
-    this.events.emit(e);
+    void this.status().then((data) => this.events.emit({ event: 'state', data }));
   }
 }

@@ -16,6 +16,7 @@ import type { Dataplane, DataplaneOp, ServiceSpec } from './dataplane/types.ts';
 import { IpvsDataplane } from './dataplane/ipvs/dataplane.ts';
 import { UserspaceDataplane } from './dataplane/userspace/dataplane.ts';
 import type { Runner } from './dataplane/ipvs/runner.ts';
+import { scriptedDataplane } from '../testing/dataplane.ts';
 import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 
 const KERNEL_REFUSAL = 'Scheduler or persistence engine not found';
@@ -214,15 +215,10 @@ test('userspace: refused operations are matched by index the same way', async ()
 
 test('a dataplane that answers with copies of the operations: the applier does not depend on identity', async () => {
   const refused = new Set<string>(['addReal']);
-  const copying: Dataplane = {
-    kind: 'ipvs',
-    start: async () => {},
-    stop: async () => {},
-    table: async () => [],
-    problems: async () => [],
-    // Validated copies, as a dataplane that parses its input holds: never the caller's objects.
-    apply: async (ops) => ({ failures: ops.map((o, index) => ({ index, o: structuredClone(o) })).filter((x) => refused.has(x.o.op)).map(({ index }) => ({ index, message: 'refused' })) }),
-  };
+  // Validated copies, as a dataplane that parses its input holds: never the caller's objects.
+  const copying = scriptedDataplane('ipvs', async (ops) => ({
+    failures: ops.map((o, index) => ({ index, o: structuredClone(o) })).filter((x) => refused.has(x.o.op)).map(({ index }) => ({ index, message: 'refused' })),
+  }));
   const { applier } = applierFor(copying);
   const config = configuration(LVS_CF);
   const ops = reconcile({ config, directing: true, states: allUp(config), now: 0 }, applier.applied).ops;

@@ -9,10 +9,11 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BlockSpan, LvsConfig } from '../lvs-cf/index.ts';
+import type { IncrementalDoc } from '../lvs-cf/incremental.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { checkSpecFor, EMPTY_PLAN, plan, realKey, serviceKeyOf, type Plan, type PoolSpec } from './service-plan.ts';
 import type { ServiceKey } from './dataplane/types.ts';
-import { NotFoundError } from './errors.ts';
+import { ConfigInvalidError, NotFoundError } from './errors.ts';
 
 /** One lvs.cf as the agent uses it: the model, its text and the director's plan of it. */
 export interface Configuration {
@@ -33,12 +34,14 @@ export interface Configuration {
   warnings: string[];
   /** Where each virtual/failover block lies in `text` (a plan maps a change's hunks to them). */
   blocks: readonly BlockSpan[];
+  /** The parsed text the next version of the file is read against (lvs-cf/reparse.ts); null: parse it whole. */
+  doc: IncrementalDoc | null;
 }
 
 export type Proposal = { ok: true; config: Configuration } | { ok: false; message: string };
 
 /** The configuration before any file was read: nothing served, nothing to say. */
-export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [] };
+export const NO_CONFIGURATION: Configuration = { model: null, text: null, plan: EMPTY_PLAN, changed: 'all', base: null, note: null, warnings: [], blocks: [], doc: null };
 
 /** What a read of lvs.cf proposes (pure); `current` is the configuration it would replace. */
 export function proposalOf(loaded: LoadedConfig, path: string, current: Configuration | null = null): Proposal {
@@ -56,7 +59,7 @@ export function proposalOf(loaded: LoadedConfig, path: string, current: Configur
   const planned = plan(loaded.model, base);
   return {
     ok: true,
-    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks },
+    config: { model: loaded.model, text: loaded.text, plan: planned.plan, changed: planned.changed, base, note: null, warnings: loaded.warnings, blocks: loaded.blocks, doc: loaded.doc },
   };
 }
 
@@ -111,7 +114,7 @@ export class ConfigState {
 
   /** Reads and validates lvs.cf, planned against the configuration in use; changes nothing. */
   async read(): Promise<Proposal> {
-    const loaded = await loadConfig(this.path, this.inUse.text);
+    const loaded = await loadConfig(this.path, this.inUse);
     this.lastReadLength = loaded.kind === 'missing' || loaded.kind === 'same' ? 0 : loaded.length;
     return proposalOf(loaded, this.path, this.inUse);
   }
@@ -140,6 +143,19 @@ export class ConfigState {
     this.inUse = { ...config, base: null, changed: 'all' };
     this.refusal = null;
     return changed;
+  }
+
+  /**
+   * Reads lvs.cf and adopts it, returning the services to look at again (see adopt()); an invalid
+   * file is recorded as refused (the configuration in use stays) and thrown as ConfigInvalidError.
+   */
+  async load(): Promise<ReadonlySet<ServiceKey> | 'all'> {
+    const proposal = await this.read();
+    if (!proposal.ok) {
+      this.refuse(proposal.message);
+      throw new ConfigInvalidError(proposal.message);
+    }
+    return this.adopt(proposal.config);
   }
 
   /** Records a refused file; the configuration in use stays. */

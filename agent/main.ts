@@ -11,10 +11,11 @@ import type { LvsConfig } from '../lvs-cf/index.ts';
 import { Agent } from './agent.ts';
 import { ConfigState } from './config-state.ts';
 import { StartupError } from './errors.ts';
-import { rpcHandlers } from './rpc-handlers.ts';
+import { handlersOnceReady, rpcHandlers } from './rpc-handlers.ts';
 import { nativeAddon, NativeAddonError } from './native-addon.ts';
-import { SocketServer } from './socket-server.ts';
+import { SocketServer, type Handlers } from './socket-server.ts';
 import { Logger } from './log.ts';
+import { releaseAfterRead } from './memory.ts';
 import { Redundancy } from './ha/controller.ts';
 import { KernelConnectionSync } from './ha/conn-sync.ts';
 import { spawnRunner } from './ha/vip.ts';
@@ -129,6 +130,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const version = agentVersion();
 
+  // The socket comes first: a second agent must refuse before it touches the dataplane, and the
+  // console sees the agent there while a large lvs.cf is read (its calls wait for the agent).
+  let core!: (handlers: Handlers) => void;
+  const server = new SocketServer({
+    path: socket,
+    version,
+    handlers: handlersOnceReady(new Promise<Handlers>((resolve) => (core = resolve))),
+    onProtocolError: (message) => logger.log(`protocol error (not sent): ${message}`),
+  });
+  try {
+    await server.listen();
+  } catch (err) {
+    logger.error((err as Error).message);
+    return 1;
+  }
+
   // lvsd applied lvs.cf's connection timeouts (ipvsadm --set) and ipvsadm path when it started;
   // so does the agent. A missing or invalid file leaves the defaults (init() then reports it).
   const config = new ConfigState(root, (m) => logger.log(m));
@@ -137,21 +154,8 @@ export async function main(argv: string[]): Promise<number> {
   const agent = new Agent({ config, dataplane, logger });
   // The dataplane's counters sampled for the console's traffic sparklines (docs/observability.md).
   const traffic = new TrafficSampler({ read: () => agent.trafficTable(), intervalSec: cli.options['sample-interval'], log: (m) => logger.log(m) });
-  const server = new SocketServer({
-    path: socket,
-    version,
-    handlers: rpcHandlers(agent, traffic),
-    onProtocolError: (message) => logger.log(`protocol error (not sent): ${message}`),
-  });
   agent.onEvent((e) => server.broadcast(e), { active: () => server.hasSubscribers });
-
-  // The socket comes first: a second agent must refuse before it touches the dataplane.
-  try {
-    await server.listen();
-  } catch (err) {
-    logger.error((err as Error).message);
-    return 1;
-  }
+  core(rpcHandlers(agent, traffic));
   let redundancy: Redundancy | null = null;
   try {
     // Standby until we know whether this is a router of a pair: a pair's router must not serve
@@ -190,6 +194,8 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   traffic.start();
+  // Reading a large lvs.cf left garbage: collected now that the services are up, not before.
+  releaseAfterRead(config.lastReadLength);
   logger.log(`piranha-agent ${version} pid ${process.pid} listening on ${socket}${redundancy ? ` (${redundancy.node} of a pair, standby until redundancy decides)` : ''}`);
 
   // The mode (pair or standalone) is chosen at startup; a reload that would change it is shown,

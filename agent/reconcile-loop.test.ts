@@ -10,7 +10,8 @@ import { proposalOf } from './config-state.ts';
 import { parseConfigText } from './config.ts';
 import { targetsOf } from './service-plan.ts';
 import type { CheckerView } from './director.ts';
-import type { Dataplane, DataplaneOp } from './dataplane/types.ts';
+import type { DataplaneOp } from './dataplane/types.ts';
+import { scriptedDataplane } from '../testing/dataplane.ts';
 import { lvsCf } from '../testing/lvs-cf.ts';
 import { waitFor } from '../testing/wait.ts';
 
@@ -37,22 +38,15 @@ function loop() {
   let overlapped = false;
   let started: () => void = () => {};
   const applying = () => new Promise<void>((r) => (started = r));
-  const dp: Dataplane = {
-    kind: 'userspace',
-    start: async () => {},
-    stop: async () => {},
-    table: async () => [],
-    problems: async () => [],
-    apply: async (ops) => {
-      overlapped ||= inFlight > 0;
-      inFlight++;
-      started();
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      batches.push(ops);
-      return { failures: ops.flatMap((op, index) => (refuse(op) ? [{ index, message: 'refused' }] : [])) };
-    },
-  };
+  const dp = scriptedDataplane('userspace', async (ops) => {
+    overlapped ||= inFlight > 0;
+    inFlight++;
+    started();
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    batches.push(ops);
+    return { failures: ops.flatMap((op, index) => (refuse(op) ? [{ index, message: 'refused' }] : [])) };
+  });
   let refuse: (op: DataplaneOp) => boolean = () => false;
   const state = { directing: true, checks: new Map<string, CheckerView>() };
   const applied: DataplaneOp[][] = [];
@@ -92,6 +86,19 @@ test('only the touched services are looked at; touchAll looks at everything', as
   assert.equal(await l.run(), 1);
   assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.251|25']);
   l.touchAll();
+  assert.equal(await l.run(), 1);
+  assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.250|80']);
+});
+
+test('lookAt takes what a newly adopted configuration changed: some services, or all', async () => {
+  const { l, batches, state } = loop();
+  await l.run();
+  state.checks.set(a!.check, up);
+  state.checks.set(m!.check, up);
+  l.lookAt(new Set([m!.serviceKey]));
+  assert.equal(await l.run(), 1);
+  assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.251|25']);
+  l.lookAt('all');
   assert.equal(await l.run(), 1);
   assert.deepEqual(ops(batches.at(-1)), ['addReal tcp|192.168.1.250|80']);
 });

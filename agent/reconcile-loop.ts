@@ -68,6 +68,12 @@ export class ReconcileLoop {
     for (const k of keys) this.touched.add(k);
   }
 
+  /** The next evaluation looks at the services a newly adopted configuration changed ('all': every one). */
+  lookAt(changed: Iterable<ServiceKey> | 'all'): void {
+    if (changed === 'all') this.touchAll();
+    else this.touch(changed);
+  }
+
   /** Evaluates now (after any evaluation in progress); resolves with the number of operations. */
   run(): Promise<number> {
     const next = this.chain.then(() => this.once());

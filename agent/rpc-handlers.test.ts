@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TrafficSampler } from './traffic/sampler.ts';
-import { rpcHandlers, toRpcError, type AgentCore } from './rpc-handlers.ts';
+import { handlersOnceReady, rpcHandlers, toRpcError, type AgentCore } from './rpc-handlers.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, SocketServer } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
@@ -110,6 +110,28 @@ test('over the socket: the client sees the protocol codes', async () => {
   await assert.rejects(c.call('reload', {}), (e: AgentError) => e.code === 'E_CONFIG_INVALID' && e.message === 'lvs.cf:2:5: error[S]: bad');
   await assert.rejects(c.call('checkNow', { virtual: 'www', server: 'a' }), (e: AgentError) => e.code === 'E_NOT_FOUND');
   assert.deepEqual((await c.call('table', {})).services[0]!.reals[0]!.connections, 9);
+  c.close();
+  await server.close();
+});
+
+test('a socket that answers before the agent exists: hello at once, calls once the agent is there', async () => {
+  const t = await tempRoot('piranha-rpc-');
+  after(t.remove);
+  let ready!: (h: ReturnType<typeof rpcHandlers>) => void;
+  const server = new SocketServer({ path: join(t.root, 'a.sock'), version: '1.0.0', handlers: handlersOnceReady(new Promise((r) => (ready = r))) });
+  await server.listen();
+  // The handshake is answered while the agent is still starting.
+  const c = await AgentClient.connect(join(t.root, 'a.sock'));
+  let answered = false;
+  const pending = c.call('status', {}).then((s) => {
+    answered = true;
+    return s;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(answered, false, 'a call waits for the agent');
+  ready(rpcHandlers(core(), traffic));
+  assert.deepEqual(await pending, status);
+  await assert.rejects(c.call('checkNow', { virtual: 'www', server: 'a' }), (e: AgentError) => e.code === 'E_NOT_FOUND');
   c.close();
   await server.close();
 });

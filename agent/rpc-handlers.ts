@@ -4,6 +4,7 @@
 import type { Agent } from './agent.ts';
 import { BadChangeError, ConfigInvalidError, NotFoundError, PairError, StaleBaseError } from './errors.ts';
 import { RpcError, type Handlers } from './socket-server.ts';
+import { METHODS } from './protocol/index.ts';
 import { haStatusToWire } from './wire-map.ts';
 import type { TrafficSampler } from './traffic/sampler.ts';
 import { seriesReply } from './traffic/series-reply.ts';
@@ -50,4 +51,18 @@ export function rpcHandlers(agent: AgentCore, traffic: TrafficSampler): Handlers
         return s === null ? null : haStatusToWire(s);
       }),
   };
+}
+
+/**
+ * Handlers for a socket that answers before the agent exists (while it reads lvs.cf at startup):
+ * `hello` and `subscribe` are answered at once by the socket server; every other call waits for
+ * the agent's handlers, then runs. A call never sees a half-started agent.
+ */
+export function handlersOnceReady(ready: Promise<Handlers>): Handlers {
+  const out: Record<string, (params: unknown) => Promise<unknown>> = {};
+  for (const method of Object.keys(METHODS)) {
+    if (method === 'hello' || method === 'subscribe') continue;
+    out[method] = async (params) => ((await ready)[method as keyof Handlers] as (p: unknown) => Promise<unknown>)(params);
+  }
+  return out as Handlers;
 }

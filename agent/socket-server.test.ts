@@ -8,31 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketServer, RpcError, type Handlers } from './socket-server.ts';
 import { AgentClient, AgentError } from './client.ts';
-import { MAX_LINE_BYTES, type StatusResult } from './protocol/index.ts';
-import { rawExchange, rawFlood, rawSession } from '../testing/agent.ts';
+import { MAX_LINE_BYTES } from './protocol/index.ts';
+import { quietHandlers, rawExchange, rawFlood, rawSession, standaloneStatus } from '../testing/agent.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'piranha-sock-'));
 after(() => rm(dir, { recursive: true, force: true }));
 let n = 0;
 
-const status: StatusResult = {
-  running: true, role: 'standalone', since: new Date(0).toISOString(), serial: 3, configPath: '/x/lvs.cf', dataplane: 'userspace',
-  pid: 4242, startedAt: new Date(0).toISOString(), lastReloadError: null, problems: [],
-};
+const status = standaloneStatus(3, 4242);
+/** An agent whose reload, stop and checks fail, each in its own way. */
 function handlers(): Handlers {
-  return {
-    status: async () => status,
-    table: async () => ({ services: [] }),
-    checkers: async () => ({ checkers: [] }),
-    haStatus: async () => null,
-    routerSettings: async () => ({ managed: false, settings: [] }),
-    drift: async () => ({ watched: false, checkedAt: null, differences: [], operations: 0, error: null }),
-    reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
-    plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
+  return quietHandlers(status, {
     reload: async () => {
       throw new RpcError('E_CONFIG_INVALID', 'lvs.cf:3:1: error[E-X]: bad');
     },
-    start: async () => status,
     stop: async () => {
       throw new Error('boom');
     },
@@ -42,8 +31,7 @@ function handlers(): Handlers {
     checkHistory: async (p) => {
       throw new RpcError('E_NOT_FOUND', `no virtual server named ${p.virtual}`);
     },
-    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
-  };
+  });
 }
 async function serve(path = join(dir, `s${++n}.sock`)) {
   const server = new SocketServer({ path, version: '9.9.9', handlers: handlers() });

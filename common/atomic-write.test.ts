@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.ts';
+import { prepareAtomicWrite, writeFileAtomic } from './atomic-write.ts';
 
 async function folder(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'piranha-atomic-'));
@@ -44,4 +44,19 @@ test('a folder that does not exist is an error, and nothing is created', async (
   const dir = await folder(t);
   await assert.rejects(writeFileAtomic(join(dir, 'missing', 'lvs.cf'), 'x'), /ENOENT/);
   assert.deepEqual(await readdir(dir), []);
+});
+
+test('buffers written one after the other; a prepared write replaces nothing until committed, and abort leaves no temp file', async (t) => {
+  const dir = await folder(t);
+  const file = join(dir, 'lvs.cf');
+  await writeFile(file, 'old\n');
+  const parts = [Buffer.from('serial_no = 2\n'), Buffer.alloc(0), Buffer.from('x'.repeat(100_000)), Buffer.from('\n')];
+  const prepared = await prepareAtomicWrite(file, parts, 0o644);
+  assert.equal(await readFile(file, 'utf8'), 'old\n');
+  await prepared.commit();
+  assert.equal(await readFile(file, 'utf8'), `serial_no = 2\n${'x'.repeat(100_000)}\n`);
+  const dropped = await prepareAtomicWrite(file, [Buffer.from('never\n')]);
+  await dropped.abort();
+  assert.equal(await readFile(file, 'utf8'), `serial_no = 2\n${'x'.repeat(100_000)}\n`);
+  assert.deepEqual(await readdir(dir), ['lvs.cf']);
 });

@@ -3,21 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD, startConsole } from '../testing/console.ts';
+import { startConsole } from '../testing/console.ts';
 
 const chrome = useBrowser();
 const missing = chrome.missing;
 
-const credentials = { username: 'piranha', password: PASSWORD };
-
 test('a stale edit from a second browser is refused with what changed', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole({ lvs: 'serial_no = 1\nprimary = 10.0.0.1\nnetwork = direct\n' });
   t.after(() => h.close());
-  const a = await chrome.browser.newContext({ httpCredentials: credentials });
-  const b = await chrome.browser.newContext({ httpCredentials: credentials, javaScriptEnabled: false });
-  t.after(async () => { await a.close(); await b.close(); });
-  const pa = await a.newPage();
-  const pb = await b.newPage();
+  const pa = await chrome.page(t);
+  const pb = await chrome.page(t, { javaScript: false });
   await pa.goto(h.url + '/secure/global');
   await pb.goto(h.url + '/secure/global');
   await pa.getByLabel('Primary server public IP').fill('10.0.0.5');
@@ -36,9 +31,7 @@ test('a stale edit from a second browser is refused with what changed', { skip: 
 test('a wrong password gets 401 and no console page', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole();
   t.after(() => h.close());
-  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: 'not the password' } });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t, { password: 'not the password' });
   const res = await page.goto(h.url + '/secure/control');
   assert.equal(res?.status(), 401);
   assert.doesNotMatch(await page.content(), /CONTROL\/MONITORING<\/h1>/);
@@ -48,9 +41,7 @@ test('an address outside the allowlist gets 403 on every page, the welcome page 
   // The browser connects from 127.0.0.1; only 127.0.0.2 is allowed.
   const h = await startConsole({ htaccess: 'Order deny,allow\nDeny from all\nAllow from 127.0.0.2\n' });
   t.after(() => h.close());
-  const context = await chrome.browser.newContext({ httpCredentials: credentials });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t);
   for (const path of ['/', '/help', '/secure/control']) {
     const res = await page.goto(h.url + path);
     assert.equal(res?.status(), 403, path);
@@ -61,9 +52,7 @@ test('an address outside the allowlist gets 403 on every page, the welcome page 
 test('leaving a panel with unsaved changes asks first (htmx navigation)', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
   const h = await startConsole({ lvs: 'serial_no = 1\nprimary = 10.0.0.1\nnetwork = direct\n' });
   t.after(() => h.close());
-  const context = await chrome.browser.newContext({ httpCredentials: credentials });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t);
   await page.goto(h.url + '/secure/global');
   await page.getByLabel('Primary server public IP').fill('10.0.0.9');
   const messages: string[] = [];

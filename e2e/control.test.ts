@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD, startConsole } from '../testing/console.ts';
+import { startConsole } from '../testing/console.ts';
 import { writeLvsCf } from '../testing/lvs-cf.ts';
 import { freePort, loopback } from '../testing/net.ts';
 import { startReplyServer } from '../testing/traffic.ts';
@@ -26,9 +26,7 @@ test('CONTROL/MONITORING against the real agent', { skip: missing ?? false, time
   const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
   t.after(() => agent.stop());
 
-  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t);
   await page.goto(h.url + '/secure/control');
   await page.getByRole('cell', { name: 'running' }).waitFor();
   const routing = page.locator('table.routing');

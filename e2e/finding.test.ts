@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD, startConsole } from '../testing/console.ts';
+import { startConsole } from '../testing/console.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 import { freePort, loopback } from '../testing/net.ts';
 import { startReplyServer } from '../testing/traffic.ts';
@@ -42,9 +42,7 @@ describe('finding things', { concurrency: 1 }, () => {
       t.after(() => h.close());
       const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
       t.after(() => agent.stop());
-      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
-      t.after(() => context.close());
-      const page = await context.newPage();
+      const page = await chrome.page(t, { javaScript: js });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
 

@@ -5,41 +5,27 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD, startConsole } from '../testing/console.ts';
-import { lvsCf, writeLvsCf } from '../testing/lvs-cf.ts';
-import { freePort, loopback } from '../testing/net.ts';
-import { startTcpBackend } from '../testing/traffic.ts';
+import { startConsole } from '../testing/console.ts';
+import { writeLvsCf } from '../testing/lvs-cf.ts';
 import { waitFor } from '../testing/wait.ts';
+import { agentRunningWeb, webOfTwo, weightOf } from '../testing/web-service.ts';
 
 const chrome = useBrowser();
 const skip = chrome.missing ?? false;
 
 async function setUp(t: import('node:test').TestContext) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 2 })) }] });
+  const { backends, lvs } = await webOfTwo(t, { weight: () => 2 });
   const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs) });
   t.after(() => h.close());
-  const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
-  const weight = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
-  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
+  const { client } = await agentRunningWeb(t, h.root);
+  const weight = (host: string) => weightOf(client, host);
   return { h, lvs, backends, weight };
 }
 
 for (const js of [true, false]) {
   describe(`JavaScript ${js ? 'on' : 'off'}`, () => {
-    const open = async (t: import('node:test').TestContext) => {
-      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
-      t.after(() => context.close().catch(() => {}));
-      return context.newPage();
-    };
+    const open = (t: import('node:test').TestContext) => chrome.page(t, { javaScript: js });
 
     test('HISTORY lists the saves, DIFF shows the lines, REVERT saves the old version and the agent applies it', { skip, timeout: 90_000 }, async (t) => {
       const { h, lvs, backends, weight } = await setUp(t);

@@ -5,7 +5,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowser } from '../testing/browser.ts';
-import { PASSWORD } from '../testing/console.ts';
 import { askHttp, observeBench, type ObserveBench } from '../testing/observe.ts';
 import { waitFor } from '../testing/wait.ts';
 
@@ -17,12 +16,8 @@ before(async () => {
 });
 after(() => b?.close());
 
-const credentials = { httpCredentials: { username: 'piranha', password: PASSWORD } };
-
 test('JavaScript on: the history link, results added in place, sparklines moving with connections', { skip, timeout: 90_000 }, async (t) => {
-  const context = await chrome.browser.newContext(credentials);
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t);
   await page.goto(b.gui.url + '/secure/control');
   await page.locator('table.checkers tr', { hasText: 'web / ok' }).getByRole('link', { name: 'history' }).click();
   await page.getByRole('heading', { name: 'CHECKS OF ok IN web' }).waitFor();
@@ -48,9 +43,7 @@ test('JavaScript on: the history link, results added in place, sparklines moving
 });
 
 test('JavaScript off: the same history and sparklines as plain pages that refresh themselves', { skip, timeout: 90_000 }, async (t) => {
-  const context = await chrome.browser.newContext({ ...credentials, javaScriptEnabled: false });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t, { javaScript: false });
   await page.goto(b.gui.url + '/secure/control');
   assert.equal(await page.locator('#traffic svg.spark').count(), 3);
   await page.locator('#traffic').getByRole('link', { name: 'real servers' }).click();
@@ -69,10 +62,8 @@ test('JavaScript off: the same history and sparklines as plain pages that refres
 });
 
 test('an agent stopped with SIGSTOP: the notice on every page, CONTROL says since when, gone after SIGCONT', { skip, timeout: 90_000 }, async (t) => {
-  const context = await chrome.browser.newContext(credentials);
-  t.after(() => context.close());
+  const page = await chrome.page(t);
   t.after(() => void b.agent.child.kill('SIGCONT'));
-  const page = await context.newPage();
   await page.goto(b.gui.url + '/secure/control?auto_update=1&rate=1');
   await page.locator('table.routing').waitFor();
   b.agent.child.kill('SIGSTOP');

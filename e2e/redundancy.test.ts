@@ -44,9 +44,7 @@ test('REDUNDANCY router status against a real pair, live by htmx, and without Ja
     { timeoutMs: 20_000, message: 'the primary to be active with its backup standby' },
   );
 
-  const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD } });
-  t.after(() => context.close());
-  const page = await context.newPage();
+  const page = await chrome.page(t);
   const errors: string[] = [];
   // Chromium logs the favicon's 404 as "Failed to load resource"; anything else (a CSP refusal, a script error) fails.
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
@@ -72,9 +70,7 @@ test('REDUNDANCY router status against a real pair, live by htmx, and without Ja
   assert.deepEqual(errors, [], 'no CSP violation or script error');
 
   // Without JavaScript the status is part of the page.
-  const nojs = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: false });
-  t.after(() => nojs.close());
-  const plain = await nojs.newPage();
+  const plain = await chrome.page(t, { javaScript: false });
   await plain.goto(h.url + '/secure/redundancy');
   await plain.locator('#ha-status table.ha-this', { hasText: 'primary, ACTIVE' }).waitFor();
   await plain.getByText('No heartbeat key: anyone on the network can force a failover.').waitFor();

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useBrowser } from '../testing/browser.ts';
-import { type Harness, PASSWORD, startConsole } from '../testing/console.ts';
+import { type Harness, startConsole } from '../testing/console.ts';
 
 /** Waits for the flash that a save with this serial produces (unique per save, so never stale). */
 async function saved(page: Page, serial: number, also?: RegExp): Promise<string> {
@@ -203,9 +203,7 @@ describe('chapter-4 workflow', { concurrency: 2 }, () => {
     test(`chapter-4 workflow with JavaScript ${js ? 'on' : 'off'}`, { skip: chrome.missing ?? false, timeout: 120_000 }, async (t) => {
       const h = await startConsole();
       t.after(() => h.close());
-      const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
-      t.after(() => context.close());
-      const page = await context.newPage();
+      const page = await chrome.page(t, { javaScript: js });
       const errors: string[] = [];
       // HTTP statuses the workflow provokes on purpose (422 for a bad value, 404 favicon) are logged
       // by Chromium as "Failed to load resource"; anything else (a CSP refusal, a script error) fails.

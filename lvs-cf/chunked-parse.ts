@@ -84,7 +84,12 @@ function globalAfterBlocks(piece: string): ParseResult | null {
  * file had to be parsed at once).
  */
 export function parseInPieces(text: string, chunk = CHUNK): { result: ParseResult; layout: ChunkLayout | null } {
-  const whole = () => ({ result: parse(text), layout: null });
+  return parseCut(text, chunk) ?? { result: parse(text), layout: null };
+}
+
+/** parse(text) in pieces with its layout, or null when the file cannot be cut (the caller parses it whole). */
+export function parseCut(text: string, chunk = CHUNK): { result: ParseResult; layout: ChunkLayout } | null {
+  const whole = () => null;
   if (text.includes('\r') || !text.endsWith('\n') || /^[ \t]*failover\b/m.test(text)) return whole();
   const cuts = topLevelEnds(text);
   if (!cuts || cuts.ends.length <= chunk) return whole();

@@ -2,6 +2,7 @@
 // Latin-1 (`virtual café` written by an old editor) runs as well as a UTF-8 one, so a file that is
 // not valid UTF-8 is read one character per byte (Latin-1) and written back the same way; every
 // byte round-trips either way.
+import { isAscii } from 'node:buffer';
 import { diag } from './diagnostics.ts';
 import type { Diagnostic } from './model.ts';
 
@@ -18,6 +19,9 @@ export interface ConfigText {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeConfigFile(bytes: Uint8Array): ConfigText {
+  // Plain ASCII (every file the console writes without a non-ASCII name) is the same text in any of
+  // these encodings; read one byte per character, several times faster than the checked decoder.
+  if (isAscii(bytes)) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'utf8', note: null };
   try {
     return { text: utf8.decode(bytes), encoding: 'utf8', note: null };
   } catch {

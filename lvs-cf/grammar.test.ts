@@ -38,6 +38,11 @@ function assertFirstError(text: string, want: Want): void {
   assert.equal(r.ok, false);
 }
 
+/** Each row's text has its first error, of that code, at that line and column. */
+function assertFirstErrors(rows: [text: string, code: string, line: number, column: number][]): void {
+  for (const [text, code, line, column] of rows) assertFirstError(text, { code, line, column });
+}
+
 /** A diagnostic with this code, severity and position exists. */
 function assertHas(text: string, want: Want): void {
   const d = found(text, want.code);
@@ -77,8 +82,10 @@ test('tokenizing: runs of spaces and tabs separate words; quoted words keep thei
 
 test('tokenizing: comments are whole lines only; blank lines are ignored', () => {
   assertNoErrors(file('# a comment', '   \t# indented comment', '', '   ', 'serial_no = 1'));
-  assertFirstError(file('serial_no = 1 # one'), { code: 'EXTRAARGS', line: 1, column: 15 });
-  assertFirstError(file('serial_no = 1#'), { code: 'INTEXPECTED', line: 1, column: 13 });
+  assertFirstErrors([
+    [file('serial_no = 1 # one'), 'EXTRAARGS', 1, 15],
+    [file('serial_no = 1#'), 'INTEXPECTED', 1, 13],
+  ]);
 });
 
 test('quotes: an unclosed quote, glued text, or blanks after a one-word quoted value are quotation mismatches', () => {
@@ -107,34 +114,40 @@ test('quotes: double quotes are stripped from the value, single quotes are kept 
 });
 
 test('"=" must be its own word', () => {
-  assertFirstError(file('serial_no=1'), { code: 'BADCOMMAND', line: 1, column: 1 });
-  assertFirstError(file('serial_no =1'), { code: 'EQUALEXPECTED', line: 1, column: 11 });
-  assertFirstError(file('serial_no= 1'), { code: 'BADCOMMAND', line: 1, column: 1 });
-  assertFirstError(file('serial_no 1'), { code: 'EQUALEXPECTED', line: 1, column: 11 });
-  assertFirstError(file('serial_no'), { code: 'EQUALEXPECTED', line: 1, column: 1 });
+  assertFirstErrors([
+    [file('serial_no=1'), 'BADCOMMAND', 1, 1],
+    [file('serial_no =1'), 'EQUALEXPECTED', 1, 11],
+    [file('serial_no= 1'), 'BADCOMMAND', 1, 1],
+    [file('serial_no 1'), 'EQUALEXPECTED', 1, 11],
+    [file('serial_no'), 'EQUALEXPECTED', 1, 1],
+  ]);
   assert.equal(assertNoErrors(file('serial_no\t=\t7')).serial_no, 7);
 });
 
 test('arity is exact: one value, or two for address and nat_router', () => {
-  assertFirstError(file('keepalive ='), { code: 'MISSINGARGS', line: 1, column: 11 });
-  assertFirstError(file('keepalive = 6 7'), { code: 'EXTRAARGS', line: 1, column: 15 });
-  assertFirstError(file('nat_router = 10.0.0.1'), { code: 'MISSINGARGS', line: 1, column: 14 });
-  assertFirstError(file('nat_router = 10.0.0.1 eth1:1 x'), { code: 'EXTRAARGS', line: 1, column: 30 });
-  assertFirstError(inVirtual('address = 10.0.0.1'), { code: 'MISSINGARGS', line: 3, column: 11 });
-  assertFirstError(inVirtual('address = 10.0.0.1 eth0:1 eth0:2'), { code: 'EXTRAARGS', line: 3, column: 27 });
-  assertFirstError(inServer('address = 10.0.0.2 eth0'), { code: 'EXTRAARGS', line: 4, column: 20 });
+  assertFirstErrors([
+    [file('keepalive ='), 'MISSINGARGS', 1, 11],
+    [file('keepalive = 6 7'), 'EXTRAARGS', 1, 15],
+    [file('nat_router = 10.0.0.1'), 'MISSINGARGS', 1, 14],
+    [file('nat_router = 10.0.0.1 eth1:1 x'), 'EXTRAARGS', 1, 30],
+    [inVirtual('address = 10.0.0.1'), 'MISSINGARGS', 3, 11],
+    [inVirtual('address = 10.0.0.1 eth0:1 eth0:2'), 'EXTRAARGS', 3, 27],
+    [inServer('address = 10.0.0.2 eth0'), 'EXTRAARGS', 4, 20],
+  ]);
   const m = assertNoErrors(file('network = nat', 'nat_router = 10.0.0.1 eth1:1'));
   assert.deepEqual(m.nat_router, { address: '10.0.0.1', device: 'eth1:1' });
 });
 
 test('keywords and enumerated values are case-sensitive', () => {
-  assertFirstError(file('Serial_no = 1'), { code: 'BADCOMMAND', line: 1, column: 1 });
-  assertFirstError(file('network = NAT'), { code: 'BADARGUMENT', line: 1, column: 11 });
-  assertFirstError(file('service = LVS'), { code: 'BADARGUMENT', line: 1, column: 11 });
-  assertFirstError(inVirtual('protocol = TCP'), { code: 'BADARGUMENT', line: 3, column: 12 });
-  assertFirstError(inVirtual('scheduler = WLC'), { code: 'BADARGUMENT', line: 3, column: 13 });
-  assertFirstError(inVirtual('scheduler = sed'), { code: 'BADARGUMENT', line: 3, column: 13 });
-  assertFirstError(file('reservation_conflict_action = fence'), { code: 'BADARGUMENT', line: 1, column: 31 });
+  assertFirstErrors([
+    [file('Serial_no = 1'), 'BADCOMMAND', 1, 1],
+    [file('network = NAT'), 'BADARGUMENT', 1, 11],
+    [file('service = LVS'), 'BADARGUMENT', 1, 11],
+    [inVirtual('protocol = TCP'), 'BADARGUMENT', 3, 12],
+    [inVirtual('scheduler = WLC'), 'BADARGUMENT', 3, 13],
+    [inVirtual('scheduler = sed'), 'BADARGUMENT', 3, 13],
+    [file('reservation_conflict_action = fence'), 'BADARGUMENT', 1, 31],
+  ]);
   for (const s of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'] as const) {
     assert.equal(assertNoErrors(inVirtual(`scheduler = ${s}`)).virtuals[0]!.scheduler, s);
   }
@@ -160,10 +173,12 @@ test('booleans are integers that must be 0 or 1', () => {
   assert.equal(assertNoErrors(inVirtual('active = 0')).virtuals[0]!.active, false);
   assert.equal(assertNoErrors(file('heartbeat = 1')).heartbeat, true);
   assert.equal(assertNoErrors(file('heartbeat = 0x1')).heartbeat, true);
-  assertFirstError(inVirtual('active = 2'), { code: 'BOOLEXPECTED', line: 3, column: 10 });
-  assertFirstError(inVirtual('active = -1'), { code: 'BOOLEXPECTED', line: 3, column: 10 });
-  assertFirstError(inVirtual('active = yes'), { code: 'INTEXPECTED', line: 3, column: 10 });
-  assertFirstError(file('backup_active = true'), { code: 'INTEXPECTED', line: 1, column: 17 });
+  assertFirstErrors([
+    [inVirtual('active = 2'), 'BOOLEXPECTED', 3, 10],
+    [inVirtual('active = -1'), 'BOOLEXPECTED', 3, 10],
+    [inVirtual('active = yes'), 'INTEXPECTED', 3, 10],
+    [file('backup_active = true'), 'INTEXPECTED', 1, 17],
+  ]);
 });
 
 test('ports: numbers everywhere, service names only for virtual port and heartbeat_port', () => {
@@ -171,23 +186,29 @@ test('ports: numbers everywhere, service names only for virtual port and heartbe
   assert.equal(assertNoErrors(inVirtual('port = https')).virtuals[0]!.port, 443);
   assert.equal(assertNoErrors(file('heartbeat_port = ssh')).heartbeat_port, 22);
   assert.equal(assertNoErrors(inVirtual('port = 0x50')).virtuals[0]!.port, 80);
-  assertFirstError(inVirtual('port = nosuchservice'), { code: 'BADARGUMENT', line: 3, column: 8 });
-  assertFirstError(inVirtual('port = HTTP'), { code: 'BADARGUMENT', line: 3, column: 8 });
-  assertFirstError(inServer('port = http'), { code: 'INTEXPECTED', line: 4, column: 8 });
+  assertFirstErrors([
+    [inVirtual('port = nosuchservice'), 'BADARGUMENT', 3, 8],
+    [inVirtual('port = HTTP'), 'BADARGUMENT', 3, 8],
+    [inServer('port = http'), 'INTEXPECTED', 4, 8],
+  ]);
   assert.equal(assertNoErrors(inServer('port = 8080')).virtuals[0]!.servers[0]!.port, 8080);
 });
 
 test('hosts: dotted quads, 0.0.0.0 only where the daemons allow it, host names with a warning', () => {
-  assertFirstError(file('primary = 0.0.0.0'), { code: 'BADHOSTNAME', line: 1, column: 11 });
-  assertFirstError(file('primary_private = 0.0.0.0'), { code: 'BADHOSTNAME', line: 1, column: 19 });
-  assertFirstError(file('backup_private = 0.0.0.0'), { code: 'BADHOSTNAME', line: 1, column: 18 });
+  assertFirstErrors([
+    [file('primary = 0.0.0.0'), 'BADHOSTNAME', 1, 11],
+    [file('primary_private = 0.0.0.0'), 'BADHOSTNAME', 1, 19],
+    [file('backup_private = 0.0.0.0'), 'BADHOSTNAME', 1, 18],
+  ]);
   assert.equal(assertNoErrors(file('backup = 0.0.0.0')).backup, '0.0.0.0');
   assert.equal(assertNoErrors(inVirtual('address = 0.0.0.0 eth0:1')).virtuals[0]!.address, '0.0.0.0');
   assert.equal(assertNoErrors(inServer('address = 0.0.0.0')).virtuals[0]!.servers[0]!.address, '0.0.0.0');
   // A name that cannot be an address or a host name: the daemons' "invalid argument".
-  assertFirstError(file('primary = 10.0.0.256'), { code: 'BADARGUMENT', line: 1, column: 11 });
-  assertFirstError(file('primary = 1.2.3.4.5'), { code: 'BADARGUMENT', line: 1, column: 11 });
-  assertFirstError(file('primary = bad_name!'), { code: 'BADARGUMENT', line: 1, column: 11 });
+  assertFirstErrors([
+    [file('primary = 10.0.0.256'), 'BADARGUMENT', 1, 11],
+    [file('primary = 1.2.3.4.5'), 'BADARGUMENT', 1, 11],
+    [file('primary = bad_name!'), 'BADARGUMENT', 1, 11],
+  ]);
   // A host name needs DNS when the daemons start: a warning.
   const text = file('primary = lvs1.example.com');
   assert.equal(assertNoErrors(text).primary, 'lvs1.example.com');
@@ -201,8 +222,10 @@ test('hosts: dotted quads, 0.0.0.0 only where the daemons allow it, host names w
 });
 
 test('dotted-only values: sorry_server needs an address, masks need a netmask', () => {
-  assertFirstError(inVirtual('sorry_server = web1'), { code: 'BADHOSTNAME', line: 3, column: 16 });
-  assertFirstError(inVirtual('vip_nmask = mask'), { code: 'BADNETMASK', line: 3, column: 13 });
+  assertFirstErrors([
+    [inVirtual('sorry_server = web1'), 'BADHOSTNAME', 3, 16],
+    [inVirtual('vip_nmask = mask'), 'BADNETMASK', 3, 13],
+  ]);
   // pmask is the exception: lvsconfig.c ignores a pmask inet_aton cannot read (a warning).
   assertHas(inVirtual('pmask = 255.255.255.0.0'), { code: 'PMASKIGNORED', line: 3, column: 9, severity: 'warning' });
   assertFirstError(file('nat_nmask = 0x'), { code: 'BADNETMASK', line: 1, column: 13 });
@@ -215,23 +238,27 @@ test('dotted-only values: sorry_server needs an address, masks need a netmask', 
 test('lists: dirs = [ a b ] with the brackets as their own words', () => {
   assertNoErrors(inVirtual('dirs = [ /a /b ]'));
   assertNoErrors(inVirtual('dirs = [ ]'));
-  assertFirstError(inVirtual('dirs = /a'), { code: 'LISTEXPECTED', line: 3, column: 8 });
-  assertFirstError(inVirtual('dirs = [/a]'), { code: 'LISTEXPECTED', line: 3, column: 8 });
-  assertFirstError(inVirtual('dirs = [ /a'), { code: 'LISTEXPECTED', line: 3, column: 8 });
-  assertFirstError(inVirtual('dirs ='), { code: 'LISTEXPECTED', line: 3, column: 6 });
+  assertFirstErrors([
+    [inVirtual('dirs = /a'), 'LISTEXPECTED', 3, 8],
+    [inVirtual('dirs = [/a]'), 'LISTEXPECTED', 3, 8],
+    [inVirtual('dirs = [ /a'), 'LISTEXPECTED', 3, 8],
+    [inVirtual('dirs ='), 'LISTEXPECTED', 3, 6],
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------
 // §2.1 Blocks.
 
 test('blocks: "{" on the header line as its own third word; "}" closes; rest of a "}" line reported', () => {
-  assertFirstError(file('virtual web{', '}'), { code: 'MISSINGARGS', line: 1, column: 9 });
-  assertFirstError(file('virtual web', '{', '}'), { code: 'MISSINGARGS', line: 1, column: 9 });
-  assertFirstError(file('virtual', '}'), { code: 'MISSINGARGS', line: 1, column: 1 });
-  assertFirstError(file('virtual web (', '}'), { code: 'MISSINGARGS', line: 1, column: 13 });
-  assertFirstError(file('virtual web { active = 1', '}'), { code: 'EXTRAARGS', line: 1, column: 15 });
-  assertFirstError(file('virtual web foo {', '}'), { code: 'EXTRAARGS', line: 1, column: 17 });
-  assertFirstError(file('network = direct', 'virtual web {', 'server a{', '}', '}'), { code: 'MISSINGARGS', line: 3, column: 8 });
+  assertFirstErrors([
+    [file('virtual web{', '}'), 'MISSINGARGS', 1, 9],
+    [file('virtual web', '{', '}'), 'MISSINGARGS', 1, 9],
+    [file('virtual', '}'), 'MISSINGARGS', 1, 1],
+    [file('virtual web (', '}'), 'MISSINGARGS', 1, 13],
+    [file('virtual web { active = 1', '}'), 'EXTRAARGS', 1, 15],
+    [file('virtual web foo {', '}'), 'EXTRAARGS', 1, 17],
+    [file('network = direct', 'virtual web {', 'server a{', '}', '}'), 'MISSINGARGS', 3, 8],
+  ]);
   // Text after `}` is dropped by the daemons: a warning for a comment, an error for anything else.
   assertHas(file('network = direct', 'virtual web {', '} # end of web'), { code: 'AFTERBRACE', line: 3, column: 3, severity: 'warning' });
   assertHas(file('network = direct', 'virtual web {', '} active = 1'), { code: 'AFTERBRACE', line: 3, column: 3, severity: 'warning' });
@@ -240,10 +267,12 @@ test('blocks: "{" on the header line as its own third word; "}" closes; rest of 
 });
 
 test('blocks do not nest further', () => {
-  assertFirstError(file('virtual a {', '     virtual b {', '     }', '}'), { code: 'BADCOMMAND', line: 2, column: 6 });
-  assertFirstError(file('virtual a {', '     failover b {', '     }', '}'), { code: 'BADCOMMAND', line: 2, column: 6 });
-  assertFirstError(inServer('server b {', '}'), { code: 'BADCOMMAND', line: 4, column: 1 });
-  assertFirstError(file('server a {', '}'), { code: 'BADCOMMAND', line: 1, column: 1 });
+  assertFirstErrors([
+    [file('virtual a {', '     virtual b {', '     }', '}'), 'BADCOMMAND', 2, 6],
+    [file('virtual a {', '     failover b {', '     }', '}'), 'BADCOMMAND', 2, 6],
+    [inServer('server b {', '}'), 'BADCOMMAND', 4, 1],
+    [file('server a {', '}'), 'BADCOMMAND', 1, 1],
+  ]);
 });
 
 test('duplicate keys: the last one wins (with a warning); duplicate virtual names are separate entries', () => {
@@ -300,8 +329,10 @@ test('unknown keys are errors at every level', () => {
     assertFirstError(file(`${k} = 1`), { code: 'BADCOMMAND', line: 1, column: 1 });
   }
   for (const k of ['deadtime', 'heartbeat', 'expect_program', 'weight', 'nmask']) {
-    assertFirstError(inVirtual(`     ${k} = 1`), { code: 'BADCOMMAND', line: 3, column: 6 });
-    assertFirstError(file('failover f {', `     ${k} = 1`, '}'), { code: 'BADCOMMAND', line: 2, column: 6 });
+    assertFirstErrors([
+      [inVirtual(`     ${k} = 1`), 'BADCOMMAND', 3, 6],
+      [file('failover f {', `     ${k} = 1`, '}'), 'BADCOMMAND', 2, 6],
+    ]);
   }
   for (const k of ['nmask', 'log_file', 'scheduler', 'protocol']) {
     assertFirstError(inServer(`         ${k} = 1`), { code: 'BADCOMMAND', line: 4, column: 10 });
@@ -352,8 +383,10 @@ test('never silent: CRLF line endings (the daemons would read line 1 only)', () 
 
 test('never silent: mixed line endings', () => {
   // The daemons read lines 1-2 as one line and refuse it at line 1: the error is where they stop.
-  assertFirstError('serial_no = 1\nnetwork = direct\r\nkeepalive = 2\n', { code: 'MIXEDEOL', line: 1, column: 1 });
-  assertFirstError('serial_no = 1\nnetwork = direct\rkeepalive = 2\n', { code: 'MIXEDEOL', line: 1, column: 1 });
+  assertFirstErrors([
+    ['serial_no = 1\nnetwork = direct\r\nkeepalive = 2\n', 'MIXEDEOL', 1, 1],
+    ['serial_no = 1\nnetwork = direct\rkeepalive = 2\n', 'MIXEDEOL', 1, 1],
+  ]);
   // Where they accept it (a comment swallows the lines before the CR), the error is at the CR.
   assertFirstError('# one\nnetwork = direct\r\nkeepalive = 2\n', { code: 'MIXEDEOL', line: 2, column: 17 });
 });

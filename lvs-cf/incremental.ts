@@ -6,6 +6,11 @@
 // diagnostics and model are then placed back at their lines in the large file, and the other
 // segments' diagnostics and model are kept, shifted by the lines the edit added or removed.
 //
+// The kept virtual and real servers are the same objects in both versions: an edit that adds or
+// removes lines records the shift of their line numbers (200,000 objects at 10,000 × 20) and
+// settle() applies it in place, when the new version is adopted. From then on the version it was
+// made from is superseded (its kept objects carry the new line numbers) and is not edited again.
+//
 // This gives what edit() on the whole file would give because nothing the library checks crosses
 // from one virtual server to another, except what is guarded here: two virtual servers of one name,
 // one firewall mark shared by several, and "NAT without a NAT router", which depends on every
@@ -19,9 +24,10 @@ import type { Diagnostic, LvsConfig, Target, VirtualServer } from './model.ts';
 import type { Edit, EditResult, ParseResult, PatchHunk } from './api-types.ts';
 import { byPosition } from './diagnostics.ts';
 import { parseInPieces } from './chunked-parse.ts';
+import { TextPieces } from './text-pieces.ts';
 
 /** Where the prelude and each block end: char offsets and the number of lines before them. */
-interface Layout {
+export interface Layout {
   /** ends[0]: the end of the prelude; ends[k + 1]: the end of virtual block k. */
   ends: number[];
   lines: number[];
@@ -83,7 +89,7 @@ function count<K>(keys: K[]): Map<K, number> {
 }
 
 /** A NAT site without a NAT router: that warning depends on every virtual server. */
-function natDepends(m: LvsConfig): boolean {
+export function natDepends(m: LvsConfig): boolean {
   return m.network === 'nat' && m.service === 'lvs' && !m.nat_router;
 }
 
@@ -134,36 +140,101 @@ function shiftTarget(t: Target | undefined, from: number, by: number): Target | 
   return { ...t, virtual: t.virtual + by };
 }
 
-function shiftVirtual(vs: VirtualServer, by: number): VirtualServer {
-  if (by === 0) return vs;
-  return { ...vs, line: vs.line + by, servers: vs.servers.map((s) => ({ ...s, line: s.line + by })) };
+/** Virtual servers [from, to) of a model move by `by` lines (settle() applies it). */
+interface Shift {
+  from: number;
+  to: number;
+  by: number;
 }
 
 export class IncrementalDoc {
   private constructor(
-    readonly text: string,
+    /** The text, as the pieces the edits made of it (text-pieces.ts): nothing copies it whole. */
+    readonly source: TextPieces,
     readonly result: ParseResult,
     private readonly layout: Layout | string,
     private readonly names: Map<string, number>,
     private readonly marks: Map<number, number>,
+    /** Line shifts of kept objects not applied yet, and the version they are shared with. */
+    private pending: Shift[] = [],
+    private parent: IncrementalDoc | null = null,
   ) {}
+
+  /** Set once a version made from this one has been settled: this one's objects moved with it. */
+  private superseded = false;
+
+  /**
+   * Adopts this version: the line numbers of the virtual and real servers it shares with the
+   * version it was made from are moved in place. Its model is exact only after this, and that
+   * version cannot be edited any more. Idempotent.
+   */
+  settle(): this {
+    if (this.pending.length && this.parent?.superseded) throw new Error('another version made from the same one was adopted first');
+    const virtuals = this.result.model?.virtuals ?? [];
+    for (const { from, to, by } of this.pending) {
+      for (let i = from; i < to; i++) {
+        const v = virtuals[i]!;
+        v.line += by;
+        for (const s of v.servers) s.line += by;
+      }
+    }
+    this.pending = [];
+    if (this.parent) this.parent.superseded = true;
+    this.parent = null;
+    return this;
+  }
 
   /** The document of a file the library has just parsed (parseDocument). */
   static of(text: string, tree: SyntaxTree, result: ParseResult): IncrementalDoc {
-    return IncrementalDoc.withLayout(text, result, layoutOf(text, tree, result));
+    return IncrementalDoc.withLayout(TextPieces.of(text), result, layoutOf(text, tree, result));
   }
 
   static parse(text: string): IncrementalDoc {
     // A large file is read in pieces (chunked-parse.ts), which also gives its layout.
     const pieces = parseInPieces(text);
-    if (pieces.layout) return IncrementalDoc.withLayout(text, pieces.result, pieces.layout);
+    if (pieces.layout) return IncrementalDoc.withLayout(TextPieces.of(text), pieces.result, pieces.layout);
     const doc = parseDocument(text);
     return IncrementalDoc.of(text, doc.tree, doc.result);
   }
 
-  private static withLayout(text: string, result: ParseResult, layout: Layout | string): IncrementalDoc {
+  /** The document of a file whose result and layout are known (lvs-cf/reparse.ts assembles them). */
+  static withLayout(source: TextPieces, result: ParseResult, layout: Layout | string): IncrementalDoc {
     const vs = result.model?.virtuals ?? [];
-    return new IncrementalDoc(text, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+    return new IncrementalDoc(source, result, layout, count(vs.map((v) => v.name)), count(vs.filter((v) => v.fwmark).map((v) => v.fwmark)));
+  }
+
+  /** The whole text (joined from its pieces the first time it is asked for). */
+  get text(): string {
+    return this.source.toString();
+  }
+
+  /** Where the prelude and each block end, null when the file is not cut. */
+  get cuts(): Readonly<Layout> | null {
+    return typeof this.layout === 'string' ? null : this.layout;
+  }
+
+  /** How many virtual servers are named `name`. */
+  nameCount(name: string): number {
+    return this.names.get(name) ?? 0;
+  }
+
+  /** How many virtual servers have firewall mark `mark`. */
+  markCount(mark: number): number {
+    return this.marks.get(mark) ?? 0;
+  }
+
+  /**
+   * The document of a new version whose virtual servers are this one's with `removed` taken out and
+   * `added` put in (reparse.ts): the name and firewall mark counts follow without a count of every one.
+   */
+  replaced(text: string, result: ParseResult, layout: Layout, removed: readonly VirtualServer[], added: readonly VirtualServer[]): IncrementalDoc {
+    const names = new Map(this.names);
+    const marks = new Map(this.marks);
+    for (const [v, by] of [...removed.map((x) => [x, -1] as const), ...added.map((x) => [x, 1] as const)]) {
+      names.set(v.name, (names.get(v.name) ?? 0) + by);
+      if (v.fwmark) marks.set(v.fwmark, (marks.get(v.fwmark) ?? 0) + by);
+    }
+    return new IncrementalDoc(TextPieces.of(text), result, layout, names, marks);
   }
 
   /** Why edits are not cut into this file, or null. */
@@ -174,6 +245,9 @@ export class IncrementalDoc {
   /** edit(text, edits) at the cost of the lines it changes, or `slow` with the reason. */
   edit(edits: Edit[]): IncrementalEdit {
     if (typeof this.layout === 'string') return { kind: 'slow', reason: this.layout };
+    if (this.superseded) return { kind: 'slow', reason: 'a newer version was made from this one' };
+    // Editing a version adopts it.
+    this.settle();
     const model = this.result.model!;
     const n = model.virtuals.length;
     let k = -1;
@@ -192,9 +266,9 @@ export class IncrementalDoc {
     // A new virtual server goes after the last one: the mini file holds the last segment.
     if (adds) k = n - 1;
     const { ends, lines } = this.layout;
-    const text = this.text;
+    const text = this.source;
     const total = text.length;
-    const totalLines = lines[lines.length - 1]! + countLines(text, ends[ends.length - 1]!, total);
+    const totalLines = lines[lines.length - 1]! + text.countLines(ends[ends.length - 1]!, total);
     // The regions of the mini file (prelude, segment k, tail) and where each sits in the file.
     const spans: [number, number, number][] = [[0, ends[0]!, 0]];
     if (k >= 0) spans.push([ends[k]!, ends[k + 1]!, lines[k]!]);
@@ -290,16 +364,23 @@ export class IncrementalDoc {
     }
     kept.sort(byPosition);
 
-    // The model: the mini file's globals and virtual servers, the others shifted.
-    const before = model.virtuals.slice(0, Math.max(k, 0)).map((v) => shiftVirtual(v, preludeShift));
-    const mine = next.virtuals.map((v) => {
+    // The model: the mini file's globals and virtual servers, the others kept (their shift pending).
+    const mine: VirtualServer[] = next.virtuals.map((v) => {
       const line = toBigLine(v.line);
       return { ...v, line, servers: v.servers.map((s) => ({ ...s, line: toBigLine(s.line) })) };
     });
-    const after = k >= 0 ? model.virtuals.slice(k + 1).map((v) => shiftVirtual(v, allShift)) : [];
-    const virtuals = k >= 0 ? [...before, ...mine, ...after] : model.virtuals.map((v) => shiftVirtual(v, preludeShift));
+    const shifts: Shift[] = [];
+    let virtuals: VirtualServer[];
+    if (k >= 0) {
+      virtuals = [...model.virtuals.slice(0, k), ...mine, ...model.virtuals.slice(k + 1)];
+      if (preludeShift) shifts.push({ from: 0, to: k, by: preludeShift });
+      if (allShift) shifts.push({ from: k + mine.length, to: virtuals.length, by: allShift });
+    } else {
+      virtuals = [...model.virtuals];
+      if (preludeShift) shifts.push({ from: 0, to: virtuals.length, by: preludeShift });
+    }
     const newModel: LvsConfig = { ...next, virtuals, failovers: [] };
-    const newText = spliced(text, hunks);
+    const newText = text.spliced(hunks);
 
     // The new layout: the mini file's block ends placed back, the others shifted.
     const miniDoc = parseDocument(done.text);
@@ -331,29 +412,25 @@ export class IncrementalDoc {
       names.set(v.name, (names.get(v.name) ?? 0) + 1);
       if (v.fwmark) marks.set(v.fwmark, (marks.get(v.fwmark) ?? 0) + 1);
     }
-    const result: Extract<EditResult, { ok: true }> = { ok: true, text: newText, patch: hunks, model: newModel, diagnostics: kept };
     const ok = !kept.some((d) => d.severity === 'error');
-    const doc = new IncrementalDoc(newText, { ok, model: newModel, diagnostics: kept }, { ends: newEnds, lines: newLines }, names, marks);
+    const doc = new IncrementalDoc(newText, { ok, model: newModel, diagnostics: kept }, { ends: newEnds, lines: newLines }, names, marks, shifts, shifts.length ? this : null);
+    // The new text is joined only if the caller asks for it (a save writes the pieces' bytes instead).
+    const result: Extract<EditResult, { ok: true }> = {
+      ok: true,
+      get text() {
+        return doc.text;
+      },
+      patch: hunks,
+      model: newModel,
+      diagnostics: kept,
+    };
     return { kind: 'fast', result, next: doc };
   }
 }
 
-function countLines(s: string, from: number, to: number): number {
+/** Line endings in s[from, to). */
+export function countLines(s: string, from: number, to: number): number {
   let c = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) c++;
   return c;
-}
-
-/**
- * The text with the hunks applied. Concatenated, not joined: the engine keeps the slices of the old
- * text as they are until the new one is read through, instead of copying 26 MB at every save.
- */
-function spliced(text: string, hunks: readonly PatchHunk[]): string {
-  let out = '';
-  let at = 0;
-  for (const h of hunks) {
-    out = out + text.slice(at, h.start) + h.inserted;
-    at = h.end;
-  }
-  return out + text.slice(at);
 }

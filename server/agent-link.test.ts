@@ -4,46 +4,24 @@
 // wrongly, and its own check of its replies turned off (as in a production agent with a bug).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SocketServer, type Handlers } from '../agent/socket-server.ts';
-import type { StatusResult } from '../agent/protocol/index.ts';
+import { quietHandlers, standaloneStatus } from '../testing/agent.ts';
 import { makeConsole, follow } from '../testing/console.ts';
+import { tempRoot } from '../testing/temp.ts';
 
-const status: StatusResult = {
-  running: true, role: 'standalone', since: new Date(0).toISOString(), serial: 1, configPath: '/x/lvs.cf', dataplane: 'userspace',
-  pid: 77, startedAt: new Date(0).toISOString(), lastReloadError: null, problems: [],
-};
+const status = standaloneStatus(1, 77);
 
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
 }
 
 async function wrongAgent(t: import('node:test').TestContext, handlers: Partial<Record<keyof Handlers, () => Promise<unknown>>>) {
-  const dir = await mkdtemp(join(tmpdir(), 'piranha-wrong-agent-'));
-  const path = join(dir, 'agent.sock');
-  const base: Handlers = {
-    status: async () => status,
-    table: async () => ({ services: [] }),
-    checkers: async () => ({ checkers: [] }),
-    haStatus: async () => null,
-    routerSettings: async () => ({ managed: false, settings: [] }),
-    drift: async () => ({ watched: false, checkedAt: null, differences: [], operations: 0, error: null }),
-    reconcile: async () => ({ operations: 0, failed: [], drift: { watched: false, checkedAt: null, differences: [], operations: 0, error: null } }),
-    plan: async () => ({ serial: 1, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
-    reload: async () => ({ serial: 1, operations: 0 }),
-    start: async () => status,
-    stop: async () => status,
-    checkNow: async (p) => ({ virtual: p.virtual, server: p.server, sent: '', received: '', verdict: 'up', error: null, durationMs: 1 }),
-    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
-    checkHistory: async (p) => ({ virtual: p.virtual, server: p.server, address: '127.0.0.2', port: 80, check: 'connect tcp', sent: '', expect: null, checked: false, state: null, since: null, reason: null, flaps: 0, results: [] }),
-  };
-  const server = new SocketServer({ path, version: '0.0.0', handlers: { ...base, ...handlers } as Handlers, checkReplies: false });
+  const { socket: path, remove } = await tempRoot('piranha-wrong-agent-');
+  const server = new SocketServer({ path, version: '0.0.0', handlers: quietHandlers(status, handlers as Partial<Handlers>), checkReplies: false });
   await server.listen();
   t.after(async () => {
     await server.close();
-    await rm(dir, { recursive: true, force: true });
+    await remove();
   });
   return path;
 }

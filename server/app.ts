@@ -130,7 +130,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', decorateReply: false, index: false, dotfiles: 'deny' });
 
   app.addHook('preHandler', async (req) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return;
+    // The page after a save shows the agent's answer to its reload: wait for it (bounded by the
+    // agent call's own timeout) before the page is rendered.
+    if (req.method === 'GET' || req.method === 'HEAD') return ctx.flash.settled((req.query as Record<string, unknown> | undefined)?.flash);
     // No route: nothing can change, and the answer (404, or 405 with Allow) says so.
     if (req.is404) return;
     const problem = csrfProblem(ctx.secret, req);

@@ -12,13 +12,15 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { applyPatch, decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
-import { writeFileAtomic } from '../common/atomic-write.ts';
+import { decodeConfigFile, defaultConfig, edit as editText, encodeConfigText, type Encoding } from '../lvs-cf/index.ts';
+import { prepareAtomicWrite } from '../common/atomic-write.ts';
 import type { Diagnostic, Edit, ParseResult, PatchHunk } from '../lvs-cf/index.ts';
 import { mutexFor, type Mutex } from './mutex.ts';
 import { DEFAULT_HISTORY, HistoryStore, type HistoryLimits } from './history/store.ts';
 import { textDelta } from './history/text-delta.ts';
 import { IncrementalDoc } from '../lvs-cf/incremental.ts';
+import type { TextPieces } from '../lvs-cf/text-pieces.ts';
+import { FileBytes } from './file-bytes.ts';
 import { fileIdentity } from './file-identity.ts';
 
 export interface Snapshot {
@@ -45,8 +47,11 @@ export type PreviewResult =
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 type Computed =
-  /** `next`: the new version's document when the incremental edit made it (no parse of the result needed). */
-  | { kind: 'ready'; current: Snapshot; text: string; patch: PatchHunk[]; serialFrom: number; serialTo: number; next: IncrementalDoc | null }
+  /**
+   * `next`: the new version's document when the incremental edit made it (no parse of the result
+   * needed, and its text is joined only if asked for: `text` is a function).
+   */
+  | { kind: 'ready'; current: Snapshot; text: () => string; patch: PatchHunk[]; serialFrom: number; serialTo: number; next: IncrementalDoc | null }
   | Exclude<SaveResult, { kind: 'saved' } | { kind: 'not-planned' }>;
 
 export interface SaveRequest {
@@ -73,23 +78,6 @@ export function planDigest(patch: readonly PatchHunk[]): string {
 const VERSION_CACHE_CHARS = 4_000_000;
 const VERSION_CACHE = 32;
 
-/**
- * The bytes of `text` (the old text with `patch` applied) from the old bytes: when every character
- * of the old text is one byte (ASCII, or Latin-1), offsets in the text are offsets in the bytes, and
- * only the changed lines are encoded. Otherwise the whole text is encoded.
- */
-function patchedBytes(old: Buffer, oldText: string, patch: readonly PatchHunk[], encoding: Encoding): Buffer {
-  if (old.length !== oldText.length) return encodeConfigText(applyPatch(oldText, [...patch]), encoding);
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const h of patch) {
-    parts.push(old.subarray(at, h.start), encodeConfigText(h.inserted, encoding));
-    at = h.end;
-  }
-  parts.push(old.subarray(at));
-  return Buffer.concat(parts);
-}
-
 export function versionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -101,7 +89,7 @@ export class ConfigStore {
   readonly auditPath: string;
   private readonly mutex: Mutex;
   /** The version in use: its identity on disk, its snapshot and its document for incremental edits. */
-  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null } | null = null;
+  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: FileBytes | null } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
   private textChars = 0;
@@ -147,10 +135,10 @@ export class ConfigStore {
     const all: Edit[] = [...edits, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: serialTo }];
     const doc = this.cached?.snapshot === current ? this.cached.doc : null;
     const fast = doc ? doc.edit(all) : null;
-    if (fast?.kind === 'fast') return { kind: 'ready', current, text: fast.result.text, patch: fast.result.patch, serialFrom, serialTo, next: fast.next };
+    if (fast?.kind === 'fast') return { kind: 'ready', current, text: () => fast.result.text, patch: fast.result.patch, serialFrom, serialTo, next: fast.next };
     const result = editText(current.text, all);
     if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
-    return { kind: 'ready', current, text: result.text, patch: result.patch, serialFrom, serialTo, next: null };
+    return { kind: 'ready', current, text: () => result.text, patch: result.patch, serialFrom, serialTo, next: null };
   }
 
   /** What save(req) would write now, without writing it (the plan page). */
@@ -187,7 +175,7 @@ export class ConfigStore {
       if (!result.ok) return { kind: 'invalid', diagnostics: result.diagnostics, snapshot: current };
       // The lines that differ from the file being replaced (the edit's own patch is against `text`).
       const patch = textDelta(current.text, result.text);
-      const snapshot = await this.commit(current, result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, user: req.user ?? null, ...req.note });
+      const snapshot = await this.commit(current, () => result.text, patch, [serialFrom, serialTo], { action: req.action, client: req.client, user: req.user ?? null, ...req.note });
       return { kind: 'saved', snapshot, serialFrom, serialTo, patch, base: current };
     });
   }
@@ -195,28 +183,49 @@ export class ConfigStore {
   /**
    * Writes a new version over `current`: the old bytes to history/, the atomic write, one audit
    * line (what `meta` says, the serials, the versions and the changed lines). Under the mutex.
+   * The temp file is written and synced while the new version is hashed and recorded in history/;
+   * the file is replaced (renamed) only after that, so history/ always holds what it replaced.
    */
-  private async commit(current: Snapshot, text: string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>, next: IncrementalDoc | null = null): Promise<Snapshot> {
+  private async commit(current: Snapshot, text: () => string, patch: readonly PatchHunk[], serial: [number, number], meta: { action: string; client: string; user: string | null } & Record<string, unknown>, next: IncrementalDoc | null = null): Promise<Snapshot> {
     // In the file's own encoding: a Latin-1 file stays Latin-1 (refused here, before history is touched).
     const held = this.cached?.snapshot === current ? this.cached.bytes : null;
-    const bytes = held ? patchedBytes(held, current.text, patch, current.encoding) : encodeConfigText(text, current.encoding);
-    const note = current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null;
-    // UTF-8 bytes hash to the version itself (the sha256 of the text's UTF-8): no second encoding.
-    const version = current.encoding === 'utf8' ? createHash('sha256').update(bytes).digest('hex') : versionOf(text);
-    const made = next ? { snapshot: this.snapshotFrom(text, version, current.encoding, next, note), doc: next } : this.analysed(text, true, current.encoding, note);
-    const snapshot = made.snapshot;
-    // History first: the replaced version is kept before the file is replaced.
-    await this.history.record({
-      old: { text: current.text, version: current.version, encoding: current.encoding, exists: current.exists, serial: current.parsed.model?.serial_no ?? null },
-      next: { text, version: snapshot.version, serial: serial[1] },
-      patch,
-      user: meta.user,
-      client: meta.client,
-      action: meta.action,
-    });
-    await writeFileAtomic(this.path, bytes, 0o644);
+    const encode = (t: string) => encodeConfigText(t, current.encoding);
+    const bytes = held?.oneBytePerChar ? held.spliced(patch, encode) : (() => {
+      const t = text();
+      return FileBytes.of(encode(t), t.length);
+    })();
+    const writing = prepareAtomicWrite(this.path, bytes.chunks, 0o644);
+    let snapshot: Snapshot;
+    let doc: IncrementalDoc | null;
+    try {
+      const note = current.parsed.diagnostics.find((d) => d.code === 'ENCODING') ?? null;
+      // UTF-8 bytes hash to the version itself (the sha256 of the text's UTF-8): no second encoding.
+      const version = current.encoding === 'utf8' ? bytes.sha256() : versionOf(text());
+      const made = next ? { snapshot: this.snapshotFrom(next.source, version, current.encoding, next, note), doc: next } : this.analysed(text(), true, current.encoding, note);
+      snapshot = made.snapshot;
+      doc = made.doc;
+      // What history/ may keep to read the new text later: the pieces, not the snapshot and its model.
+      const source = next ? next.source : snapshot.text;
+      // History first: the replaced version is kept before the file is replaced. The texts are
+      // read only if history needs them (a hand edit to diff, a first full copy).
+      await this.history.record({
+        old: { get text() { return current.text; }, version: current.version, encoding: current.encoding, exists: current.exists, serial: current.parsed.model?.serial_no ?? null },
+        next: { get text() { return source.toString(); }, version: snapshot.version, serial: serial[1] },
+        patch,
+        user: meta.user,
+        client: meta.client,
+        action: meta.action,
+      });
+    } catch (err) {
+      await (await writing.catch(() => null))?.abort();
+      throw err;
+    }
+    await (await writing).commit();
+    // The new version is adopted: the line numbers it shares with the old one move now (the old
+    // version's model is superseded; pages still showing it read names and values, not lines).
+    next?.settle();
     // The version just written is the one in use, identified by what is on disk now.
-    this.cached = { key: await fileIdentity(this.path), snapshot, doc: made.doc, bytes };
+    this.cached = { key: await fileIdentity(this.path), snapshot, doc, bytes };
     await this.audit({
       ...meta,
       serial,
@@ -232,11 +241,11 @@ export class ConfigStore {
     await appendFile(this.auditPath, line, { mode: 0o640 });
   }
 
-  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null; bytes: Buffer | null }> {
+  private async readFresh(): Promise<{ snapshot: Snapshot; doc: IncrementalDoc | null; bytes: FileBytes | null }> {
     try {
       const bytes = await readFile(this.path);
       const { text, encoding, note } = decodeConfigFile(bytes);
-      return { ...this.analysed(text, true, encoding, note), bytes };
+      return { ...this.analysed(text, true, encoding, note), bytes: FileBytes.of(bytes, text.length) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       return { ...this.analysed('', false, 'utf8', null), bytes: null };
@@ -251,12 +260,16 @@ export class ConfigStore {
     return { snapshot: this.snapshotFrom(text, versionOf(text), encoding, doc, note, exists), doc };
   }
 
-  private snapshotFrom(text: string, version: string, encoding: Encoding, doc: IncrementalDoc | null, note: Diagnostic | null, exists = true): Snapshot {
-    this.remember(version, text);
+  /** A snapshot; a text still in pieces (a fast save's) is joined only if `text` is read. */
+  private snapshotFrom(text: string | TextPieces, version: string, encoding: Encoding, doc: IncrementalDoc | null, note: Diagnostic | null, exists = true): Snapshot {
+    if (text.length <= VERSION_CACHE_CHARS / 4) this.remember(version, text.toString());
     const result: ParseResult = doc ? doc.result : { ok: true, model: defaultConfig(), diagnostics: [] };
     // The document's own result stays as the library gave it; the page's copy carries the encoding note.
     const parsed: ParseResult = note ? { ...result, diagnostics: [note, ...result.diagnostics] } : result;
-    return { text, version, exists, encoding, parsed };
+    if (typeof text === 'string') return { text, version, exists, encoding, parsed };
+    const snapshot = { version, exists, encoding, parsed } as Snapshot;
+    Object.defineProperty(snapshot, 'text', { get: () => text.toString(), enumerable: true });
+    return snapshot;
   }
 
   /** Keeps the texts of recent small versions (a conflict's diff without a rebuild from history/). */
@@ -266,7 +279,6 @@ export class ConfigStore {
       this.texts.delete(version);
       this.textChars -= had.length;
     }
-    if (text.length > VERSION_CACHE_CHARS / 4) return;
     this.texts.set(version, text);
     this.textChars += text.length;
     while (this.texts.size > VERSION_CACHE || this.textChars > VERSION_CACHE_CHARS) {

@@ -12,7 +12,7 @@ import type { ConfirmKeeper } from './confirm/keeper.ts';
 import type { DrainKeeper } from './drain/keeper.ts';
 import type { AgentWatch } from './agent-watch.ts';
 import { confirmBanner } from './confirm/banner.ts';
-import { formatDiagnostic } from '../lvs-cf/index.ts';
+import { formatDiagnostic, type LvsConfig } from '../lvs-cf/index.ts';
 import { fileProblems, type FileProblem } from './file-problems.ts';
 
 export interface AppContext {
@@ -126,6 +126,22 @@ export function modelOrBrokenPage(ctx: AppContext, req: FastifyRequest, reply: F
   const report = snap.parsed.diagnostics.map((d) => formatDiagnostic(d, snap.text, ctx.store.path)).join('\n');
   sendPage(ctx, req, reply, 'broken-config', { path: ctx.store.path, history: ctx.store.historyDir, report }, { title: 'lvs.cf has errors', tab, status: 500 });
   return null;
+}
+
+/**
+ * The GET handler of a page that shows lvs.cf: `show` gets the file as read now and its model; a
+ * file that does not parse gets the page of its errors instead (modelOrBrokenPage), under `tab`.
+ */
+export function modelPage(
+  ctx: AppContext,
+  tab: string,
+  show: (req: FastifyRequest, reply: FastifyReply, snap: Snapshot, model: LvsConfig) => unknown,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  return async (req, reply) => {
+    const snap = await ctx.store.read();
+    const model = modelOrBrokenPage(ctx, req, reply, snap, tab);
+    return model ? show(req, reply, snap, model) : reply;
+  };
 }
 
 /** The hidden fields every editing form carries. */

@@ -3,7 +3,7 @@
 // shown beside its field with lvs.cf untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { follow, makeConsole } from '../testing/console.ts';
+import { follow, makeConsole, type Console } from '../testing/console.ts';
 import { GLOBAL_OK, REAL_OK, REDUNDANCY_OK, SCRIPTS_OK, VIRTUAL_OK } from '../testing/forms.ts';
 import { SAMPLE } from '../testing/lvs-cf.ts';
 
@@ -12,6 +12,23 @@ function fieldError(html: string, field: string): string {
 }
 function flash(html: string): string {
   return (/<div class="flash[^"]*" role="status">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+}
+
+type Refusal = [patch: Record<string, string>, field: string, message: RegExp];
+
+/**
+ * The form at `path` refuses `valid` changed by each refusal's patch: 422, the message beside its
+ * field, the form still showing what was typed, and lvs.cf as it was.
+ */
+async function assertRefused(c: Console, path: string, valid: Record<string, string>, refusals: Refusal[]): Promise<void> {
+  const before = await c.lvs();
+  for (const [patch, field, message] of refusals) {
+    const res = await c.submit(path, path, { ...valid, ...patch });
+    assert.equal(res.statusCode, 422, JSON.stringify(patch));
+    assert.match(fieldError(res.body, field), message, JSON.stringify(patch));
+    assert.match(res.body, new RegExp(`name="${field}"`), JSON.stringify(patch));
+    assert.equal(await c.lvs(), before);
+  }
 }
 
 test('GLOBAL SETTINGS shows the file and saves every field', async (t) => {
@@ -52,7 +69,7 @@ test('GLOBAL SETTINGS: an unchanged form writes nothing', async (t) => {
 
 test('GLOBAL SETTINGS: field errors are placed beside their fields and nothing is written', async (t) => {
   const c = await makeConsole(t, { lvs: SAMPLE });
-  const cases: [Record<string, string>, string, RegExp][] = [
+  await assertRefused(c, '/secure/global', GLOBAL_OK, [
     [{ primary: '' }, 'primary', /Required/],
     [{ primary: '10.0.0.300' }, 'primary', /Not an IPv4 address/],
     [{ network: 'bridge' }, 'network', /Choose NAT, Direct Routing or Tunneling/],
@@ -63,15 +80,7 @@ test('GLOBAL SETTINGS: field errors are placed beside their fields and nothing i
     [{ tcp_timeout: '-1' }, 'tcp_timeout', /whole number/],
     [{ udp_timeout: '1.5' }, 'udp_timeout', /whole number/],
     [{ tcpfin_timeout: '99999999999' }, 'tcpfin_timeout', /between 0 and/],
-  ];
-  for (const [patch, field, message] of cases) {
-    const res = await c.submit('/secure/global', '/secure/global', { ...GLOBAL_OK, ...patch });
-    assert.equal(res.statusCode, 422, JSON.stringify(patch));
-    assert.match(fieldError(res.body, field), message, JSON.stringify(patch));
-    // The form keeps what the user typed.
-    assert.match(res.body, new RegExp(`name="${field}"`));
-    assert.equal(await c.lvs(), SAMPLE);
-  }
+  ]);
 });
 
 test('REDUNDANCY: ENABLE, every field, DISABLE and RESET', async (t) => {
@@ -126,21 +135,14 @@ test('REDUNDANCY: errors beside fields; the private field only with a private pr
   const page = await c.get('/secure/redundancy');
   assert.doesNotMatch(page.body, /name="backup_private"/);
   assert.match(page.body, /Primary server private IP/);
-  const before = await c.lvs();
-  const cases: [Record<string, string>, string, RegExp][] = [
+  await assertRefused(c, '/secure/redundancy', REDUNDANCY_OK, [
     [{ backup: 'not an ip!' }, 'backup', /Not an IPv4 address or host name/],
     [{ keepalive: '0' }, 'keepalive', /between 1 and/],
     [{ deadtime: '1' }, 'deadtime', /longer than the heartbeat interval/],
     [{ heartbeat_port: '70000' }, 'heartbeat_port', /between 1 and 65535/],
     [{ syncd_iface: '' }, 'syncd_iface', /Required when the sync daemon/],
     [{ syncd_id: '256' }, 'syncd_id', /between 0 and 255/],
-  ];
-  for (const [patch, field, message] of cases) {
-    const res = await c.submit('/secure/redundancy', '/secure/redundancy', { ...REDUNDANCY_OK, ...patch });
-    assert.equal(res.statusCode, 422, JSON.stringify(patch));
-    assert.match(fieldError(res.body, field), message);
-    assert.equal(await c.lvs(), before);
-  }
+  ]);
   // A blank heartbeat port means 539.
   const res = await c.submit('/secure/redundancy', '/secure/redundancy', { ...REDUNDANCY_OK, heartbeat_port: '' });
   assert.equal(res.statusCode, 303);
@@ -193,7 +195,7 @@ test('VIRTUAL SERVERS: table, ADD, EDIT every field, (DE)ACTIVATE, DELETE', asyn
 
 test('VIRTUAL SERVER: every field error, and the library\'s own checks beside the field', async (t) => {
   const c = await makeConsole(t, { lvs: SAMPLE });
-  const cases: [Record<string, string>, string, RegExp][] = [
+  await assertRefused(c, '/secure/virtual/0/edit', VIRTUAL_OK, [
     [{ name: '' }, 'name', /Required/],
     [{ name: 'a{b' }, 'name', /quotes, braces/],
     [{ port: '0' }, 'port', /between 1 and 65535/],
@@ -211,13 +213,7 @@ test('VIRTUAL SERVER: every field error, and the library\'s own checks beside th
     [{ scheduler: 'sed' }, 'scheduler', /scheduling algorithm/],
     [{ persistent: '-5' }, 'persistent', /whole number/],
     [{ pmask: 'x' }, 'pmask', /Choose a netmask/],
-  ];
-  for (const [patch, field, message] of cases) {
-    const res = await c.submit('/secure/virtual/0/edit', '/secure/virtual/0/edit', { ...VIRTUAL_OK, ...patch });
-    assert.equal(res.statusCode, 422, JSON.stringify(patch));
-    assert.match(fieldError(res.body, field), message, JSON.stringify(patch));
-    assert.equal(await c.lvs(), SAMPLE);
-  }
+  ]);
   const missing = await c.get('/secure/virtual/5/edit');
   assert.equal(missing.statusCode, 404);
   const junk = await c.get('/secure/virtual/abc/edit');
@@ -253,21 +249,14 @@ test('REAL SERVER: list, ADD, EDIT every field, blank port, (DE)ACTIVATE, DELETE
   assert.equal(res.statusCode, 303);
   assert.doesNotMatch(await c.lvs(), /server r2/);
 
-  const before = await c.lvs();
-  const cases: [Record<string, string>, string, RegExp][] = [
+  await assertRefused(c, '/secure/virtual/0/real/0/edit', REAL_OK, [
     [{ name: 'a#b' }, 'name', /quotes, braces, #/],
     [{ address: '' }, 'address', /Required/],
     [{ address: '1.2.3' }, 'address', /Not an IPv4 address/],
     [{ port: '65536' }, 'port', /between 1 and 65535/],
     [{ weight: '-1' }, 'weight', /whole number/],
     [{ weight: '70000' }, 'weight', /between 0 and 65535/],
-  ];
-  for (const [patch, field, message] of cases) {
-    const r = await c.submit('/secure/virtual/0/real/0/edit', '/secure/virtual/0/real/0/edit', { ...REAL_OK, ...patch });
-    assert.equal(r.statusCode, 422, JSON.stringify(patch));
-    assert.match(fieldError(r.body, field), message);
-    assert.equal(await c.lvs(), before);
-  }
+  ]);
 });
 
 test('MONITORING SCRIPTS: every field and the three blank buttons', async (t) => {

@@ -1,15 +1,15 @@
 // piranha-passwd as a real child process: --stdin, the argument form and its warning, refusals,
 // usage errors, file mode and hash, and the interactive prompt under a pseudo-terminal.
-import { test, describe } from 'node:test';
+import { test, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable, PassThrough } from 'node:stream';
 import { missingTool } from '../testing/requirements.ts';
+import { tempRootFor } from '../testing/temp.ts';
 import { PasswordStore } from './password-file.ts';
 import { main } from './passwd-cli.ts';
 
@@ -43,13 +43,10 @@ async function runHere(args: string[], input = ''): Promise<Result> {
   return { code, stdout: out, stderr: err };
 }
 
-async function withRoot(fn: (root: string, file: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'piranha-passwd-'));
-  try {
-    await fn(root, join(root, 'conf', 'piranha.passwd'));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+/** A temporary root, removed after the test, and where its password file goes. */
+async function scratchRoot(t: TestContext): Promise<{ root: string; file: string }> {
+  const { root } = await tempRootFor(t, 'piranha-passwd-');
+  return { root, file: join(root, 'conf', 'piranha.passwd') };
 }
 
 async function verifies(file: string, password: string): Promise<boolean> {
@@ -96,136 +93,128 @@ function interact(root: string, answers: Array<[prompt: string, keys: string]>):
 // The cases are independent (own temp root each) and mostly wait on child processes, so they run
 // side by side to keep the file fast on a busy machine.
 describe('piranha-passwd', { concurrency: 4 }, () => {
-  test('--stdin reads one line, writes a 0600 bcrypt file that verifies, and says where', async () => {
-    await withRoot(async (root, file) => {
-      const r = await run(['--root', root, '--stdin'], 'correct horse battery\nsecond line is ignored\n');
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stderr, '');
-      assert.match(r.stdout, new RegExp(`written to ${file.replace(/[.]/g, '\\.')} \\(mode 0600\\)`));
-      assert.match(r.stdout, /no restart is needed/);
-      assert.match(await readFile(file, 'utf8'), /^piranha:\$2b\$12\$[./A-Za-z0-9]{53}\n$/);
-      assert.equal((await stat(file)).mode & 0o777, 0o600);
-      assert.equal(await verifies(file, 'correct horse battery'), true);
-      assert.equal(await verifies(file, 'second line is ignored'), false);
-    });
+  test('--stdin reads one line, writes a 0600 bcrypt file that verifies, and says where', async (t) => {
+    const { root, file } = await scratchRoot(t);
+    const r = await run(['--root', root, '--stdin'], 'correct horse battery\nsecond line is ignored\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, new RegExp(`written to ${file.replace(/[.]/g, '\\.')} \\(mode 0600\\)`));
+    assert.match(r.stdout, /no restart is needed/);
+    assert.match(await readFile(file, 'utf8'), /^piranha:\$2b\$12\$[./A-Za-z0-9]{53}\n$/);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal(await verifies(file, 'correct horse battery'), true);
+    assert.equal(await verifies(file, 'second line is ignored'), false);
   });
 
-  test('--stdin accepts a last line without a line break, and CRLF', async () => {
-    await withRoot(async (root, file) => {
-      assert.equal((await runHere(['--root', root, '--stdin'], 'no newline at end')).code, 0);
-      assert.equal(await verifies(file, 'no newline at end'), true);
-      assert.equal((await runHere(['--root', root, '--stdin'], 'from windows\r\n')).code, 0);
-      assert.equal(await verifies(file, 'from windows'), true);
-    });
+  test('--stdin accepts a last line without a line break, and CRLF', async (t) => {
+    const { root, file } = await scratchRoot(t);
+    assert.equal((await runHere(['--root', root, '--stdin'], 'no newline at end')).code, 0);
+    assert.equal(await verifies(file, 'no newline at end'), true);
+    assert.equal((await runHere(['--root', root, '--stdin'], 'from windows\r\n')).code, 0);
+    assert.equal(await verifies(file, 'from windows'), true);
   });
 
-  test('a password argument works but warns that it is visible; a running store sees the change', async () => {
-    await withRoot(async (root, file) => {
-      assert.equal((await run([`--root=${root}`, '--stdin'], 'the old one\n')).code, 0);
-      const store = new PasswordStore({ file });
-      assert.equal(await store.verify('piranha', 'the old one'), true);
+  test('a password argument works but warns that it is visible; a running store sees the change', async (t) => {
+    const { root, file } = await scratchRoot(t);
+    assert.equal((await run([`--root=${root}`, '--stdin'], 'the old one\n')).code, 0);
+    const store = new PasswordStore({ file });
+    assert.equal(await store.verify('piranha', 'the old one'), true);
 
-      const r = await run(['--root', root, '--', '-starts with a dash']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /warning: a password given on the command line is visible to other users in the process list/);
-      assert.match(r.stderr, /shell history/);
-      assert.equal(await store.verify('piranha', 'the old one'), false);
-      assert.equal(await store.verify('piranha', '-starts with a dash'), true);
-    });
+    const r = await run(['--root', root, '--', '-starts with a dash']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: a password given on the command line is visible to other users in the process list/);
+    assert.match(r.stderr, /shell history/);
+    assert.equal(await store.verify('piranha', 'the old one'), false);
+    assert.equal(await store.verify('piranha', '-starts with a dash'), true);
   });
 
-  test('refuses empty and over-long passwords with exit 1 and leaves the file alone', async () => {
-    await withRoot(async (root, file) => {
-      const empty = await run(['--root', root, '--stdin'], '\n');
-      assert.equal(empty.code, 1);
-      assert.match(empty.stderr, /The password is empty\. The password was not changed\./);
-      assert.equal(existsSync(file), false);
+  test('refuses empty and over-long passwords with exit 1 and leaves the file alone', async (t) => {
+    const { root, file } = await scratchRoot(t);
+    const empty = await run(['--root', root, '--stdin'], '\n');
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /The password is empty\. The password was not changed\./);
+    assert.equal(existsSync(file), false);
 
-      const none = await runHere(['--root', root, '--stdin'], '');
-      assert.equal(none.code, 1);
-      assert.equal(existsSync(file), false);
+    const none = await runHere(['--root', root, '--stdin'], '');
+    assert.equal(none.code, 1);
+    assert.equal(existsSync(file), false);
 
-      const long = await run(['--root', root, '--stdin'], `${'ü'.repeat(37)}\n`);
-      assert.equal(long.code, 1);
-      assert.match(long.stderr, /74 bytes long in UTF-8.*at most 72 bytes/);
-      assert.equal(existsSync(file), false);
+    const long = await run(['--root', root, '--stdin'], `${'ü'.repeat(37)}\n`);
+    assert.equal(long.code, 1);
+    assert.match(long.stderr, /74 bytes long in UTF-8.*at most 72 bytes/);
+    assert.equal(existsSync(file), false);
 
-      assert.equal((await runHere(['--root', root, 'good password'])).code, 0);
-      const before = await readFile(file, 'utf8');
-      const refused = await runHere(['--root', root, 'x'.repeat(73)]);
-      assert.equal(refused.code, 1);
-      assert.equal(await readFile(file, 'utf8'), before);
-    });
+    assert.equal((await runHere(['--root', root, 'good password'])).code, 0);
+    const before = await readFile(file, 'utf8');
+    const refused = await runHere(['--root', root, 'x'.repeat(73)]);
+    assert.equal(refused.code, 1);
+    assert.equal(await readFile(file, 'utf8'), before);
   });
 
-  test('usage errors exit 2', async () => {
-    await withRoot(async (root, file) => {
-      const child = await run(['--root', root, '--bogus'], '');
-      assert.equal(child.code, 2);
-      assert.match(child.stderr, /Unknown option '--bogus'/);
-      assert.match(child.stderr, /usage: piranha-passwd/);
+  test('usage errors exit 2', async (t) => {
+    const { root, file } = await scratchRoot(t);
+    const child = await run(['--root', root, '--bogus'], '');
+    assert.equal(child.code, 2);
+    assert.match(child.stderr, /Unknown option '--bogus'/);
+    assert.match(child.stderr, /usage: piranha-passwd/);
 
-      const cases: Array<[string[], RegExp]> = [
-        [['--root', root, 'two', 'words'], /too many arguments/],
-        [['--root', root, '--stdin', 'pw'], /either with --stdin or as an argument/],
-        [['--root'], /--root/],
-        [['--root', root], /not a terminal; use --stdin/], // stdin is not a TTY here
-      ];
-      for (const [args, message] of cases) {
-        const r = await runHere(args);
-        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-        assert.match(r.stderr, message);
-      }
-      assert.equal(existsSync(file), false);
-      const help = await runHere(['--help']);
-      assert.equal(help.code, 0);
-      assert.match(help.stdout, /^usage: piranha-passwd \[--root DIR\] \[--stdin\] \[PASSWORD\]/);
-    });
+    const cases: Array<[string[], RegExp]> = [
+      [['--root', root, 'two', 'words'], /too many arguments/],
+      [['--root', root, '--stdin', 'pw'], /either with --stdin or as an argument/],
+      [['--root'], /--root/],
+      [['--root', root], /not a terminal; use --stdin/], // stdin is not a TTY here
+    ];
+    for (const [args, message] of cases) {
+      const r = await runHere(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(existsSync(file), false);
+    const help = await runHere(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: piranha-passwd \[--root DIR\] \[--stdin\] \[PASSWORD\]/);
   });
 
-  test('a root that cannot hold conf/ is reported with exit 1', async () => {
-    await withRoot(async (root) => {
-      const notAFolder = join(root, 'plain-file');
-      await writeFile(notAFolder, 'x');
-      const r = await runHere(['--root', notAFolder, '--stdin'], 'password123\n');
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /cannot write .*plain-file\/conf\/piranha\.passwd.*The password was not changed/);
-    });
+  test('a root that cannot hold conf/ is reported with exit 1', async (t) => {
+    const { root } = await scratchRoot(t);
+    const notAFolder = join(root, 'plain-file');
+    await writeFile(notAFolder, 'x');
+    const r = await runHere(['--root', notAFolder, '--stdin'], 'password123\n');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot write .*plain-file\/conf\/piranha\.passwd.*The password was not changed/);
   });
 
-  test('interactive: asks twice without echo; backspace removes a whole character', { skip: noScript }, async () => {
-    await withRoot(async (root, file) => {
-      const r = await interact(root, [
-        ['New Password: ', 'tyop\x7f\x7fpo s3cret ü\x7fé\r'],
-        ['Verify: ', 'typo s3cret é\r'],
-      ]);
-      assert.equal(r.code, 0, r.output);
-      assert.match(r.output, /New Password: \r?\nVerify: \r?\n/);
-      assert.match(r.output, /written to .*piranha\.passwd \(mode 0600\)/);
-      assert.ok(!/s3cret|tyop/.test(r.output), `the password was echoed: ${JSON.stringify(r.output)}`);
-      assert.equal((await stat(file)).mode & 0o777, 0o600);
-      assert.equal(await verifies(file, 'typo s3cret é'), true);
-    });
+  test('interactive: asks twice without echo; backspace removes a whole character', { skip: noScript }, async (t) => {
+    const { root, file } = await scratchRoot(t);
+    const r = await interact(root, [
+      ['New Password: ', 'tyop\x7f\x7fpo s3cret ü\x7fé\r'],
+      ['Verify: ', 'typo s3cret é\r'],
+    ]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /New Password: \r?\nVerify: \r?\n/);
+    assert.match(r.output, /written to .*piranha\.passwd \(mode 0600\)/);
+    assert.ok(!/s3cret|tyop/.test(r.output), `the password was echoed: ${JSON.stringify(r.output)}`);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal(await verifies(file, 'typo s3cret é'), true);
   });
 
-  test('interactive: a mismatch, an empty password and Ctrl-C are refused with exit 1', { skip: noScript }, async () => {
-    await withRoot(async (root, file) => {
-      const mismatch = await interact(root, [
-        ['New Password: ', 'first try\r'],
-        ['Verify: ', 'first tyr\r'],
-      ]);
-      assert.equal(mismatch.code, 1, mismatch.output);
-      assert.match(mismatch.output, /the passwords do not match\. The password was not changed\./);
+  test('interactive: a mismatch, an empty password and Ctrl-C are refused with exit 1', { skip: noScript }, async (t) => {
+    const { root, file } = await scratchRoot(t);
+    const mismatch = await interact(root, [
+      ['New Password: ', 'first try\r'],
+      ['Verify: ', 'first tyr\r'],
+    ]);
+    assert.equal(mismatch.code, 1, mismatch.output);
+    assert.match(mismatch.output, /the passwords do not match\. The password was not changed\./);
 
-      const empty = await interact(root, [['New Password: ', '\r']]);
-      assert.equal(empty.code, 1, empty.output);
-      assert.match(empty.output, /The password is empty/);
-      assert.ok(!empty.output.includes('Verify: '), 'an empty password is refused before asking again');
+    const empty = await interact(root, [['New Password: ', '\r']]);
+    assert.equal(empty.code, 1, empty.output);
+    assert.match(empty.output, /The password is empty/);
+    assert.ok(!empty.output.includes('Verify: '), 'an empty password is refused before asking again');
 
-      const cancelled = await interact(root, [['New Password: ', 'half\x03']]);
-      assert.equal(cancelled.code, 1, cancelled.output);
-      assert.match(cancelled.output, /cancelled\. The password was not changed\./);
-      assert.equal(existsSync(file), false);
-    });
+    const cancelled = await interact(root, [['New Password: ', 'half\x03']]);
+    assert.equal(cancelled.code, 1, cancelled.output);
+    assert.match(cancelled.output, /cancelled\. The password was not changed\./);
+    assert.equal(existsSync(file), false);
   });
 });

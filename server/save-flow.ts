@@ -3,7 +3,9 @@
 //   saved / unchanged → 303 to the panel with a flash message (POST-redirect-GET)
 //   invalid           → 422, the form again with each problem beside its field, nothing written
 //   conflict          → 409, what changed in lvs.cf since the form was read, and a reload link
-// After a save the agent (if one is configured) is asked to reload, and its answer is shown.
+// After a save the agent (if one is configured) is asked to reload, and its answer is shown on the
+// page the 303 leads to: the 303 is sent as soon as lvs.cf is renamed into place, not after the
+// agent has applied it (reloadLater), and the GET of that page waits for the agent's answer.
 // The same form's PLAN button (`plan`) shows what the save would do instead (plan-flow.ts); its
 // ACCEPT there carries `planned`, and only that change is written. `confirm` (seconds) applies the
 // change with a confirmation window (confirm/keeper.ts), through which every save passes.
@@ -101,13 +103,29 @@ export async function runSave(flow: SaveFlow): Promise<FastifyReply> {
     } else if (pending) {
       flash.messages.push(`This save is part of the change waiting for confirmation: ROLL BACK (or the deadline) undoes it too.`);
     }
-    const agentNote = await reloadAgent(ctx);
-    if (agentNote) {
-      flash.messages.push(agentNote.message);
-      if (!agentNote.ok) flash.kind = 'error';
-    }
+    return reply.redirect(ctx.flash.redirectUrl(flow.successUrl, flash, reloadLater(ctx, flash)), 303);
   }
   return reply.redirect(ctx.flash.redirectUrl(flow.successUrl, flash), 303);
+}
+
+/**
+ * Asks the agent to reload without waiting for it: the returned promise adds the agent's answer to
+ * `flash` when it comes (an error makes the message an error), and never rejects. Null when no
+ * agent is configured.
+ */
+export function reloadLater(ctx: AppContext, flash: Flash): Promise<void> | null {
+  if (!ctx.agent.socketPath) return null;
+  return reloadAgent(ctx).then(
+    (note) => {
+      if (!note) return;
+      flash.messages.push(note.message);
+      if (!note.ok) flash.kind = 'error';
+    },
+    (err: Error) => {
+      flash.messages.push(`The agent was asked to reload, but its answer could not be recorded: ${err.message}`);
+      flash.kind = 'error';
+    },
+  );
 }
 
 /** Asks the agent to re-read lvs.cf; the message says what happened, in the agent's words. */

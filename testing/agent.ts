@@ -1,11 +1,14 @@
 // The agent as a real process for tests: bin/piranha-agent.js on a socket in a temp folder, the
-// typed client, and raw access to the socket's line protocol for abuse tests.
+// typed client, and raw access to the socket's line protocol for abuse tests. Also the handlers of
+// a stand-in agent (the real socket server answering what a test chooses).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../agent/client.ts';
 import { LineSplitter } from '../agent/framing.ts';
+import type { StatusResult } from '../agent/protocol/index.ts';
+import type { Handlers } from '../agent/socket-server.ts';
 import { waitFor } from './wait.ts';
 
 export const AGENT_BIN = fileURLToPath(new URL('../bin/piranha-agent.js', import.meta.url));
@@ -194,4 +197,38 @@ export async function rawFlood(path: string, bytes: number): Promise<{ replies: 
   const didClose = await Promise.race([closed, timeout]);
   socket.destroy();
   return { replies, closed: didClose };
+}
+
+// --- a stand-in agent ----------------------------------------------------------------------------
+
+/** The status of a running standalone agent on `serial` with process id `pid`, nothing wrong. */
+export function standaloneStatus(serial: number, pid: number): StatusResult {
+  const epoch = new Date(0).toISOString();
+  return { running: true, role: 'standalone', since: epoch, serial, configPath: '/x/lvs.cf', dataplane: 'userspace', pid, startedAt: epoch, lastReloadError: null, problems: [] };
+}
+
+/**
+ * Handlers for the real socket server that answer every method validly, as a running standalone
+ * agent with an empty table would (`status`, `start` and `stop` answer `status`); a test replaces
+ * the methods it is about with `overrides`.
+ */
+export function quietHandlers(status: StatusResult, overrides: Partial<Handlers> = {}): Handlers {
+  const drift = { watched: false, checkedAt: null, differences: [], operations: 0, error: null };
+  return {
+    status: async () => status,
+    table: async () => ({ services: [] }),
+    checkers: async () => ({ checkers: [] }),
+    haStatus: async () => null,
+    routerSettings: async () => ({ managed: false, settings: [] }),
+    drift: async () => drift,
+    reconcile: async () => ({ operations: 0, failed: [], drift }),
+    plan: async () => ({ serial: status.serial, directing: true, role: 'standalone', scope: 'changed', services: 0, operations: [], notes: [], problems: [] }),
+    reload: async () => ({ serial: status.serial, operations: 0 }),
+    start: async () => status,
+    stop: async () => status,
+    checkNow: async (p) => ({ virtual: p.virtual, server: p.server, sent: '', received: '', verdict: 'up', error: null, durationMs: 1 }),
+    checkHistory: async (p) => ({ virtual: p.virtual, server: p.server, address: '127.0.0.2', port: 80, check: 'connect tcp', sent: '', expect: null, checked: false, state: null, since: null, reason: null, flaps: 0, results: [] }),
+    series: async () => ({ intervalSec: 10, points: 60, newest: null, virtuals: [] }),
+    ...overrides,
+  };
 }

@@ -1,6 +1,6 @@
 // The userspace dataplane in tests, in this process: service and real-server specs, and a started
-// dataplane with one TCP service towards given real servers.
-import type { ServiceSpec, RealSpec } from '../agent/dataplane/types.ts';
+// dataplane with one TCP service towards given real servers. Also a dataplane a test scripts.
+import type { Dataplane, ServiceSpec, RealSpec } from '../agent/dataplane/types.ts';
 import { UserspaceDataplane, type UserspaceOptions } from '../agent/dataplane/userspace/dataplane.ts';
 import { freePort } from './net.ts';
 
@@ -59,4 +59,12 @@ export async function startTcpService(
   const { port, key } = await addTcpService(dp, vip, reals);
   const stats = async () => (await dp.table())[0]!.reals[0]!;
   return { dp, port, key, stats };
+}
+
+/**
+ * A dataplane that holds no table and answers each `apply` as `apply` says: for the tests of what
+ * drives a dataplane (the applier, the reconcile loop), to refuse, copy or slow down operations.
+ */
+export function scriptedDataplane(kind: Dataplane['kind'], apply: Dataplane['apply']): Dataplane {
+  return { kind, start: async () => {}, stop: async () => {}, table: async () => [], problems: async () => [], apply };
 }

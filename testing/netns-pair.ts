@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { AgentClient } from '../agent/client.ts';
 import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol/index.ts';
-import type { Bench } from './netns.ts';
+import type { Bench, Machine } from './netns.ts';
 import { waitFor } from './wait.ts';
 
 /** The VIP's port (pairConfig's virtual server `web`) and the real servers' port. */
@@ -67,6 +67,17 @@ export class Pair {
     await this.startRealServers();
     await this.start('r1');
     await this.start('r2');
+  }
+
+  /**
+   * The pair on `bench`: builds both routers, the client, the two real servers and any `extra`
+   * machines, then starts everything on `config` (startAll).
+   */
+  static async started(bench: Bench, config: string, extra: Machine[] = []): Promise<Pair> {
+    bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2', ...extra]);
+    const pair = new Pair(bench);
+    await pair.startAll(config);
+    return pair;
   }
 
   /** Starts the agent in the router's namespace and waits until its control socket answers. */

@@ -87,13 +87,16 @@ export class Bench {
   }
 }
 
+/** The pair's heartbeat port (lvs.cf heartbeat_port); the configuration sync uses the next one. */
+export const HEARTBEAT_PORT = 539;
+
 /** The lvs.cf of the test pair: one virtual server on the VIP with two real servers. */
-export function pairConfig(b: Bench, o: { serial?: number; keepalive: number; deadtime: number; port?: number; extra?: string }): string {
+export function pairConfig(b: Bench, o: { serial?: number; keepalive: number; deadtime: number; extra?: string }): string {
   const text = lvsCf({
     serial: o.serial ?? 1,
     primary: b.ip('r1'),
     backup: b.ip('r2'),
-    heartbeatPort: o.port ?? 539,
+    heartbeatPort: HEARTBEAT_PORT,
     keepalive: o.keepalive,
     deadtime: o.deadtime,
     monitorLinks: true,

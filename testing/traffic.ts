@@ -37,10 +37,8 @@ export async function startTcpBackend(name: string, host: string, port = 0, opts
     sock.on('data', (d) => sock.write(`${name}:${d.toString()}`));
     sock.on('end', () => sock.end(`${name} bye\n`));
   });
-  await new Promise<void>((r, j) => {
-    server.once('error', j);
-    server.listen(port, host, () => r());
-  });
+  // once() rejects with the 'error' a failed listen emits instead.
+  await once(server.listen(port, host), 'listening');
   const backend: Backend = {
     name,
     host,
@@ -62,10 +60,8 @@ export async function startUdpBackend(name: string, host: string, port = 0): Pro
     backend.hits++;
     sock.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r, j) => {
-    sock.once('error', j);
-    sock.bind(port, host, () => r());
-  });
+  sock.bind(port, host);
+  await once(sock, 'listening');
   const backend: Backend = {
     name,
     host,
@@ -85,7 +81,7 @@ export async function startReplyServer(host: string, port: number, reply: string
     sock.on('error', () => {});
     sock.once('data', () => sock.end(reply));
   });
-  await new Promise<void>((r) => server.listen(port, host, r));
+  await once(server.listen(port, host), 'listening');
   return server;
 }
 

@@ -42,6 +42,11 @@ export async function agentRunningWeb(t: TestContext, root: string): Promise<{ a
   return { agent, client };
 }
 
+/** The weight the agent gives real server `host` of its first service (undefined while it has none). */
+export async function weightOf(client: AgentClient, host: string): Promise<number | undefined> {
+  return (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
+}
+
 /**
  * Virtual server `name` on a fresh loopback VIP over `count` TCP real servers r0, r1… (backends
  * named `${backendPrefix ?? name}${i}`), each closed by `cleanup`.
@@ -69,4 +74,17 @@ export async function agentRunning(virtuals: TestVirtual[], cleanup: (() => Prom
   const agent = await spawnAgent({ root: t.root, socket: t.socket });
   cleanup.push(() => agent.stop());
   return { root: t.root, agent, client: await agent.client() };
+}
+
+/**
+ * The agent's table without traffic counters, what the director decides: one line per service
+ * (`KEY SCHEDULER p=PERSISTENT m=PMASK`) and per real server (`KEY > ADDRESS:PORT w=WEIGHT METHOD`), sorted.
+ */
+export async function directorTable(client: AgentClient): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of (await client.call('table', {})).services) {
+    out.push(`${s.key} ${s.scheduler} p=${s.persistent} m=${s.pmask}`);
+    for (const r of s.reals) out.push(`${s.key} > ${r.address}:${r.port} w=${r.weight} ${r.method}`);
+  }
+  return out.sort();
 }

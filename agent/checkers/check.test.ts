@@ -108,56 +108,51 @@ describe('TCP checks', () => {
     await srv.close();
   });
 
-  test('send/expect: an expect with escapes matches the bytes they name', async () => {
-    const srv = await tcpServer((s) => s.once('data', () => s.end('+OK\r\n\tdone')));
-    const out = await runCheck(spec({ port: srv.port, send: 'PING\\n', expect: '+OK\\r\\n\\t' }));
-    assert.equal(out.ok, true, out.error ?? '');
-    await srv.close();
-  });
-
-  test('prefix: an answer split over two packets still matches (nanny read once and failed)', async () => {
-    const srv = await tcpServer((s) => {
-      s.setNoDelay(true);
-      s.write('HT');
-      setTimeout(() => s.write('TP/1.0 200 OK\r\n'), 60);
+  // What the server answers, and the verdict and message of a check against it.
+  const answers: { name: string; serve: (s: net.Socket) => void; check: Partial<CheckSpec>; error: string | null; received?: string; atLeastMs?: number }[] = [
+    {
+      name: 'send/expect: an expect with escapes matches the bytes they name',
+      serve: (s) => s.once('data', () => s.end('+OK\r\n\tdone')),
+      check: { send: 'PING\\n', expect: '+OK\\r\\n\\t' },
+      error: null,
+    },
+    {
+      name: 'prefix: an answer split over two packets still matches (nanny read once and failed)',
+      serve: (s) => {
+        s.setNoDelay(true);
+        s.write('HT');
+        setTimeout(() => s.write('TP/1.0 200 OK\r\n'), 60);
+      },
+      check: { send: 'GET / HTTP/1.0\\r\\n\\r\\n', expect: 'HTTP' },
+      error: null,
+    },
+    {
+      name: 'prefix: a different answer is down with expected/got',
+      serve: (s) => s.write('FOO/1.0'),
+      check: { expect: 'HTTP' },
+      error: 'expected "HTTP", got "FOO/1.0"',
+      received: 'FOO/1.0',
+    },
+    { name: 'prefix: only the beginning counts ("HTTP" later in the answer is not a match)', serve: (s) => s.end('xHTTP/1.0'), check: { expect: 'HTTP' }, error: 'expected "HTTP", got "xHTTP/1.0"' },
+    {
+      name: 'a silent server is down after the timeout, naming what was awaited',
+      serve: () => {},
+      check: { send: 'hello', expect: 'HTTP', timeoutSec: 0.3 },
+      error: 'timed out after 0.3 s waiting for the expect string "HTTP"',
+      atLeastMs: 250,
+    },
+    { name: 'a short answer then close is down and shows what came', serve: (s) => s.end('HT'), check: { expect: 'HTTP' }, error: 'connection closed before the expect string "HTTP", got "HT"' },
+  ];
+  for (const a of answers) {
+    test(a.name, async () => {
+      const srv = await tcpServer(a.serve);
+      const out = await runCheck(spec({ port: srv.port, ...a.check }));
+      assert.deepEqual({ ok: out.ok, error: out.error }, { ok: a.error === null, error: a.error });
+      if (a.received !== undefined) assert.equal(out.received, a.received);
+      if (a.atLeastMs !== undefined) assert.ok(out.durationMs >= a.atLeastMs, `took ${out.durationMs} ms`);
+      await srv.close();
     });
-    const out = await runCheck(spec({ port: srv.port, send: 'GET / HTTP/1.0\\r\\n\\r\\n', expect: 'HTTP' }));
-    assert.equal(out.ok, true, out.error ?? '');
-    await srv.close();
-  });
-
-  test('prefix: a different answer is down with expected/got', async () => {
-    const srv = await tcpServer((s) => s.write('FOO/1.0'));
-    const out = await runCheck(spec({ port: srv.port, expect: 'HTTP' }));
-    assert.equal(out.ok, false);
-    assert.equal(out.error, 'expected "HTTP", got "FOO/1.0"');
-    assert.equal(out.received, 'FOO/1.0');
-    await srv.close();
-  });
-
-  test('prefix: only the beginning counts ("HTTP" later in the answer is not a match)', async () => {
-    const srv = await tcpServer((s) => s.end('xHTTP/1.0'));
-    const out = await runCheck(spec({ port: srv.port, expect: 'HTTP' }));
-    assert.equal(out.ok, false);
-    await srv.close();
-  });
-
-  test('a silent server is down after the timeout, naming what was awaited', async () => {
-    const srv = await tcpServer(() => {});
-    const out = await runCheck(spec({ port: srv.port, send: 'hello', expect: 'HTTP', timeoutSec: 0.3 }));
-    assert.equal(out.ok, false);
-    assert.equal(out.error, 'timed out after 0.3 s waiting for the expect string "HTTP"');
-    assert.ok(out.durationMs >= 250, `took ${out.durationMs} ms`);
-    await srv.close();
-  });
-
-  test('a short answer then close is down and shows what came', async () => {
-    const srv = await tcpServer((s) => s.end('HT'));
-    const out = await runCheck(spec({ port: srv.port, expect: 'HTTP' }));
-    assert.equal(out.ok, false);
-    assert.equal(out.error, 'connection closed before the expect string "HTTP", got "HT"');
-    await srv.close();
-  });
+  }
 
   test('expect "*" accepts any answer and refuses none', async () => {
     const talk = await tcpServer((s) => s.end('x'));

@@ -4,11 +4,9 @@
 // thousands is known within a second or two without a burst), then one check every `timeout`
 // seconds, never overlapping itself. TCP checks of IPv4 addresses without a regex are
 // scheduled and run by the native addon (native-checks.ts); the others (UDP, send_program, regex,
-// host names) are scheduled here and run by check.ts. Results drive nanny's state machine, fixed where it
-// was broken: a failure takes a server out at once, and a failed server returns only after
-// `reentry` seconds of continuous success.
+// host names) are scheduled here and run by check.ts, never more at once than slots.ts allows.
+// Results drive nanny's state machine (real-state.ts); the pool tells its listeners of each change.
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import {
   runCheck,
   startCheck,
@@ -22,7 +20,12 @@ import {
 } from './check.ts';
 import type { RunningProbe } from './tcp.ts';
 import { addNativeCheck, removeNativeCheck, setNativeMaxInFlight } from './native-checks.ts';
-import { CheckHistory, changeReason, quoted, type CheckRecord, type Observed } from './history.ts';
+import { CheckHistory, quoted, type CheckRecord, type Observed } from './history.ts';
+import { pendingState, recordVerdict, type RealState } from './real-state.ts';
+import { defaultMaxInFlight, WaitQueue } from './slots.ts';
+
+export type { RealState } from './real-state.ts';
+export { defaultMaxInFlight } from './slots.ts';
 import type { ProbeResult } from './outcome.ts';
 import { performance } from 'node:perf_hooks';
 
@@ -34,28 +37,6 @@ export type PoolSpec = CheckSpec & { reentrySec: number };
  * sustains (bench/checks), and their schedules stay spread over that window afterwards.
  */
 export const FIRST_CHECKS_PER_SECOND = 5000;
-
-export interface RealState {
-  key: string;
-  state: 'pending' | 'up' | 'down';
-  /** When `state` last changed (ms since the epoch). */
-  since: number;
-  lastResult: 'ok' | 'fail' | null;
-  lastCheck: number | null;
-  lastError: string | null;
-  /** Start of the current up period, null unless up. */
-  upSince: number | null;
-  /** True when the current up period followed a failure: the director applies nanny's weight ramp only then. */
-  reentered: boolean;
-  /** True once this server has been up since its checker started (quiesce only applies to such a server). */
-  wasUp: boolean;
-  /** Times the state went between up and down since the checker started. */
-  flaps: number;
-  /** Why the state last changed, in words (the failure, or the passes that brought it up). */
-  reason: string | null;
-  /** How long the last check took, ms; null before the first. */
-  lastLatencyMs: number | null;
-}
 
 /** The timer functions the pool uses; tests inject a fake clock's. */
 export interface PoolTimers {
@@ -88,24 +69,6 @@ export interface PoolOptions {
   native?: boolean;
   /** Called with every verdict, scheduled or "check now" (counters, the checks benchmark). */
   onVerdict?: (ok: boolean, error: string | null) => void;
-}
-
-/** File descriptors left for the agent's own use (sockets to the console, lvs.cf, logs, programs). */
-const FD_RESERVE = 128;
-
-/** The soft RLIMIT_NOFILE of this process, from /proc/self/limits; null where unreadable. */
-function openFileLimit(): number | null {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function defaultMaxInFlight(): number {
-  const limit = openFileLimit();
-  return limit === null ? 4096 : Math.max(16, Math.floor((limit - FD_RESERVE) / 2));
 }
 
 interface Entry {
@@ -173,8 +136,7 @@ export class CheckerPool extends EventEmitter {
   private readonly onVerdict: ((ok: boolean, error: string | null) => void) | null;
   private running = 0;
   /** Checks due while maxInFlight were running, oldest first. */
-  private waiting: { entry: Entry; generation: number }[] = [];
-  private waitingHead = 0;
+  private readonly waiting = new WaitQueue<{ entry: Entry; generation: number }>();
 
   constructor(opts: PoolOptions = {}) {
     super();
@@ -211,7 +173,7 @@ export class CheckerPool extends EventEmitter {
         const t = this.now();
         const fresh: Entry = {
           spec,
-          state: { key, state: 'pending', since: t, lastResult: null, lastCheck: null, lastError: null, upSince: null, reentered: false, wasUp: false, flaps: 0, reason: null, lastLatencyMs: null },
+          state: pendingState(key, t),
           timer: null,
           generation: 0,
           successSince: null,
@@ -288,8 +250,7 @@ export class CheckerPool extends EventEmitter {
       this.history.release(entry.history);
     }
     this.entries.clear();
-    this.waiting = [];
-    this.waitingHead = 0;
+    this.waiting.clear();
   }
 
   private intervalMs(spec: CheckSpec): number {
@@ -346,13 +307,9 @@ export class CheckerPool extends EventEmitter {
 
   /** Starts the oldest waiting checks that are still current, while slots are free. */
   private drain(): void {
-    while (this.running < this.maxInFlight && this.waitingHead < this.waiting.length) {
-      const { entry, generation } = this.waiting[this.waitingHead++];
+    while (this.running < this.maxInFlight && this.waiting.length > 0) {
+      const { entry, generation } = this.waiting.shift()!;
       if (entry.generation === generation) this.launch(entry, generation);
-    }
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting = [];
-      this.waitingHead = 0;
     }
   }
 
@@ -392,43 +349,8 @@ export class CheckerPool extends EventEmitter {
     this.onVerdict?.(ok, error);
     const t = this.now();
     const s = entry.state;
-    s.lastCheck = t;
-    s.lastResult = ok ? 'ok' : 'fail';
-    s.lastError = ok ? null : error ?? 'check failed';
-    s.lastLatencyMs = Math.round(seen.latencyMs * 1000) / 1000;
+    const changed = recordVerdict(s, entry, entry.spec.reentrySec, { ok, error, latencyMs: seen.latencyMs }, t);
     this.history.add(entry.history, { at: t, ok, latencyMs: seen.latencyMs, received: seen.received, exitCode: seen.exitCode, error: s.lastError });
-    let next: RealState['state'] = s.state;
-    let reentered = false;
-    if (!ok) {
-      entry.successSince = null;
-      next = 'down';
-    } else if (s.state === 'pending') {
-      // nanny's success count starts at the threshold: the first success adds the server at once.
-      next = 'up';
-    } else if (s.state === 'down') {
-      entry.successSince ??= t;
-      const reentry = entry.spec.reentrySec;
-      const reentryMs = Number.isFinite(reentry) && reentry > 0 ? reentry * 1000 : 0;
-      if (t - entry.successSince >= reentryMs) {
-        next = 'up';
-        reentered = true;
-      }
-    }
-    if (next === s.state) return;
-    if (s.state !== 'pending') s.flaps++;
-    s.reason = changeReason(next, s.state, s.lastError, entry.spec.reentrySec, reentered);
-    s.state = next;
-    s.since = t;
-    if (next === 'up') {
-      s.upSince = t;
-      s.reentered = reentered;
-      s.wasUp = true;
-      entry.successSince = null;
-    } else {
-      s.upSince = null;
-      s.reentered = false;
-    }
-    this.emit('change', { ...s });
+    if (changed) this.emit('change', { ...s });
   }
 }
-

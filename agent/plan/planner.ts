@@ -10,7 +10,7 @@ import type { LvsConfig } from '../../lvs-cf/index.ts';
 import type { RealState } from '../checkers/pool.ts';
 import type { ServiceStats } from '../dataplane/types.ts';
 import type { PlanParams, PlanResult, Role } from '../protocol/index.ts';
-import { parseConfigText } from '../config.ts';
+import { parseAgainst } from '../config.ts';
 import { versionOf, type Configuration } from '../config-state.ts';
 import { BadChangeError, ConfigInvalidError, StaleBaseError } from '../errors.ts';
 import { liveTable } from './live-table.ts';
@@ -44,8 +44,9 @@ interface Proposal {
   notes: string[];
 }
 
-function fullProposal(text: string, path: string, notes: string[]): Proposal {
-  const loaded = parseConfigText(text, path);
+/** The proposal of a whole text, parsed at the cost of its difference from the file in use. */
+function fullProposal(text: string, path: string, notes: string[], inUse: Configuration): Proposal {
+  const loaded = parseAgainst(text, path, inUse.doc);
   if (loaded.kind === 'invalid') throw new ConfigInvalidError(loaded.message);
   return { model: loaded.model, keys: null, notes };
 }
@@ -61,7 +62,7 @@ async function diskText(path: string): Promise<string> {
 
 /** The proposal a plan call names, and which services it touches. */
 async function proposalOf(deps: PlannerDeps, cur: Configuration, params: PlanParams): Promise<Proposal> {
-  if ('text' in params) return fullProposal(params.text, deps.path, []);
+  if ('text' in params) return fullProposal(params.text, deps.path, [], cur);
   let base: string;
   const notes: string[] = [];
   let inUse = false;
@@ -90,7 +91,7 @@ async function proposalOf(deps: PlannerDeps, cur: Configuration, params: PlanPar
     }
     notes.push(`Planned from the whole file: ${scope.reason}.`);
   }
-  return fullProposal(applyHunks(base, params.hunks), deps.path, notes);
+  return fullProposal(applyHunks(base, params.hunks), deps.path, notes, cur);
 }
 
 export async function planChange(deps: PlannerDeps, params: PlanParams): Promise<PlanResult> {

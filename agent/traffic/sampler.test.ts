@@ -39,3 +39,25 @@ test('a counter that went down starts afresh; the window wraps; gone rows are dr
   assert.equal(s.store.read(key), undefined);
   assert.equal(s.store.size, 0);
 });
+
+test('a slow reading spaces out the timed ones: at most a tenth of the time goes to reading', async () => {
+  let now = 0;
+  let reads = 0;
+  // Each reading takes 30 s of the clock (10,000 services listed on a loaded router).
+  const s = new TrafficSampler({ read: async () => { reads++; now += 30_000; return table(reads, reads); }, intervalSec: 10, now: () => now });
+  await s.tick();
+  assert.equal(reads, 1);
+  for (const at of [40_000, 100_000, 250_000]) {
+    now = at;
+    await s.tick();
+  }
+  assert.equal(reads, 1, 'the next reading waits 9 × 30 s after the last one ended');
+  now = 300_000;
+  await s.tick();
+  assert.equal(reads, 2);
+  // A quick reading puts the timer back to every interval.
+  const quick = new TrafficSampler({ read: async () => { reads++; return table(reads, reads); }, intervalSec: 10, now: () => now });
+  await quick.tick();
+  await quick.tick();
+  assert.equal(reads, 4);
+});

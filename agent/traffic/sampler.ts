@@ -8,6 +8,13 @@ import { SeriesStore } from './series-store.ts';
 /** What is kept: ten minutes. */
 export const WINDOW_SEC = 600;
 export const DEFAULT_SAMPLE_SEC = 10;
+/**
+ * Reading the counters may take at most this share of the time: a table of 10,000 services takes
+ * ipvsadm tens of seconds to list on a loaded router, and a listing holds the kernel's IPVS lock
+ * that the agent's own changes wait for. A slow reading spaces the next ones out (the drift poll
+ * does the same).
+ */
+const READ_SHARE = 10;
 
 export const realSeriesKey = (service: string, address: string, port: number): string => `${service}>${address}:${port}`;
 
@@ -30,6 +37,8 @@ export class TrafficSampler {
   private previous = new Map<string, { at: number; connections: number; bytes: number }>();
   private timer: NodeJS.Timeout | null = null;
   private sampling = false;
+  /** No timed sample before this time: the last reading's cost, spread out. */
+  private notBefore = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: SamplerOptions) {
@@ -40,7 +49,7 @@ export class TrafficSampler {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.sample(), this.intervalSec * 1000);
+    this.timer = setInterval(() => void this.tick(), this.intervalSec * 1000);
     this.timer.unref();
     void this.sample();
   }
@@ -62,10 +71,17 @@ export class TrafficSampler {
     return this.reals.get(key) ?? [];
   }
 
-  /** Takes one sample now (the timer calls it; tests may too). */
+  /** The timer's sample: skipped while the last reading's share of time is not yet spent. */
+  async tick(): Promise<void> {
+    if (this.now() < this.notBefore) return;
+    await this.sample();
+  }
+
+  /** Takes one sample now. */
   async sample(): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
+    const began = this.now();
     try {
       const services = await this.opts.read();
       this.record(services, this.now());
@@ -73,6 +89,8 @@ export class TrafficSampler {
       this.opts.log?.(`traffic sample failed: ${(err as Error).message}`);
     } finally {
       this.sampling = false;
+      const took = this.now() - began;
+      this.notBefore = this.now() + took * (READ_SHARE - 1);
     }
   }
 

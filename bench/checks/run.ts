@@ -10,7 +10,7 @@
 // BENCH_CHILD_NODE_OPTIONS passes extra node flags to the measured process (profiling, heap limits).
 import os from 'node:os';
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { startServers } from './servers.ts';
 import { measureHaproxy, type Baseline } from './haproxy-baseline.ts';
 import { once } from 'node:events';
 import { freePort } from '../../testing/net.ts';
+import { writeReadmeSection } from '../readme-results.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ADDRESSES = ['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64', '127.0.0.65'];
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
   ].join('\n');
   if (last.lastError) process.stderr.write(`last check error: ${last.lastError}\n`);
   process.stdout.write(table + '\n');
-  if (opt.write) writeResults(table, opt.tag ?? (opt.jitter ? 'results' : 'results-no-jitter'));
+  if (opt.write) writeReadmeSection(`${HERE}README.md`, table, opt.tag ?? (opt.jitter ? 'results' : 'results-no-jitter'));
   process.exitCode = goalCpu === 'yes' && goalMem === 'yes' && goalRate === 'yes' ? 0 : 1;
 }
 
@@ -262,16 +263,5 @@ function baselineRows(b: Baseline | null, usPerCheck: number, wanted: boolean): 
   ];
 }
 
-/** Replaces the section between `<!-- tag -->` markers of README.md (default: one per jitter mode). */
-function writeResults(table: string, tag: string): void {
-  const file = `${HERE}README.md`;
-  const begin = `<!-- ${tag} -->`;
-  const end = `<!-- /${tag} -->`;
-  const text = readFileSync(file, 'utf8');
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${file} has no ${begin} … ${end} section`);
-  writeFileSync(file, text.slice(0, a + begin.length) + '\n' + table + '\n' + text.slice(b));
-}
 
 await main();

@@ -7,7 +7,7 @@
 // Run: node --import tsx bench/console/run.ts [--duration 10] [--write]  (--write updates README.md)
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { startGui } from '../../server/main.ts';
 import { writePasswordFile } from '../../server/password-file.ts';
+import { writeReadmeSection } from '../readme-results.ts';
 import { spawnAgent } from '../../testing/agent.ts';
 
 const PASSWORD = 'bench password';
@@ -104,11 +105,7 @@ async function main() {
     ];
     console.log(lines.join('\n'));
     if (process.argv.includes('--write')) {
-      const readme = fileURLToPath(new URL('./README.md', import.meta.url));
-      const current = await readFile(readme, 'utf8');
-      const start = current.indexOf('<!-- results -->');
-      const end = current.indexOf('<!-- /results -->');
-      await writeFile(readme, current.slice(0, start + '<!-- results -->'.length) + '\n' + lines.join('\n') + '\n' + current.slice(end));
+      writeReadmeSection(fileURLToPath(new URL('./README.md', import.meta.url)), lines.join('\n'));
     }
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // Usage: node --import tsx bench/dataplane/run.ts [--rounds 3] [--duration 10] [--connections 50] [--no-write]
 // Writes the results table into bench/dataplane/README.md (between the results markers).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants, mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import { access, constants, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { freePort } from '../../testing/net.ts';
+import { writeReadmeSection } from '../readme-results.ts';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const NGINX = '/usr/sbin/nginx';
@@ -263,14 +264,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${table}\n`);
   if (!args.values['no-write']) {
-    const readme = join(HERE, 'README.md');
-    const text = await readFile(readme, 'utf8');
-    const start = '<!-- results:start -->';
-    const end = '<!-- results:end -->';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    if (a < 0 || b < 0) throw new Error('README.md lacks the results markers');
-    await writeFile(readme, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
+    writeReadmeSection(join(HERE, 'README.md'), table);
   }
   cleanup();
   await rm(dir, { recursive: true, force: true });

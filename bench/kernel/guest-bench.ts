@@ -22,7 +22,7 @@ import { lvsCf, type TestVirtual } from '../../testing/lvs-cf.ts';
 import { waitFor } from '../../testing/wait.ts';
 
 const RESULTS = process.env.PIRANHA_BENCH_RESULTS ?? '/tmp/results';
-const SIZES = (process.env.PIRANHA_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
+const SIZES = (process.env.PIRANHA_KERNEL_ONLY || '10,1000,10000').split(',').map(Number);
 /** A size whose table is not loaded within this time is reported as not measured. */
 const LOAD_LIMIT_MS = Number(process.env.PIRANHA_BENCH_LOAD_LIMIT_MS ?? 25 * 60_000);
 const RUNS = 5;

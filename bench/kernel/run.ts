@@ -23,7 +23,8 @@ const image = buildImage({ log });
 const tools = buildTools(DEFAULT_CACHE, log);
 const workDir = join(REPO_ROOT, '.tmp', 'kernel-bench');
 const run = await bootGuest(image, {
-  workDir, toolsDir: tools, entry: 'bench', runTimeoutMs: 150 * 60_000,
+  // The sizes reach the guest as its file filter (the one word of the kernel command line for it).
+  workDir, toolsDir: tools, entry: 'bench', runTimeoutMs: 150 * 60_000, only: process.env.PIRANHA_BENCH_SIZES ?? '',
   onLine: (l) => (l.startsWith('piranha-bench:') || process.env.PIRANHA_KERNEL_CONSOLE ? process.stderr.write(`guest| ${l}\n`) : undefined),
 });
 let out: BenchOut;

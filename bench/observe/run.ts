@@ -11,6 +11,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writePasswordFile } from '../../server/password-file.ts';
+import { writeReadmeSection } from '../readme-results.ts';
 import { spawnAgent } from '../../testing/agent.ts';
 import { startTcpBackend, type Backend } from '../../testing/traffic.ts';
 import { measure } from './memory.ts';
@@ -149,11 +150,7 @@ async function main() {
     ];
     console.log(lines.join('\n'));
     if (process.argv.includes('--write')) {
-      const readme = fileURLToPath(new URL('./README.md', import.meta.url));
-      const current = await readFile(readme, 'utf8');
-      const start = current.indexOf('<!-- results -->');
-      const end = current.indexOf('<!-- /results -->');
-      await writeFile(readme, current.slice(0, start + '<!-- results -->'.length) + '\n' + lines.join('\n') + '\n' + current.slice(end));
+      writeReadmeSection(fileURLToPath(new URL('./README.md', import.meta.url)), lines.join('\n'));
     }
   } finally {
     clients = false;

@@ -8,21 +8,29 @@
 // - a one-weight save through EDIT REAL SERVER: POST → 303 in the console, and when the weight
 //   reached the dataplane relative to that 303 (the applier's log line, read as an event), with
 //   the number of operations the reload applied;
+// - the agent's own share of such a save: one weight (and the serial) changed in the file, then
+//   `reload`: the call's time and its operations;
 // - the replies of `table` and `checkers`: bytes of the whole answer, and of one page (50 rows)
 //   with its summary where the agent offers paging.
 //
-//   node --import tsx bench/scale/agent.ts [--sizes 1000,10000] [--rounds 5] [--repo DIR] [--port 27000]
+//   node --import tsx bench/scale/agent.ts [--sizes 1000,10000] [--rounds 5] [--repo DIR] [--port 27000] [--agent-only]
+//
+// `--agent-only`: the agent alone, without the backend and the console: start, memory, `reload`
+// alone and of a one-weight change (every real server is down, so that reload applies nothing).
+// On a machine too loaded for the checks to keep their timeout, the saves cannot be measured;
+// these can.
 //
 // `--repo DIR` measures the programs of another checkout (the "before" figures), with this
 // checkout's client. BENCH_AGENT_NODE_ARGS adds node flags to the agent only ("--cpu-prof --cpu-prof-dir=DIR").
 // Prints a Markdown table of medians. Not a test: nothing here passes or fails.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import type { AgentEvent } from '../../agent/protocol/index.ts';
-import { portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
-import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
+import { generate, portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
+import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, prepareRoot, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
 interface Row {
   virtuals: number;
@@ -36,7 +44,12 @@ interface Row {
   postMs: number[];
   appliedAfter303Ms: number[];
   operations: number[];
+  /** Saves whose weight was not seen reaching the dataplane within WEIGHT_WAIT_MS (left out of the medians). */
+  missedSaves: number;
   reloadAloneMs: number[];
+  /** `reload` after one weight (and the serial) changed in the file: the agent's own share of a save. */
+  reloadChangeMs: number[];
+  reloadChangeOps: number[];
   tableBytes: number | string;
   checkersBytes: number | string;
   tablePageBytes: number | string | null;
@@ -46,6 +59,8 @@ interface Row {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long to wait for a full table before going on with the saves (an agent may never get there). */
 const FULL_TABLE_WAIT_MS = 180_000;
+/** How long to wait for a saved weight to reach the dataplane. */
+const WEIGHT_WAIT_MS = Number(process.env.BENCH_APPLY_WAIT_MS ?? 60_000);
 
 async function connect(socket: string): Promise<AgentClient> {
   return AgentClient.connect(socket, { timeoutMs: 120_000, clientName: 'bench/scale' });
@@ -88,17 +103,19 @@ async function replyBytes(socket: string, method: 'table' | 'checkers', params: 
   }
 }
 
-async function measure(repo: string, virtuals: number, rounds: number, basePort: number): Promise<Row> {
+async function measure(repo: string, virtuals: number, rounds: number, basePort: number, agentOnly: boolean): Promise<Row> {
   const layout: Layout = { virtuals, loopbackPort: basePort };
   const root = await mkdtemp(join(tmpdir(), 'piranha-scale-'));
   const socket = join(root, 'agent.sock');
   const children: Child[] = [];
   try {
-    await prepareLayout(root, layout, children);
+    if (agentOnly) await prepareRoot(root, generate(layout));
+    else await prepareLayout(root, layout, children);
 
     const t0 = Date.now();
+    // --verbose: the dataplane operations behind a change are log lines (events) only then.
     const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace'], nodeArgs);
+    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace', '--verbose'], nodeArgs);
     children.push(agent);
     const pid = agent.child.pid!;
     let client: AgentClient | null = null;
@@ -113,7 +130,8 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
     let fullMs = NaN;
     let reachedReals = NaN;
     const wanted = virtuals * SERVERS_PER_VIRTUAL;
-    while (Number.isNaN(fullMs) && Number.isNaN(reachedReals)) {
+    // Without the backend no real server comes up: the wait ends once every service listens.
+    while (Number.isNaN(fullMs) && Number.isNaN(reachedReals) && !(agentOnly && !Number.isNaN(servicesMs))) {
       // An agent that cannot answer while it is busy: counted as not there yet.
       const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
       const now = Date.now() - t0;
@@ -123,49 +141,71 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       else await sleep(paged ? 100 : 500);
     }
 
-    const gui = await startConsole(repo, root, socket);
-    children.push(gui);
-    const events: AgentEvent[] = [];
-    const watcher = await connect(socket);
-    await watcher.subscribe((e) => {
-      if (e.event === 'log' || e.event === 'reload') events.push(e);
-    });
+    // The agent's own share of a save: one weight and the serial changed in the file, written as the
+    // console writes it (temp, fsync, rename), then `reload`; its time and its operations.
+    const reloadChangeMs: number[] = [];
+    const reloadChangeOps: number[] = [];
+    const file = join(root, 'lvs.cf');
+    let text = await readFile(file, 'utf8');
+    for (let r = 0; r < rounds; r++) {
+      text = withWeight(text, Math.floor(virtuals / 3) + r, 3, 7 + r).replace(/^serial_no = (\d+)$/m, (_, n: string) => `serial_no = ${Number(n) + 1}`);
+      await writeFileAtomic(file, text);
+      const t = Date.now();
+      const res = await client.call('reload', {});
+      reloadChangeMs.push(Date.now() - t);
+      reloadChangeOps.push(res.operations);
+    }
     const postMs: number[] = [];
     const appliedAfter303Ms: number[] = [];
     const operations: number[] = [];
-    for (let r = 0; r <= rounds; r++) {
-      const v = Math.floor(virtuals / 2) + r;
-      const s = 7;
-      const formUrl = `${gui.url}/secure/virtual/${v}/real/${s}/edit`;
-      const page = await get(formUrl);
-      if (page.status !== 200) throw new Error(`GET ${formUrl}: ${page.status}`);
-      const { csrf, version } = hidden(page.text);
-      const fields: Record<string, string> = { ...inputs(page.text), _csrf: csrf, version, action: 'accept' };
-      const weight = String(Number(fields.weight) === 9 ? 8 : 9);
-      const address = realOf(layout, v, s);
-      const port = portOf(layout, v);
-      const line = `set real server ${address}:${port} of tcp|${vipOf(layout, v)}|${port} to weight ${weight}`;
-      events.length = 0;
-      const t1 = Date.now();
-      const res = await post(formUrl, { ...fields, weight });
-      const t303 = Date.now();
-      if (res.status !== 303) throw new Error(`POST ${formUrl}: ${res.status}`);
-      let applied: AgentEvent | undefined;
-      let reload: AgentEvent | undefined;
-      const deadline = Date.now() + 120_000;
-      while (!(applied && reload)) {
-        applied ??= events.find((e) => e.event === 'log' && e.data.message === line);
-        reload ??= events.find((e) => e.event === 'reload');
-        if (Date.now() > deadline) throw new Error(`the weight never reached the dataplane (${line})`);
-        if (!(applied && reload)) await sleep(2);
+    let missedSaves = 0;
+    if (!agentOnly) {
+      const gui = await startConsole(repo, root, socket);
+      children.push(gui);
+      const events: AgentEvent[] = [];
+      const watcher = await connect(socket);
+      await watcher.subscribe((e) => {
+        if (e.event === 'log' || e.event === 'reload') events.push(e);
+      });
+      for (let r = 0; r <= rounds; r++) {
+        const v = Math.floor(virtuals / 2) + r;
+        const s = 7;
+        const formUrl = `${gui.url}/secure/virtual/${v}/real/${s}/edit`;
+        const page = await get(formUrl);
+        if (page.status !== 200) throw new Error(`GET ${formUrl}: ${page.status}`);
+        const { csrf, version } = hidden(page.text);
+        const fields: Record<string, string> = { ...inputs(page.text), _csrf: csrf, version, action: 'accept' };
+        const weight = String(Number(fields.weight) === 9 ? 8 : 9);
+        const address = realOf(layout, v, s);
+        const port = portOf(layout, v);
+        const line = `set real server ${address}:${port} of tcp|${vipOf(layout, v)}|${port} to weight ${weight}`;
+        events.length = 0;
+        const t1 = Date.now();
+        const res = await post(formUrl, { ...fields, weight });
+        const t303 = Date.now();
+        if (res.status !== 303) throw new Error(`POST ${formUrl}: ${res.status}`);
+        let applied: AgentEvent | undefined;
+        let reload: AgentEvent | undefined;
+        const deadline = Date.now() + WEIGHT_WAIT_MS;
+        while (!(applied && reload) && Date.now() <= deadline) {
+          applied ??= events.find((e) => e.event === 'log' && e.data.message === line);
+          reload ??= events.find((e) => e.event === 'reload');
+          if (!(applied && reload)) await sleep(2);
+        }
+        // The first round warms the console's and the agent's caches; it is not counted.
+        if (r === 0) continue;
+        if (!(applied && reload)) {
+          // Its real server was down or ramping back (a machine too loaded for the checks' timeout):
+          // the weight goes in when it is up again, which says nothing of the save.
+          missedSaves++;
+          continue;
+        }
+        postMs.push(t303 - t1);
+        appliedAfter303Ms.push(Date.parse((applied as Extract<AgentEvent, { event: 'log' }>).data.time) - t303);
+        operations.push((reload as Extract<AgentEvent, { event: 'reload' }>).data.operations);
       }
-      // The first round warms the console's and the agent's caches; it is not counted.
-      if (r === 0) continue;
-      postMs.push(t303 - t1);
-      appliedAfter303Ms.push(Date.parse((applied as Extract<AgentEvent, { event: 'log' }>).data.time) - t303);
-      operations.push((reload as Extract<AgentEvent, { event: 'reload' }>).data.operations);
+      watcher.close();
     }
-    watcher.close();
     const reloadAloneMs: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const t = Date.now();
@@ -187,7 +227,10 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       postMs,
       appliedAfter303Ms,
       operations,
+      missedSaves,
       reloadAloneMs,
+      reloadChangeMs,
+      reloadChangeOps,
       tableBytes,
       checkersBytes,
       tablePageBytes,
@@ -201,6 +244,16 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
   }
 }
 
+/** `text` with the weight of real server rs`s` of virtual server vs`v` (generate.ts's names) set to `weight`. */
+function withWeight(text: string, v: number, s: number, weight: number): string {
+  const block = text.indexOf(`virtual vs${v} {`);
+  const server = text.indexOf(`server rs${s} {`, block);
+  const at = text.indexOf('weight = ', server);
+  if (block < 0 || server < 0 || at < 0) throw new Error(`no real server rs${s} in virtual server vs${v}`);
+  const end = text.indexOf('\n', at);
+  return `${text.slice(0, at)}weight = ${weight}${text.slice(end)}`;
+}
+
 function mb(bytes: number | string | null): string {
   if (bytes === null) return '–';
   if (typeof bytes === 'string') return `failed (${bytes})`;
@@ -212,20 +265,21 @@ async function main(argv: string[]): Promise<void> {
   const sizes = (arg(argv, '--sizes') ?? '1000,10000').split(',').map(Number);
   const rounds = Number(arg(argv, '--rounds') ?? 5);
   const basePort = Number(arg(argv, '--port') ?? 27000);
+  const agentOnly = argv.includes('--agent-only');
   const rows: Row[] = [];
   for (const n of sizes) {
     process.stderr.write(`bench/scale agent: ${n} virtual servers × ${SERVERS_PER_VIRTUAL}…\n`);
-    rows.push(await measure(repo, n, rounds, basePort));
+    rows.push(await measure(repo, n, rounds, basePort, agentOnly));
   }
   const ms = (x: number) => (Number.isNaN(x) ? '–' : `${Math.round(x)}`);
   const out = [
     `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size (medians, ms)`,
     '',
-    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | `table` whole / one page | `checkers` whole / one page |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')} | ${ms(median(r.reloadAloneMs))} | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')}${r.missedSaves ? ` (${r.missedSaves} of ${r.missedSaves + r.postMs.length} saves' weights not seen within ${WEIGHT_WAIT_MS / 1000} s: real server down)` : ''} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

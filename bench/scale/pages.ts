@@ -10,9 +10,10 @@
 //
 // Prints a Markdown table. Not a test: nothing here passes or fails.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
+import { MAX_SERIES_VIRTUALS } from '../../agent/protocol/index.ts';
 import { SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
 import { arg, get, median, prepareLayout, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
@@ -28,6 +29,8 @@ interface Row {
   virtuals: number;
   virtualsPage: PageFigures;
   controlPage: PageFigures;
+  /** The agent's answers a CONTROL page needs, asked directly (the same calls, at the same time). */
+  agentMs: number[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,10 +93,31 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       ctlNext.push(p.ms);
       shows = agentShows(p.text);
     }
+    // What of CONTROL's time is the agent's: its five answers of the first page, then the traffic
+    // of the services shown, asked from a client of its own.
+    const agentMs: number[] = [];
+    const client = await AgentClient.connect(socket, { timeoutMs: 120_000 });
+    try {
+      for (let r = 0; r < rounds; r++) {
+        const t = performance.now();
+        const [, table] = await Promise.all([
+          client.call('status', {}),
+          client.call('table', { sort: 'problem', offset: 0, limit: 10 }),
+          client.call('checkers', { sort: 'state', offset: 0, limit: 50 }),
+          client.call('checkers', { state: 'down', limit: 50 }),
+          client.call('haStatus', {}),
+        ]);
+        await client.call('series', { virtuals: [...new Set(table.services.map((x) => x.name))].slice(0, MAX_SERIES_VIRTUALS) });
+        agentMs.push(performance.now() - t);
+      }
+    } finally {
+      client.close();
+    }
     return {
       virtuals,
       virtualsPage: { bytes: first.bytes, firstMs: first.ms, nextMs: vsNext, shows: '' },
       controlPage: { bytes: control.bytes, firstMs: control.ms, nextMs: ctlNext, shows },
+      agentMs,
     };
   } finally {
     for (const c of children.reverse()) await c.stop();
@@ -117,13 +141,13 @@ async function main(argv: string[]): Promise<void> {
   }
   const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)}`;
   const out = [
-    `bench/scale pages — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; median of ${rounds} requests after the first (ms)`,
+    `bench/scale pages — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${loadavg().map((x) => x.toFixed(1)).join(', ')}, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; median of ${rounds} requests after the first (ms)`,
     '',
-    '| virtual servers × 20 | VIRTUAL SERVERS bytes | first request | next (median) | CONTROL/MONITORING bytes | first request | next (median) | CONTROL shows |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| virtual servers × 20 | VIRTUAL SERVERS bytes | first request | next (median) | CONTROL/MONITORING bytes | first request | next (median) | of which the agent\'s answers (median) | CONTROL shows |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${kb(r.virtualsPage.bytes)} | ${ms(r.virtualsPage.firstMs)} | ${ms(median(r.virtualsPage.nextMs))} | ${kb(r.controlPage.bytes)} | ${ms(r.controlPage.firstMs)} | ${ms(median(r.controlPage.nextMs))} | ${r.controlPage.shows} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${kb(r.virtualsPage.bytes)} | ${ms(r.virtualsPage.firstMs)} | ${ms(median(r.virtualsPage.nextMs))} | ${kb(r.controlPage.bytes)} | ${ms(r.controlPage.firstMs)} | ${ms(median(r.controlPage.nextMs))} | ${ms(median(r.agentMs))} | ${r.controlPage.shows} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

@@ -6,7 +6,7 @@
 // after a series of saves, history/'s bytes per save, and `lvs-cf check` on the file (time and peak
 // RSS with /usr/bin/time -v).
 //
-//   node --import tsx bench/scale/saves.ts [--sizes 100,1000,10000] [--rounds N] [--saves N]
+//   node --import tsx bench/scale/saves.ts [--sizes 100,1000,10000] [--rounds N] [--saves N] [--node-args='--cpu-prof --cpu-prof-dir=DIR']
 //
 // The console runs as its own process (bin/piranha-gui.js, no agent), spoken to over HTTP the way a
 // browser without JavaScript does. Prints Markdown. Not a test: nothing here passes or fails.
@@ -111,7 +111,9 @@ function kinds(v: number): Kind[] {
 }
 
 async function startConsole(root: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/piranha-gui.js'), '--root', root, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // --node-args: options for the console's node (a CPU or heap profile of the saves).
+  const nodeArgs = (values['node-args'] ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/piranha-gui.js'), '--root', root, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -218,7 +220,7 @@ async function measure(virtuals: number, rounds: number, saves: number): Promise
   }
 }
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, rounds: { type: 'string' }, saves: { type: 'string' } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, rounds: { type: 'string' }, saves: { type: 'string' }, 'node-args': { type: 'string' } } });
 const sizes = (values.sizes ?? '100,1000,10000').split(',').map(Number);
 const rounds = Number(values.rounds ?? 7);
 const saves = Number(values.saves ?? 100);

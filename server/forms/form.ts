@@ -54,6 +54,15 @@ export function validateField<C>(form: PanelForm<C>, field: string, value: strin
   return fieldErrors(result.error)[field] ?? '';
 }
 
+/**
+ * The `keyToField` of a form whose fields are named after the lvs.cf keys they edit, with `renamed`
+ * for the keys whose field has another name (`nat_router` → `nat_ip`). A field that edits no key
+ * of its own (a part of one, like `device` of `address`) is listed too, but no diagnostic names it.
+ */
+export function fieldsByKey(fields: readonly string[], renamed: Record<string, string> = {}): Record<string, string> {
+  return { ...Object.fromEntries(fields.map((f) => [f, f])), ...renamed };
+}
+
 export function changed(values: Values, initial: Values, ...names: string[]): boolean {
   return names.some((n) => values[n] !== initial[n]);
 }

@@ -2,7 +2,7 @@
 // the network type, the NAT router, and the IPVS connection timeouts.
 import { z } from 'zod';
 import { NETWORKS, type Edit, type LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, type PanelForm, type Values } from './form.ts';
+import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
 import { choice, host, netmask, optionalDevice, optionalHost, optionalIpv4, optionalSeconds } from './fields.ts';
 
 const G = { scope: 'global' } as const;
@@ -32,19 +32,12 @@ const schema = z
     if (v.nat_dev === '') ctx.addIssue({ code: 'custom', path: ['nat_dev'], message: 'Required for NAT: the interface for the floating IP, e.g. eth1:1.' });
   });
 
+const GLOBAL_FIELDS = ['primary', 'primary_private', 'network', 'nat_ip', 'nat_nmask', 'nat_dev', 'tcp_timeout', 'tcpfin_timeout', 'udp_timeout'] as const;
+
 export const globalForm: PanelForm<LvsConfig> = {
-  fields: ['primary', 'primary_private', 'network', 'nat_ip', 'nat_nmask', 'nat_dev', 'tcp_timeout', 'tcpfin_timeout', 'udp_timeout'],
+  fields: GLOBAL_FIELDS,
   schema: schema as unknown as PanelForm<LvsConfig>['schema'],
-  keyToField: {
-    primary: 'primary',
-    primary_private: 'primary_private',
-    network: 'network',
-    nat_router: 'nat_ip',
-    nat_nmask: 'nat_nmask',
-    tcp_timeout: 'tcp_timeout',
-    tcpfin_timeout: 'tcpfin_timeout',
-    udp_timeout: 'udp_timeout',
-  },
+  keyToField: fieldsByKey(GLOBAL_FIELDS, { nat_router: 'nat_ip' }),
   initial(m) {
     return {
       primary: m.primary ?? '',

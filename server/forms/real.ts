@@ -1,7 +1,7 @@
 // EDIT REAL SERVER (manual ch.4 §6.2, original virtual_edit_real_edit.php): name, address, port, weight.
 import { z } from 'zod';
 import type { Edit, LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, type PanelForm, type Values } from './form.ts';
+import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
 import { host, optionalPort, serverName, weight } from './fields.ts';
 
 export interface RealCtx {
@@ -18,10 +18,12 @@ export function hasOwnPort(model: LvsConfig, virtual: number, server: number): b
   return v.servers[server].port !== v.port;
 }
 
+const REAL_FIELDS = ['name', 'address', 'port', 'weight'] as const;
+
 export const realForm: PanelForm<RealCtx> = {
-  fields: ['name', 'address', 'port', 'weight'],
+  fields: REAL_FIELDS,
   schema: schema as unknown as PanelForm<RealCtx>['schema'],
-  keyToField: { name: 'name', address: 'address', port: 'port', weight: 'weight' },
+  keyToField: fieldsByKey(REAL_FIELDS),
   initial({ model, virtual, server }) {
     const s = model.virtuals[virtual].servers[server];
     return {

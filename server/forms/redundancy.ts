@@ -1,7 +1,7 @@
 // REDUNDANCY (manual ch.4 §5, original redundancy.php): the backup router and the heartbeat.
 import { z } from 'zod';
 import type { Edit, LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, type PanelForm, type Values } from './form.ts';
+import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
 import { checkbox, host, optionalDevice, optionalHost, optionalPort, seconds, syncdId } from './fields.ts';
 
 const G = { scope: 'global' } as const;
@@ -30,20 +30,12 @@ const schema = z
     }
   });
 
+const REDUNDANCY_FIELDS = ['backup', 'backup_private', 'keepalive', 'deadtime', 'heartbeat_port', 'monitor_links', 'syncdaemon', 'syncd_iface', 'syncd_id'] as const;
+
 export const redundancyForm: PanelForm<LvsConfig> = {
-  fields: ['backup', 'backup_private', 'keepalive', 'deadtime', 'heartbeat_port', 'monitor_links', 'syncdaemon', 'syncd_iface', 'syncd_id'],
+  fields: REDUNDANCY_FIELDS,
   schema: schema as unknown as PanelForm<LvsConfig>['schema'],
-  keyToField: {
-    backup: 'backup',
-    backup_private: 'backup_private',
-    keepalive: 'keepalive',
-    deadtime: 'deadtime',
-    heartbeat_port: 'heartbeat_port',
-    monitor_links: 'monitor_links',
-    syncdaemon: 'syncdaemon',
-    syncd_iface: 'syncd_iface',
-    syncd_id: 'syncd_id',
-  },
+  keyToField: fieldsByKey(REDUNDANCY_FIELDS),
   initial(m) {
     return {
       backup: m.backup ?? '',

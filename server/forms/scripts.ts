@@ -3,7 +3,7 @@
 // quotes; the library adds the quotes. The escapes \n \r \t \\ are stored as typed, nanny's way.
 import { z } from 'zod';
 import type { Edit } from '../../lvs-cf/index.ts';
-import { changed, type PanelForm, type Values } from './form.ts';
+import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
 import { checkbox, quotedText } from './fields.ts';
 import type { VirtualCtx } from './virtual.ts';
 
@@ -17,10 +17,12 @@ const schema = z.object({
 export const SCRIPT_BUTTONS = ['accept', 'no_send_program', 'blank_send', 'blank_expect'] as const;
 export type ScriptButton = (typeof SCRIPT_BUTTONS)[number];
 
+const SCRIPTS_FIELDS = ['send_program', 'send', 'expect', 'use_regex'] as const;
+
 export const scriptsForm: PanelForm<VirtualCtx> = {
-  fields: ['send_program', 'send', 'expect', 'use_regex'],
+  fields: SCRIPTS_FIELDS,
   schema: schema as unknown as PanelForm<VirtualCtx>['schema'],
-  keyToField: { send_program: 'send_program', send: 'send', expect: 'expect', use_regex: 'use_regex' },
+  keyToField: fieldsByKey(SCRIPTS_FIELDS),
   initial({ model, virtual }) {
     const v = model.virtuals[virtual];
     return { send_program: v.send_program ?? '', send: v.send ?? '', expect: v.expect ?? '', use_regex: v.use_regex ? '1' : '0' };

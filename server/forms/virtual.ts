@@ -1,7 +1,7 @@
 // VIRTUAL SERVER subsection (manual ch.4 §6.1, original virtual_edit_virt.php).
 import { z } from 'zod';
 import { SCHEDULERS, type Edit, type LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, type PanelForm, type Values } from './form.ts';
+import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
 import { choice, device, fwmark, ipv4, netmask, optionalIpv4, optionalSeconds, port, seconds, serverName } from './fields.ts';
 
 export interface VirtualCtx {
@@ -31,25 +31,12 @@ const schema = z.object({
 
 const num = (s: string) => (s === '' || s === '0' ? null : Number(s));
 
+const VIRTUAL_FIELDS = ['name', 'port', 'protocol', 'address', 'vip_nmask', 'sorry_server', 'fwmark', 'device', 'reentry', 'timeout', 'quiesce_server', 'load_monitor', 'scheduler', 'persistent', 'pmask'] as const;
+
 export const virtualForm: PanelForm<VirtualCtx> = {
-  fields: ['name', 'port', 'protocol', 'address', 'vip_nmask', 'sorry_server', 'fwmark', 'device', 'reentry', 'timeout', 'quiesce_server', 'load_monitor', 'scheduler', 'persistent', 'pmask'],
+  fields: VIRTUAL_FIELDS,
   schema: schema as unknown as PanelForm<VirtualCtx>['schema'],
-  keyToField: {
-    port: 'port',
-    protocol: 'protocol',
-    address: 'address',
-    vip_nmask: 'vip_nmask',
-    sorry_server: 'sorry_server',
-    fwmark: 'fwmark',
-    reentry: 'reentry',
-    timeout: 'timeout',
-    quiesce_server: 'quiesce_server',
-    load_monitor: 'load_monitor',
-    scheduler: 'scheduler',
-    persistent: 'persistent',
-    pmask: 'pmask',
-    name: 'name',
-  },
+  keyToField: fieldsByKey(VIRTUAL_FIELDS),
   initial({ model, virtual }) {
     const v = model.virtuals[virtual];
     return {

@@ -142,7 +142,8 @@ export class HistoryStore {
         parent: save.old.exists ? save.old.version : null, hunks: save.old.exists ? save.patch.map((h) => ({ ...h })) : null,
       };
       await this.write(all, entry, save.old.exists ? null : encodeConfigText(save.next.text, save.old.encoding));
-      this.newestText = { text: save.next.text, version: save.next.version };
+      // The object itself: its text may be read lazily (a large text is joined only when needed).
+      this.newestText = save.next;
       await this.prune(all, legacy, save.next);
       this.cache!.stamp = await this.dirStamp();
     });

@@ -2,6 +2,10 @@
 // reported it, whether it answers now, and what the console knows itself (the file's serial, when
 // it was last saved). The last facts the agent gave are kept with their time: when it stops
 // answering, /status.json still shows them, dated, so a stale agent is visible as such.
+// Reading every page of a large router's table takes the agent and the console a while (20,000 real
+// servers at 1,000 virtual servers): requests that come while a read is under way share it, and a
+// read is used again for MAX_AGE_MS while the agent keeps answering, so that several scrapers (or a
+// dashboard polling often) cost one read a second, not one each.
 import { stat } from 'node:fs/promises';
 import type { AgentAnswer, AgentLink } from '../agent-link.ts';
 import type { ConfigStore } from '../config-store.ts';
@@ -65,16 +69,38 @@ export interface Facts {
   };
 }
 
+/** How long facts read from an answering agent are used again (ms). */
+export const MAX_AGE_MS = 1000;
+
 export class FactsReader {
   private last: { readAt: number; data: AgentReport } | null = null;
+  /** The read under way (shared), and the last facts with whether the agent answered them. */
+  private inflight: Promise<Facts> | null = null;
+  private recent: Facts | null = null;
 
   constructor(
     private readonly agent: AgentLink,
     private readonly store: ConfigStore,
     private readonly now: () => number = Date.now,
+    private readonly maxAgeMs = MAX_AGE_MS,
   ) {}
 
-  async read(): Promise<Facts> {
+  /** The router's facts: the recent ones while the agent answers, else read now (once for all who ask). */
+  read(): Promise<Facts> {
+    const r = this.recent;
+    // Not used again once anything (a page, the watchdog) has found the agent silent since.
+    if (r && r.agent.answering && this.now() - r.generatedAt < this.maxAgeMs && this.agent.health.state().answering) return Promise.resolve(r);
+    if (!this.inflight) {
+      this.inflight = this.readNow()
+        .then((f) => (this.recent = f))
+        .finally(() => {
+          this.inflight = null;
+        });
+    }
+    return this.inflight;
+  }
+
+  private async readNow(): Promise<Facts> {
     const [answer, snap, saved] = await Promise.all([readReport(this.agent), this.store.read(), mtimeOf(this.store.path)]);
     if (answer.ok) this.last = { readAt: this.now(), data: answer.data };
     const health = this.agent.health.state();

@@ -58,14 +58,27 @@ export function trafficRows(r: SeriesResult, withReals: boolean): TrafficRow[] {
   return rows;
 }
 
+/** The virtual servers whose traffic is asked for, of those named. */
+export function seriesNames(names: readonly string[]): string[] {
+  return [...new Set(names)].slice(0, MAX_SERIES_VIRTUALS);
+}
+
+/** A series asked for ahead of knowing whether these are the names that will be shown. */
+export interface SeriesAsked {
+  names: string[];
+  answer: Promise<AgentAnswer<SeriesResult>>;
+}
+
 /**
  * The data of partials/traffic for these virtual servers (the first MAX_SERIES_VIRTUALS of them):
  * their services, and with `withReals` their real servers too.
  */
-export async function trafficView(agent: AgentLink, names: readonly string[], withReals = false) {
-  const virtuals = [...new Set(names)].slice(0, MAX_SERIES_VIRTUALS);
+export async function trafficView(agent: AgentLink, names: readonly string[], withReals = false, asked?: SeriesAsked) {
+  const virtuals = seriesNames(names);
   const query = virtuals.map((n) => `v=${encodeURIComponent(n)}`).join('&') + (withReals ? '&reals=1' : '');
-  const answer: AgentAnswer<SeriesResult> | null = virtuals.length ? await agent.series(virtuals) : null;
+  // A series already asked for exactly these names (CONTROL asks it beside the table) is used as is.
+  const early = asked && asked.names.join('\0') === virtuals.join('\0') ? asked.answer : null;
+  const answer: AgentAnswer<SeriesResult> | null = virtuals.length ? await (early ?? agent.series(virtuals)) : null;
   return {
     refresh: TRAFFIC_REFRESH_SEC,
     live: `/secure/control/traffic?${query}`,

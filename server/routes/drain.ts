@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig, RealServer } from '../../lvs-cf/index.ts';
 import type { RealStats } from '../../agent/protocol/index.ts';
 import { sendFragment, sendPage, type AppContext } from '../context.ts';
-import { modelOrBrokenPage } from '../context.ts';
+import { modelPage } from '../context.ts';
 import { baseVersion, requireModel, runSave } from '../save-flow.ts';
 import type { Snapshot } from '../config-store.ts';
 import { HttpError } from '../http-error.ts';
@@ -81,16 +81,13 @@ async function drainData(ctx: AppContext, snap: Snapshot, model: LvsConfig, w: W
 }
 
 export function registerDrain(app: FastifyInstance, ctx: AppContext): void {
-  const page = async (req: FastifyRequest, reply: FastifyReply, whole: boolean) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  const page = (whole: boolean) => modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const w = where(req.params, model, whole);
     const data = await drainData(ctx, snap, model, w);
     // Without JavaScript the page reloads itself while connections are counted down.
     const refresh = data.drained ? `5;url=${data.url}` : undefined;
     return sendPage(ctx, req, reply, 'drain', data, { title: `DRAIN ${data.label}`, tab: 'virtual', helpAnchor: 'drain', serial: model.serial_no, refresh });
-  };
+  });
   const live = async (req: FastifyRequest, reply: FastifyReply, whole: boolean) => {
     const snap = await ctx.store.read();
     const model = requireModel(snap);
@@ -148,10 +145,10 @@ export function registerDrain(app: FastifyInstance, ctx: AppContext): void {
     });
   };
 
-  app.get('/secure/virtual/:n/real/:m/drain', (req, reply) => page(req, reply, false));
+  app.get('/secure/virtual/:n/real/:m/drain', page(false));
   app.get('/secure/virtual/:n/real/:m/drain/live', (req, reply) => live(req, reply, false));
   app.post('/secure/virtual/:n/real/:m/drain', (req, reply) => act(req, reply, false));
-  app.get('/secure/virtual/:n/drain', (req, reply) => page(req, reply, true));
+  app.get('/secure/virtual/:n/drain', page(true));
   app.get('/secure/virtual/:n/drain/live', (req, reply) => live(req, reply, true));
   app.post('/secure/virtual/:n/drain', (req, reply) => act(req, reply, true));
 }

@@ -1,6 +1,6 @@
 // GLOBAL SETTINGS: GET shows the form, POST validates and saves (PRG).
 import type { FastifyInstance } from 'fastify';
-import { formBase, modelOrBrokenPage, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, sendPage, type AppContext } from '../context.ts';
 import { globalForm } from '../forms/global.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
@@ -15,12 +15,9 @@ export function registerGlobal(app: FastifyInstance, ctx: AppContext): void {
     sendPage(ctx, req, reply, 'global', { ...formBase(snap, '/secure/validate/global'), values, errors, messages, networks: networkOptions, netmasks: netmaskOptions },
       { title: 'GLOBAL SETTINGS', tab: 'global', status, helpAnchor: 'global', serial: snap.parsed.model?.serial_no ?? null, flash: status === 200 ? undefined : null });
 
-  app.get(URL, async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'global');
-    if (!model) return reply;
+  app.get(URL, modelPage(ctx, 'global', async (req, reply, snap, model) => {
     return show(req, reply, snap, globalForm.initial(model), {}, [], 200);
-  });
+  }));
 
   app.post(URL, async (req, reply) => {
     const version = baseVersion(req.body);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { sendPage, type AppContext } from '../context.ts';
 import { hunkDiff } from '../line-diff.ts';
 import { textDelta } from '../history/text-delta.ts';
-import { baseVersion, reloadAgent } from '../save-flow.ts';
+import { baseVersion, reloadLater } from '../save-flow.ts';
 import { clientIp, USER } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import type { Flash } from '../flash.ts';
@@ -91,11 +91,6 @@ export function registerHistory(app: FastifyInstance, ctx: AppContext): void {
     }
     if (result.kind !== 'saved') throw new HttpError(409, 'Nothing was reverted.');
     const flash: Flash = { kind: 'ok', messages: [`Reverted to ${what} of ${target.time}: saved as lvs.cf serial ${result.serialTo}.`] };
-    const agentNote = await reloadAgent(ctx);
-    if (agentNote) {
-      flash.messages.push(agentNote.message);
-      if (!agentNote.ok) flash.kind = 'error';
-    }
-    return reply.redirect(ctx.flash.redirectUrl(URL, flash), 303);
+    return reply.redirect(ctx.flash.redirectUrl(URL, flash, reloadLater(ctx, flash)), 303);
   });
 }

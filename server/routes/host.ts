@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CheckerInfo, RealStats } from '../../agent/protocol/index.ts';
-import { formBase, modelOrBrokenPage, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, sendPage, type AppContext } from '../context.ts';
 import { baseVersion, requireModel, runSave } from '../save-flow.ts';
 import { HttpError } from '../http-error.ts';
 import { pageOf } from '../../common/listing.ts';
@@ -44,10 +44,7 @@ function queryOf(query: unknown): { address: string; page: number; problem: stri
 }
 
 export function registerHost(app: FastifyInstance, ctx: AppContext): void {
-  app.get(URL, async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get(URL, modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const { address, page, problem } = queryOf(req.query);
     const entries = address ? hostEntries(model, address) : [];
     const pages = Math.max(1, Math.ceil(entries.length / PER_PAGE));
@@ -104,7 +101,7 @@ export function registerHost(app: FastifyInstance, ctx: AppContext): void {
     // JavaScript the page reloads).
     const refresh = draining > 0 ? `5;url=${url}` : undefined;
     return sendPage(ctx, req, reply, 'host', data, { title: address ? `ONE HOST ${address}` : 'ONE HOST', tab: 'virtual', helpAnchor: 'host', serial: model.serial_no, refresh });
-  });
+  }));
 
   app.post(URL, async (req, reply) => {
     baseVersion(req.body);

@@ -2,7 +2,7 @@
 // (DE)ACTIVATE, and the EDIT REAL SERVER form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { formBase, modelOrBrokenPage, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, sendPage, type AppContext } from '../context.ts';
 import { realForm } from '../forms/real.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
@@ -24,14 +24,11 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
       { title: `REAL SERVER - ${v.name}`, tab: 'virtual', status, helpAnchor: 'real', serial: model.serial_no, flash: status === 200 ? undefined : null });
   };
 
-  app.get('/secure/virtual/:n/real', async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get('/secure/virtual/:n/real', modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const n = virtualIndex(req.params, model);
     const sel = Number((req.query as Record<string, string>).selected);
     return showList(req, reply, snap, model, n, {}, 200, Number.isInteger(sel) ? sel : null);
-  });
+  }));
 
   app.post('/secure/virtual/:n/real', async (req, reply) => {
     const version = baseVersion(req.body);
@@ -74,14 +71,11 @@ export function registerReal(app: FastifyInstance, ctx: AppContext): void {
       checks: await checkHistoryView(ctx, model.virtuals[n].name, model.virtuals[n].servers[m].name),
     }, { title: `EDIT REAL SERVER ${model.virtuals[n].servers[m].name}`, tab: 'virtual', status, helpAnchor: 'real', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
-  app.get('/secure/virtual/:n/real/:m/edit', async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get('/secure/virtual/:n/real/:m/edit', modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const n = virtualIndex(req.params, model);
     const m = serverIndex(req.params, model, n);
     return showEdit(req, reply, snap, model, n, m, realForm.initial({ model, virtual: n, server: m }), {}, [], 200);
-  });
+  }));
 
   app.post('/secure/virtual/:n/real/:m/edit', async (req, reply) => {
     const version = baseVersion(req.body);

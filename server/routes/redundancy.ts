@@ -2,7 +2,7 @@
 // ENABLE / DISABLE / RESET buttons and, when the backup is enabled, its form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { formBase, modelOrBrokenPage, sendFragment, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, sendFragment, sendPage, type AppContext } from '../context.ts';
 import { redundancyActionEdits, redundancyForm } from '../forms/redundancy.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
@@ -19,15 +19,12 @@ export function registerRedundancy(app: FastifyInstance, ctx: AppContext): void 
     sendPage(ctx, req, reply, 'redundancy', { ...formBase(snap, '/secure/validate/redundancy'), values, errors, messages, active: model.backup_active || enabling, enabling, showPrivate: Boolean(model.primary_private), haStatus: await haStatusData(ctx, model.backup_active) },
       { title: 'REDUNDANCY', tab: 'redundancy', status, helpAnchor: 'redundancy', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
-  app.get(URL, async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'redundancy');
-    if (!model) return reply;
+  app.get(URL, modelPage(ctx, 'redundancy', async (req, reply, snap, model) => {
     const enabling = !model.backup_active && (req.query as Record<string, unknown>).enable === '1';
     const values = redundancyForm.initial(model);
     if (enabling && values.backup === '0.0.0.0') values.backup = '';
     return show(req, reply, snap, model, values, {}, [], 200, enabling);
-  });
+  }));
 
   // The "Router status" section alone, for htmx polling. It does not need a readable lvs.cf.
   app.get(`${URL}/status`, async (req, reply) => {

@@ -1,7 +1,7 @@
 // MONITORING SCRIPTS subsection: the check nanny (now the agent's checkers) runs on each real server.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { formBase, modelOrBrokenPage, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, sendPage, type AppContext } from '../context.ts';
 import { applyScriptButton, SCRIPT_BUTTONS, scriptsForm, type ScriptButton } from '../forms/scripts.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
@@ -16,13 +16,10 @@ export function registerScripts(app: FastifyInstance, ctx: AppContext): void {
     sendPage(ctx, req, reply, 'scripts', { ...formBase(snap, '/secure/validate/scripts'), index: n, name: model.virtuals[n].name, values, errors, messages },
       { title: `MONITORING SCRIPTS - ${model.virtuals[n].name}`, tab: 'virtual', status, helpAnchor: 'scripts', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
-  app.get('/secure/virtual/:n/scripts', async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get('/secure/virtual/:n/scripts', modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const n = virtualIndex(req.params, model);
     return show(req, reply, snap, model, n, scriptsForm.initial({ model, virtual: n }), {}, [], 200);
-  });
+  }));
 
   app.post('/secure/virtual/:n/scripts', async (req, reply) => {
     const version = baseVersion(req.body);

@@ -2,7 +2,7 @@
 // by virtual-list.ts, and the VIRTUAL SERVER subsection form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LvsConfig } from '../../lvs-cf/index.ts';
-import { formBase, modelOrBrokenPage, renderPage, sendHtml, sendPage, type AppContext } from '../context.ts';
+import { formBase, modelPage, renderPage, sendHtml, sendPage, type AppContext } from '../context.ts';
 import { listQuery, queryString, virtualPage, PAGE_SIZES, type ListQuery } from '../virtual-list.ts';
 import { pager } from '../pager.ts';
 import { hostHref, hostServes } from '../host-list.ts';
@@ -67,10 +67,7 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
   // file changes. Pages carrying a one-time flash message are never cached. Kept as bytes so a hit
   // costs no UTF-8 encoding.
   const cache = new Map<string, Buffer>();
-  app.get(LIST, async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get(LIST, modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const raw = req.query as Record<string, unknown>;
     const query = listQuery(raw);
     const sel = Number(raw.selected);
@@ -97,7 +94,7 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
       cache.set(key, html);
     }
     return sendHtml(reply, html);
-  });
+  }));
 
   app.post(LIST, async (req, reply) => {
     const version = baseVersion(req.body);
@@ -136,13 +133,10 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
       netmasks: netmaskOptions, schedulers: schedulerOptions, loadMonitors: loadMonitorOptions,
     }, { title: `VIRTUAL SERVER ${model.virtuals[n].name}`, tab: 'virtual', status, helpAnchor: 'virtual', serial: model.serial_no, flash: status === 200 ? undefined : null });
 
-  app.get('/secure/virtual/:n/edit', async (req, reply) => {
-    const snap = await ctx.store.read();
-    const model = modelOrBrokenPage(ctx, req, reply, snap, 'virtual');
-    if (!model) return reply;
+  app.get('/secure/virtual/:n/edit', modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const n = virtualIndex(req.params, model);
     return showEdit(req, reply, snap, model, n, virtualForm.initial({ model, virtual: n }), {}, [], 200);
-  });
+  }));
 
   app.post('/secure/virtual/:n/edit', async (req, reply) => {
     const version = baseVersion(req.body);

@@ -6,31 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAgent } from '../../testing/agent.ts';
 import { AUTH, consoleRoot, spawnConsole, type SpawnedConsole } from '../../testing/console.ts';
-import { lvsCf } from '../../testing/lvs-cf.ts';
-import { freePort, loopback } from '../../testing/net.ts';
-import { startTcpBackend } from '../../testing/traffic.ts';
+import { loopback } from '../../testing/net.ts';
 import { sleep, waitFor } from '../../testing/wait.ts';
+import { agentRunningWeb, webOfTwo, weightOf } from '../../testing/web-service.ts';
 
 async function setUp(t: import('node:test').TestContext) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 3 })) }] });
+  const { backends, lvs } = await webOfTwo(t, { weight: () => 3 });
   const root = await consoleRoot({ lvs });
   // Every console started is stopped before its root is removed: one still running writes its
   // state there (a roll back at its deadline) and the removal would fail, leaving the processes.
   const guis: SpawnedConsole[] = [];
   t.after(() => Promise.all(guis.map((g) => g.stop('SIGKILL'))));
   t.after(root.remove);
-  const socket = join(root.root, 'agent.sock');
-  const agent = await spawnAgent({ root: root.root, socket });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
-  const weightOf = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
-  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
+  const { agent, client } = await agentRunningWeb(t, root.root);
+  const socket = agent.socket;
+  const weight = (host: string) => weightOf(client, host);
   const host = loopback();
   const start = async () => {
     const gui = await spawnConsole(root.root, { host, agentSocket: socket, args: ['--confirm-windows', '4,8'] });
@@ -38,7 +29,7 @@ async function setUp(t: import('node:test').TestContext) {
     return gui;
   };
   const audit = async () => (await readFile(join(root.root, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
-  return { root, lvs, backends, weightOf, start, audit };
+  return { root, lvs, backends, weight, start, audit };
 }
 
 /** A real browser's round trip without a browser: GET the form, POST it with its token and version. */
@@ -59,7 +50,7 @@ async function saveWeight(url: string, server: { name: string; host: string; por
 const body = (s: string) => s.replace(/^serial_no = \d+\n/m, '');
 
 test('killed in the window, started after the deadline: the console rolls back as it starts', { timeout: 90_000 }, async (t) => {
-  const { root, lvs, backends, weightOf, start, audit } = await setUp(t);
+  const { root, lvs, backends, weight, start, audit } = await setUp(t);
   const a = backends[0]!;
   let gui = await start();
   const page = await saveWeight(gui.url, a, 0, '4');
@@ -69,16 +60,16 @@ test('killed in the window, started after the deadline: the console rolls back a
   // The deadline passes while no console runs: nothing can roll back yet.
   await sleep(5000);
   assert.match(await root.lvs(), /weight = 0/);
-  assert.equal(await weightOf(a.host), 0);
+  assert.equal(await weight(a.host), 0);
   gui = await start();
   await waitFor(async () => /^serial_no = 5$/m.test(await root.lvs()), { timeoutMs: 20_000, message: 'no roll back at start' });
   assert.equal(body(await root.lvs()), body(lvs));
-  await waitFor(async () => (await weightOf(a.host)) === 3, { message: 'the agent back at weight 3' });
+  await waitFor(async () => (await weight(a.host)) === 3, { message: 'the agent back at weight 3' });
   assert.ok((await audit()).some((l) => l.action === 'roll back (not confirmed within 4 s): edit real server a of web'));
 });
 
 test('killed and started again within the window: the window is shown again and rolls back at its deadline', { timeout: 90_000 }, async (t) => {
-  const { root, lvs, backends, weightOf, start, audit } = await setUp(t);
+  const { root, lvs, backends, weight, start, audit } = await setUp(t);
   const a = backends[0]!;
   let gui = await start();
   await saveWeight(gui.url, a, 1, '8');
@@ -89,6 +80,6 @@ test('killed and started again within the window: the window is shown again and 
   if (!/^serial_no = 5$/m.test(await root.lvs())) assert.match(control, /A change waits for confirmation: edit real server a of web/);
   await waitFor(async () => /^serial_no = 5$/m.test(await root.lvs()), { timeoutMs: 30_000, message: 'no roll back after the restart' });
   assert.equal(body(await root.lvs()), body(lvs));
-  await waitFor(async () => (await weightOf(a.host)) === 3, { message: 'the agent back at weight 3' });
+  await waitFor(async () => (await weight(a.host)) === 3, { message: 'the agent back at weight 3' });
   assert.equal((await audit()).filter((l) => l.action.startsWith('roll back')).length, 1);
 });

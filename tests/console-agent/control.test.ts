@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { spawnAgent } from '../../testing/agent.ts';
 import { follow, makeConsole } from '../../testing/console.ts';
 import { SAMPLE } from '../../testing/lvs-cf.ts';
@@ -132,4 +133,31 @@ virtual web {
   res = await c.submit('/secure/control', '/secure/control/action', { action: 'reload' });
   page = await follow(c, res);
   assert.match(text(page.body), /RELOAD: the agent re-read lvs\.cf/);
+});
+
+test('a save answers 303 once lvs.cf is in place, without waiting for the agent; the page after it shows the agent\'s answer', async (t) => {
+  const c = await makeConsole(t, { lvs: SAMPLE, agentInRoot: true });
+  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
+  t.after(() => agent.stop());
+  // The console's connection to the agent is open (CONTROL asked it), then the agent is frozen: a
+  // save that waited for the reload could not answer until the agent ran again.
+  await waitFor(async () => (/Daemon running/.test(text((await c.get('/secure/control')).body)) ? true : null), { timeoutMs: 15_000, message: 'the agent never said it runs' });
+  const form = await c.get('/secure/virtual/0/real/0/edit');
+  const fields = Object.fromEntries([...form.body.matchAll(/<input[^>]*name="(name|address|port)"[^>]*value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  process.kill(agent.child.pid!, 'SIGSTOP');
+  let res;
+  try {
+    res = await c.submit('/secure/virtual/0/real/0/edit', '/secure/virtual/0/real/0/edit', { ...fields, weight: '7' });
+    assert.equal(res.statusCode, 303, res.body);
+    // The file is written, and the agent has not answered yet: no reload in the audit log.
+    assert.match(await c.lvs(), /weight = 7/);
+    const audit = await readFile(join(c.root, 'audit.log'), 'utf8');
+    assert.doesNotMatch(audit, /agent reload after save/);
+  } finally {
+    process.kill(agent.child.pid!, 'SIGCONT');
+  }
+  // The page the 303 leads to waits for the agent's answer and shows it.
+  const page = await follow(c, res);
+  assert.match(text(page.body), /Saved: .* The agent reloaded lvs\.cf \(serial \d+, \d+ table changes?\)/);
+  assert.match(await readFile(join(c.root, 'audit.log'), 'utf8'), /agent reload after save/);
 });

@@ -6,27 +6,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAgent } from '../../testing/agent.ts';
 import { startConsole } from '../../testing/console.ts';
 import { hiddenFields, httpConsole, pageText, type HttpConsole } from '../../testing/http.ts';
-import { lvsCf, writeLvsCf } from '../../testing/lvs-cf.ts';
-import { freePort, loopback } from '../../testing/net.ts';
-import { startTcpBackend } from '../../testing/traffic.ts';
+import { writeLvsCf } from '../../testing/lvs-cf.ts';
 import { waitFor } from '../../testing/wait.ts';
+import { agentRunningWeb, webOfTwo, weightOf } from '../../testing/web-service.ts';
 
 async function setUp(t: import('node:test').TestContext, history?: { keep: number; maxAgeDays: number }) {
-  const backends = await Promise.all(['a', 'b'].map((n) => startTcpBackend(n, loopback())));
-  t.after(() => Promise.all(backends.map((b) => b.close())));
-  const vip = loopback();
-  const lvs = lvsCf({ serial: 3, virtuals: [{ name: 'web', vip, port: await freePort(vip), timeout: 1, servers: backends.map((b) => ({ name: b.name, address: b.host, port: b.port, weight: 2 })) }] });
+  const { backends, lvs } = await webOfTwo(t, { weight: () => 2 });
   const h = await startConsole({ agentInRoot: true, prepare: (root) => writeLvsCf(root, lvs), ...(history ? { history } : {}) });
   t.after(() => h.close());
-  const agent = await spawnAgent({ root: h.root, socket: join(h.root, 'agent.sock') });
-  t.after(() => agent.stop());
-  const client = await agent.client();
-  t.after(() => client.close());
-  const weight = async (host: string) => (await client.call('table', {})).services[0]?.reals.find((r) => r.address === host)?.weight;
-  await waitFor(async () => (await client.call('table', {})).services[0]?.reals.length === 2, { message: 'both real servers in the table' });
+  const { client } = await agentRunningWeb(t, h.root);
+  const weight = (host: string) => weightOf(client, host);
   const http = httpConsole(h.url);
   const setWeight = async (w: number) => {
     const a = backends[0]!;

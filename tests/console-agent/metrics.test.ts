@@ -73,6 +73,31 @@ test('/status.json: the same facts with the time they were read, in its schema',
   assert.equal(typeof ok.check?.lastLatencyMs, 'number');
 });
 
+test('gzip to a client that accepts it, the same text to one that does not; requests at the same time share one read of the agent', async () => {
+  const auth = { authorization: (await import('../../testing/console.ts')).AUTH };
+  const { request } = await import('node:http');
+  const { gunzipSync } = await import('node:zlib');
+  // node:http does not decompress by itself: what the console sends is what arrives.
+  const raw = (path: string, encoding: string) =>
+    new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      const req = request(b.gui.url + path, { headers: { ...auth, 'accept-encoding': encoding } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d)).on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) })).on('error', reject);
+      });
+      req.on('error', reject).end();
+    });
+  for (const path of ['/metrics', '/status.json']) {
+    const [zipped, plain, refused] = await Promise.all([raw(path, 'gzip, deflate'), raw(path, 'identity'), raw(path, 'gzip;q=0')]);
+    assert.equal(zipped.headers['content-encoding'], 'gzip', path);
+    assert.equal(plain.headers['content-encoding'], undefined, path);
+    assert.equal(refused.headers['content-encoding'], undefined, path);
+    // One read for the three: the same document, byte for byte (generatedAt included).
+    assert.equal(gunzipSync(zipped.body).toString('utf8'), plain.body.toString('utf8'), path);
+    assert.equal(refused.body.toString('utf8'), plain.body.toString('utf8'), path);
+  }
+  assert.equal(statusJsonSchema.parse(JSON.parse((await raw('/status.json', 'identity')).body.toString('utf8'))).agent.answering, true);
+});
+
 test('a stopped agent: /status.json keeps its last facts, dated, and says since when it is silent; /metrics says agent_up 0', { skip: skip ?? false }, async () => {
   const before = statusJsonSchema.parse(await (await b.get('/status.json')).json());
   await b.agent.stop();

@@ -7,8 +7,8 @@ import { observeBench, pageText } from '../../testing/observe.ts';
 import { waitFor } from '../../testing/wait.ts';
 import { AUTH } from '../../testing/console.ts';
 
-/** Generous: a page that hangs on the agent would never answer at all. */
-const NO_HANG = { signal: AbortSignal.timeout(30_000) };
+/** Generous: a page that hangs on the agent would never answer at all. A new signal per request: one made once would have fired for every request after the first 30 s of the file. */
+const noHang = () => ({ signal: AbortSignal.timeout(30_000) });
 const PAGES = ['/secure/control', '/secure/global', '/secure/redundancy', '/secure/virtual', '/secure/virtual/0/real/0/edit', '/secure/control/checks?virtual=web&server=ok'];
 
 test('a killed agent: every page says since when it is silent; CONTROL says it too', { timeout: 120_000 }, async (t) => {
@@ -39,7 +39,7 @@ test('an agent stopped with SIGSTOP: pages answer without it, say so, and recove
     assert.ok(res.status === 200, `${p}: ${res.status}`);
   }
   const text = await waitFor(async () => {
-    const t2 = pageText(await (await fetch(b.gui.url + '/secure/control', { headers: { authorization: AUTH }, ...NO_HANG })).text());
+    const t2 = pageText(await (await fetch(b.gui.url + '/secure/control', { headers: { authorization: AUTH }, ...noHang() })).text());
     return /No answer since/.test(t2) ? t2 : null;
   }, { message: 'CONTROL says the agent is silent' });
   assert.match(text, /has not answered since .*(no answer from the agent within 2000 ms|did not answer)/);

@@ -21,9 +21,7 @@ const seen: { t: number; who: string | null }[] = [];
 before(async () => {
   if (skip) return;
   bench = new Bench(41);
-  bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2']);
-  pair = new Pair(bench);
-  await pair.startAll(pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
+  pair = await Pair.started(bench, pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
   bench.start('client', [process.execPath, '--import', 'tsx', 'tests/netns/client-probe.ts', bench.vip, String(SERVICE_PORT)], (line, stream) => {
     if (stream === 'out') seen.push(JSON.parse(line));
   });

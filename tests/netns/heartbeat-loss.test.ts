@@ -5,21 +5,18 @@
 // 0.3^3 per heartbeat, a failover every ~40 s (see docs/redundancy.md on choosing deadtime).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
+import { Bench, HEARTBEAT_PORT, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
 import { Pair } from '../../testing/netns-pair.ts';
 import { sleep } from '../../testing/wait.ts';
 
 const skip = netnsUnavailable();
-const PORT = 539;
 let bench: Bench;
 let pair: Pair;
 
 before(async () => {
   if (skip) return;
   bench = new Bench(42);
-  bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2']);
-  pair = new Pair(bench);
-  await pair.startAll(pairConfig(bench, { keepalive: 1, deadtime: 10, port: PORT }));
+  pair = await Pair.started(bench, pairConfig(bench, { keepalive: 1, deadtime: 10 }));
 });
 
 after(() => bench?.destroy());
@@ -29,7 +26,7 @@ test('30% heartbeat loss for 60 s: no failover, exactly one router active throug
   const drop = `table ip hbloss {
   chain input {
     type filter hook input priority 0; policy accept;
-    udp dport ${PORT} numgen random mod 10 < 3 counter drop
+    udp dport ${HEARTBEAT_PORT} numgen random mod 10 < 3 counter drop
   }
 }
 `;

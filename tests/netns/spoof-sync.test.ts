@@ -7,22 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
+import { Bench, HEARTBEAT_PORT, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
 import { Pair } from '../../testing/netns-pair.ts';
 import { REPO_ROOT } from '../../testing/paths.ts';
 import { sleep, waitFor } from '../../testing/wait.ts';
 
 const skip = netnsUnavailable();
-const PORT = 539;
 let bench: Bench;
 let pair: Pair;
 
 before(async () => {
   if (skip) return;
   bench = new Bench(43);
-  bench.setup(['r1', 'r2', 'client', 'rs1', 'rs2', 'attacker']);
-  pair = new Pair(bench);
-  await pair.startAll(pairConfig(bench, { keepalive: 1, deadtime: 3, port: PORT }));
+  pair = await Pair.started(bench, pairConfig(bench, { keepalive: 1, deadtime: 3 }), ['attacker']);
 });
 
 after(() => bench?.destroy());
@@ -44,7 +41,7 @@ async function dropped(reason: string, atLeast: number): Promise<void> {
 test('forged and replayed heartbeats change nothing and are counted', { skip: skip ?? false }, async () => {
   await pair.settled('r1', 'r2');
   const historyBefore = (await pair.status('r2')).history.length;
-  const forge = (state: string, key?: string) => spoofer(['forge', '--to', bench.ip('r2'), '--port', String(PORT), '--state', state, ...(key ? ['--key', key] : [])]);
+  const forge = (state: string, key?: string) => spoofer(['forge', '--to', bench.ip('r2'), '--port', String(HEARTBEAT_PORT), '--state', state, ...(key ? ['--key', key] : [])]);
 
   // 1. From the attacker's own address: "the primary is stopping, take over".
   forge('stopping');
@@ -52,8 +49,8 @@ test('forged and replayed heartbeats change nothing and are counted', { skip: sk
 
   // 2. From the primary's address (SNAT in the attacker's namespace), no key, then a wrong key.
   bench.nft('attacker', `table ip spoof {
-  chain post { type nat hook postrouting priority 100; ip daddr ${bench.ip('r2')} udp dport ${PORT} snat to ${bench.ip('r1')}; }
-  chain pre { type nat hook prerouting priority -100; udp dport ${PORT} dnat to ${bench.ip('attacker')}; }
+  chain post { type nat hook postrouting priority 100; ip daddr ${bench.ip('r2')} udp dport ${HEARTBEAT_PORT} snat to ${bench.ip('r1')}; }
+  chain pre { type nat hook prerouting priority -100; udp dport ${HEARTBEAT_PORT} dnat to ${bench.ip('attacker')}; }
 }
 `);
   forge('stopping');
@@ -64,13 +61,13 @@ test('forged and replayed heartbeats change nothing and are counted', { skip: sk
   // 3. Capture a genuine heartbeat of the primary (duplicated to the attacker by the backup's
   //    netfilter), then replay it from the primary's address.
   bench.nft('r2', `table ip cap {
-  chain pre { type filter hook prerouting priority 0; ip saddr ${bench.ip('r1')} udp dport ${PORT} dup to ${bench.ip('attacker')}; }
+  chain pre { type filter hook prerouting priority 0; ip saddr ${bench.ip('r1')} udp dport ${HEARTBEAT_PORT} dup to ${bench.ip('attacker')}; }
 }
 `);
-  const captured = spoofer(['capture', '--bind', bench.ip('attacker'), '--port', String(PORT)]);
+  const captured = spoofer(['capture', '--bind', bench.ip('attacker'), '--port', String(HEARTBEAT_PORT)]);
   bench.sh('r2', ['nft', 'delete', 'table', 'ip', 'cap']);
   assert.match(captured, /^50484231/, 'captured a piranha heartbeat');
-  spoofer(['replay', '--to', bench.ip('r2'), '--port', String(PORT), '--hex', captured]);
+  spoofer(['replay', '--to', bench.ip('r2'), '--port', String(HEARTBEAT_PORT), '--hex', captured]);
   await dropped('replay', 1);
 
   // Nothing changed: still the primary serving, the backup standby, no transition recorded.
@@ -92,7 +89,6 @@ test('a save on the primary reaches the backup and is applied there', { skip: sk
     serial: 2,
     keepalive: 1,
     deadtime: 3,
-    port: PORT,
     extra: `virtual api {
      active = 1
      address = ${second} eth0:2

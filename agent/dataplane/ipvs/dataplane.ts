@@ -16,7 +16,8 @@ import type { ApplyResult, Dataplane, DataplaneOp, ServiceProblem, ServiceSpec, 
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
-import { spawnRunner, type Runner } from './runner.ts';
+import { spawnRunner, type RunResult, type Runner } from './runner.ts';
+import { fewOf } from '../../../common/listing.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
 /** Up to this many services asked for are listed one by one; more, and the whole table is read once. */
@@ -42,6 +43,20 @@ interface Planned {
   /** The validated copy of the operation. */
   op: DataplaneOp;
   line: string;
+}
+
+/**
+ * ipvsadm's complaints about a batch, each said once: a batch of a thousand lines can print the same
+ * error a thousand times, and the text is attached to every operation without effect.
+ */
+function errorLines(stderr: string): string {
+  const unique = [...new Set(stderr.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return fewOf(unique, 3, '; ');
+}
+
+/** Why an ipvsadm call failed: its own first line, or that it was stopped or what it exited with. */
+function whyFailed(r: RunResult, what: string): string {
+  return firstLine(r.stderr) || (r.code === null ? `${what} did not finish in time and was stopped` : `${what} exited with code ${r.code}`);
 }
 
 function firstLine(text: string): string {
@@ -95,7 +110,7 @@ export class IpvsDataplane implements Dataplane {
     const t = this.opts.timeouts;
     if (t !== undefined) {
       const r = await this.run(this.bin, ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)]);
-      if (r.code !== 0) throw new Error(`ipvsadm --set failed: ${firstLine(r.stderr)}`);
+      if (r.code !== 0) throw new Error(`ipvsadm --set failed: ${whyFailed(r, 'ipvsadm --set')}`);
     }
   }
 
@@ -147,7 +162,7 @@ export class IpvsDataplane implements Dataplane {
       const result = await this.run(bin, ['-R'], batch.map((p) => p.line).join('\n') + '\n');
       let applied = batch;
       if (result.code !== 0 || result.stderr.trim() !== '') {
-        const reason = result.stderr.trim().split('\n').join('; ') || (result.code === null ? 'ipvsadm -R did not finish in time and was stopped' : `ipvsadm -R exited with code ${result.code}`);
+        const reason = errorLines(result.stderr) || whyFailed(result, 'ipvsadm -R');
         const kernel = await this.readBack(bin);
         applied = [];
         for (const p of batch) {
@@ -204,7 +219,7 @@ export class IpvsDataplane implements Dataplane {
   private async listAll(): Promise<Map<string, KernelService>> {
     const bin = this.binary();
     const [list, stats] = await Promise.all([this.run(bin, ['-Ln']), this.run(bin, ['-Ln', '--stats', '--exact'])]);
-    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${firstLine(list.stderr)}`);
+    if (list.code !== 0) throw new Error(`ipvsadm -Ln failed: ${whyFailed(list, 'ipvsadm -Ln')}`);
     const kernel = parseList(list.stdout);
     if (stats.code === 0) mergeStats(kernel, parseStats(stats.stdout));
     return kernel;
@@ -228,11 +243,15 @@ export class IpvsDataplane implements Dataplane {
 
   async stop(): Promise<void> {
     if (this.bin === null || this.owned.size === 0) return;
-    const batch = [...this.owned.keys()].map((k) => `-D ${serviceArgs(k)}`).join('\n') + '\n';
-    const r = await this.run(this.bin, ['-R'], batch);
+    const lines = [...this.owned.keys()].map((k) => `-D ${serviceArgs(k)}`);
     this.owned.clear();
-    if (r.code !== 0 || r.stderr.trim() !== '') {
-      throw new Error(`removing Piranha's IPVS services failed: ${firstLine(r.stderr)}`);
+    const complaints: string[] = [];
+    for (let at = 0; at < lines.length; at += BATCH_LINES) {
+      const r = await this.run(this.bin, ['-R'], lines.slice(at, at + BATCH_LINES).join('\n') + '\n');
+      if (r.code !== 0 || r.stderr.trim() !== '') complaints.push(errorLines(r.stderr) || whyFailed(r, 'ipvsadm -R'));
+    }
+    if (complaints.length > 0) {
+      throw new Error(`removing Piranha's IPVS services failed: ${fewOf([...new Set(complaints)], 3, '; ')}`);
     }
   }
 }

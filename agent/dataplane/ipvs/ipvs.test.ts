@@ -171,7 +171,7 @@ test('ops on services Piranha did not add, duplicates, and values that could inj
 
 test('a batch with errors: the table is read back and only ops without effect are failures', async () => {
   const { dp, calls } = await started((c) => {
-    if (c.args[0] === '-R') return { code: 0, stderr: 'Destination already exists\n' };
+    if (c.args[0] === '-R') return { code: 0, stderr: 'Destination already exists\nDestination already exists\n' };
     if (c.args.join(' ') === '-Ln') return { stdout: data('list.txt') };
     return {};
   });

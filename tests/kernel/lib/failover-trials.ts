@@ -8,7 +8,7 @@ import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT } from './topology.ts';
 import { RouterPair, partnerOf, type Router } from './pair.ts';
 import type { PairLayout } from './pair-topology.ts';
-import { monotonicMs, type Outage, type Probe } from './probe.ts';
+import { Probe, monotonicMs, type Outage } from './probe.ts';
 import type { HaStatus } from '../../../agent/protocol/index.ts';
 import { EXPECT_GREETING } from './traffic.ts';
 
@@ -72,6 +72,19 @@ export const syncFiguresSchema = z.object({
   standbyKnewWithSync: z.number(),
 });
 export type SyncFigures = z.infer<typeof syncFiguresSchema>;
+/**
+ * Starts both agents of `pair` and waits until the pair has settled as it starts: one router
+ * active (usually the primary; the backup when the primary's agent was slow to start, as it then
+ * joins as standby: no preemption), the other standby, and the client served through the VIP.
+ * Returns the client's probe (a new connection every 50 ms, stopped by its owner or by lab.destroy()).
+ */
+export async function startSettled(lab: Lab, pair: RouterPair): Promise<Probe> {
+  await pair.start();
+  await pair.settled('the pair started');
+  const probe = new Probe(lab, CLIENT, `${pair.layout.vip}:80`);
+  await probe.settled(0, 10, 'the client to be served through the VIP');
+  return probe;
+}
 
 /** Successes in a row after which the client counts as served again. */
 const SETTLED = 10;

@@ -10,11 +10,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lab } from '../../../testing/lab.ts';
-import { CLIENT } from './topology.ts';
 import { PRIMARY, type PairLayout } from './pair-topology.ts';
 import { RouterPair } from './pair.ts';
-import { Probe, summary } from './probe.ts';
-import { FIGURES_PREFIX, HEARTBEAT_PORT, ROLE_CHANGES_PER_CUT, TAKEOVER_TARGET_MS, crashTrial, cutTrial, pairConfig, type Failover, type Figures } from './failover-trials.ts';
+import { type Probe, summary } from './probe.ts';
+import { FIGURES_PREFIX, HEARTBEAT_PORT, startSettled, ROLE_CHANGES_PER_CUT, TAKEOVER_TARGET_MS, crashTrial, cutTrial, pairConfig, type Failover, type Figures } from './failover-trials.ts';
 
 export interface PairFailoverSuite {
   lab: Lab;
@@ -42,12 +41,8 @@ export function pairFailoverSuite(s: PairFailoverSuite): void {
   before(lab.explain(async () => {
     const layout = await s.layout(lab, { reals: 2, ports: [80] });
     pair = new RouterPair(lab, layout, pairConfig(layout), HEARTBEAT_PORT);
-    await pair.start();
-    // Usually the primary; the backup when the primary's agent was slow to start (it then joins
-    // as standby: no preemption). Each trial starts from whichever is active.
-    await pair.settled('the pair started');
-    probe = new Probe(lab, CLIENT, `${layout.vip}:80`);
-    await probe.settled(0, 10, 'the client to be served through the primary');
+    // Each trial starts from whichever router is active.
+    probe = await startSettled(lab, pair);
   }));
 
   after(async () => {

@@ -8,7 +8,8 @@
 //   servers hold the VIPs themselves (on lo for direct routing, on tunl0 for tunnelling) and reply
 //   to the client directly.
 import type { Lab } from '../../../testing/lab.ts';
-import { RealServer } from './traffic.ts';
+import { lvsCf } from '../../../testing/lvs-cf.ts';
+import { EXPECT_GREETING, RealServer } from './traffic.ts';
 
 export const ROUTER = 'router';
 export const CLIENT = 'client';
@@ -95,4 +96,32 @@ export async function tunnelLab(lab: Lab, o: { reals: number; ports: number[]; v
     ]);
   }
   return startReals(lab, o.reals, o.ports);
+}
+
+export interface WebOptions {
+  network: 'nat' | 'direct' | 'tunnel';
+  vip: string;
+  scheduler: string;
+  timeout: number;
+  serial?: number;
+  quiesce?: boolean;
+  /** A real server's weight by name; 1 for the others. */
+  weights?: Record<string, number>;
+}
+
+/**
+ * lvs.cf of the suite's usual service: virtual server `web` on `vip` port 80 (eth0:1) over every
+ * real server of the lab, checked by the greeting they send; with NAT, the router's inside
+ * address floats as nat_router (eth1:1).
+ */
+export function webConfig(reals: Reals, o: WebOptions): string {
+  return lvsCf({
+    ...(o.serial !== undefined ? { serial: o.serial } : {}),
+    network: o.network,
+    ...(o.network === 'nat' ? { natRouter: { address: NAT_ROUTER, device: 'eth1:1' } } : {}),
+    virtuals: [{
+      name: 'web', vip: o.vip, device: 'eth0:1', port: 80, scheduler: o.scheduler, timeout: o.timeout, ...(o.quiesce ? { quiesce: true } : {}), expect: EXPECT_GREETING,
+      servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: o.weights?.[n] ?? 1 })),
+    }],
+  });
 }

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { RouterAgent } from '../lib/agent.ts';
 import { settledTotals, waitForKernel } from '../lib/kernel-table.ts';
 import { Lab } from '../../../testing/lab.ts';
-import { lvsCf } from '../../../testing/lvs-cf.ts';
-import { CLIENT, ROUTER, directLab, type Reals } from '../lib/topology.ts';
-import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
+import { CLIENT, ROUTER, directLab, webConfig, type Reals } from '../lib/topology.ts';
+import { connect, tally } from '../lib/traffic.ts';
 
 const VIP = '192.0.2.50';
 const KEY = `tcp|${VIP}|80`;
@@ -19,16 +18,7 @@ let agent: RouterAgent;
 
 before(lab.explain(async () => {
   reals = await directLab(lab, { reals: 2, ports: [80], vips: [VIP] });
-  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
-    network: 'direct',
-    virtuals: [{
-      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'wrr', timeout: 6, expect: EXPECT_GREETING,
-      servers: [
-        { name: 'rs1', address: reals.address('rs1'), weight: 1 },
-        { name: 'rs2', address: reals.address('rs2'), weight: 3 },
-      ],
-    }],
-  }));
+  agent = await RouterAgent.start(lab, ROUTER, webConfig(reals, { network: 'direct', vip: VIP, scheduler: 'wrr', timeout: 6, weights: { rs2: 3 } }));
   await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get(KEY)?.reals.length === 2);
 }));
 

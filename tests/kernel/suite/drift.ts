@@ -13,9 +13,8 @@ import { RouterAgent } from '../lib/agent.ts';
 import { SuiteConsole, visibleText } from '../lib/console.ts';
 import { kernelTable, shape, waitForKernel } from '../lib/kernel-table.ts';
 import { Lab } from '../../../testing/lab.ts';
-import { lvsCf } from '../../../testing/lvs-cf.ts';
-import { CLIENT, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
+import { CLIENT, ROUTER, natLab, webConfig, type Reals } from '../lib/topology.ts';
+import { connect, tally } from '../lib/traffic.ts';
 
 const VIP = '198.51.100.41';
 const OWNED = `tcp|${VIP}|80`;
@@ -31,15 +30,7 @@ let applied: string[];
 const driftEvents: DriftResult[] = [];
 
 function config(serial: number, rs2Weight: number): string {
-  return lvsCf({
-    serial,
-    network: 'nat',
-    natRouter: { address: NAT_ROUTER, device: 'eth1:1' },
-    virtuals: [{
-      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'wrr', timeout: 2, expect: EXPECT_GREETING,
-      servers: [{ name: 'rs1', address: reals.address('rs1'), weight: 1 }, { name: 'rs2', address: reals.address('rs2'), weight: rs2Weight }],
-    }],
-  });
+  return webConfig(reals, { serial, network: 'nat', vip: VIP, scheduler: 'wrr', timeout: 2, weights: { rs2: rs2Weight } });
 }
 
 function ipvsadm(...args: string[]): void {

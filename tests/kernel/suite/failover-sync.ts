@@ -12,8 +12,8 @@ import { waitFor } from '../../../testing/wait.ts';
 import { CLIENT } from '../lib/topology.ts';
 import { natPairLab, type PairLayout } from '../lib/pair-topology.ts';
 import { RouterPair, partnerOf, type Router } from '../lib/pair.ts';
-import { Probe, monotonicMs } from '../lib/probe.ts';
-import { FIGURES_PREFIX, HEARTBEAT_PORT, TOLERANT_DEADTIME_S, crashTrial, pairConfig, type SyncFigures } from '../lib/failover-trials.ts';
+import { type Probe, monotonicMs } from '../lib/probe.ts';
+import { FIGURES_PREFIX, HEARTBEAT_PORT, TOLERANT_DEADTIME_S, crashTrial, pairConfig, startSettled, type SyncFigures } from '../lib/failover-trials.ts';
 import { HeldConnection } from '../lib/traffic.ts';
 
 const STREAMS = 20;
@@ -28,11 +28,7 @@ let probe: Probe;
 before(lab.explain(async () => {
   layout = await natPairLab(lab, { reals: 2, ports: [80] });
   pair = new RouterPair(lab, layout, pairConfig(layout, { sync: SYNC, deadtimeS: DEADTIME_S }), HEARTBEAT_PORT);
-  await pair.start();
-  // Usually the primary; the backup when the primary's agent was slow to start (no preemption).
-  await pair.settled('the pair started');
-  probe = new Probe(lab, CLIENT, `${layout.vip}:80`);
-  await probe.settled(0, 10, 'the client to be served through the primary');
+  probe = await startSettled(lab, pair);
 }));
 
 after(async () => {

@@ -12,9 +12,8 @@ import { RouterAgent } from '../lib/agent.ts';
 import { SuiteConsole, visibleText } from '../lib/console.ts';
 import { waitForKernel } from '../lib/kernel-table.ts';
 import { Lab } from '../../../testing/lab.ts';
-import { lvsCf } from '../../../testing/lvs-cf.ts';
-import { CLIENT, NAT_ROUTER, ROUTER, natLab, type Reals } from '../lib/topology.ts';
-import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
+import { CLIENT, ROUTER, natLab, webConfig, type Reals } from '../lib/topology.ts';
+import { connect, tally } from '../lib/traffic.ts';
 
 const VIP = '198.51.100.50';
 const SERVICE = `tcp|${VIP}|80`;
@@ -56,14 +55,7 @@ function unmountProcSys(): void {
 }
 
 async function startAgent(): Promise<void> {
-  const text = lvsCf({
-    network: 'nat',
-    natRouter: { address: NAT_ROUTER, device: 'eth1:1' },
-    virtuals: [{
-      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 2, quiesce: true, expect: EXPECT_GREETING,
-      servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: 1 })),
-    }],
-  });
+  const text = webConfig(reals, { network: 'nat', vip: VIP, scheduler: 'rr', timeout: 2, quiesce: true });
   gui ??= await SuiteConsole.start(text);
   agent = await RouterAgent.start(lab, ROUTER, text, { root: gui.root });
   await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get(SERVICE)?.reals.length === 2);

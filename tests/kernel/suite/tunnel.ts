@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { RouterAgent } from '../lib/agent.ts';
 import { settledTotals, waitForKernel } from '../lib/kernel-table.ts';
 import { Lab } from '../../../testing/lab.ts';
-import { lvsCf } from '../../../testing/lvs-cf.ts';
-import { CLIENT, ROUTER, tunnelLab, type Reals } from '../lib/topology.ts';
-import { EXPECT_GREETING, connect, tally } from '../lib/traffic.ts';
+import { CLIENT, ROUTER, tunnelLab, webConfig, type Reals } from '../lib/topology.ts';
+import { connect, tally } from '../lib/traffic.ts';
 
 const VIP = '192.0.2.60';
 const KEY = `tcp|${VIP}|80`;
@@ -18,13 +17,7 @@ let agent: RouterAgent;
 
 before(lab.explain(async () => {
   reals = await tunnelLab(lab, { reals: 2, ports: [80], vips: [VIP] });
-  agent = await RouterAgent.start(lab, ROUTER, lvsCf({
-    network: 'tunnel',
-    virtuals: [{
-      name: 'web', vip: VIP, device: 'eth0:1', port: 80, scheduler: 'rr', timeout: 6, expect: EXPECT_GREETING,
-      servers: reals.names.map((n) => ({ name: n, address: reals.address(n), weight: 1 })),
-    }],
-  }));
+  agent = await RouterAgent.start(lab, ROUTER, webConfig(reals, { network: 'tunnel', vip: VIP, scheduler: 'rr', timeout: 6 }));
   await waitForKernel(lab, ROUTER, 'the service with both real servers', (t) => t.get(KEY)?.reals.length === 2);
 }));
 

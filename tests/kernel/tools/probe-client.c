@@ -23,55 +23,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* Waits until fd is ready for `events` or `deadline` (ms) passes; 0 when ready. */
-static int wait_until(int fd, short events, double deadline) {
-  int left = (int)(deadline - now_ms());
-  if (left <= 0) {
-    errno = ETIMEDOUT;
-    return -1;
-  }
-  struct pollfd p = {.fd = fd, .events = events};
-  int r = poll(&p, 1, left);
-  if (r == 0) errno = ETIMEDOUT;
-  return r > 0 ? 0 : -1;
-}
+#include "deadline.h"
 
 /* One attempt: 0 and the server's first line in `line`, or -1 with errno. */
 static int attempt(const struct sockaddr_in *to, double deadline, char *line, size_t size) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
-  size_t n = 0;
-  if (connect(s, (const void *)to, sizeof *to) && errno != EINPROGRESS) goto fail;
-  if (wait_until(s, POLLOUT, deadline)) goto fail;
-  int err = 0;
-  socklen_t len = sizeof err;
-  getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err) {
-    errno = err;
-    goto fail;
-  }
-  while (n + 1 < size) {
-    if (wait_until(s, POLLIN, deadline)) goto fail;
-    ssize_t r = read(s, line + n, 1);
-    if (r == 0) errno = ECONNRESET;
-    if (r <= 0) goto fail;
-    if (line[n] == '\n') break;
-    n++;
-  }
-  line[n] = 0;
-  close(s);
-  return 0;
-fail:;
+  int r = connect_until(s, to, deadline) || read_line_until(s, line, size, deadline) ? -1 : 0;
   int saved = errno;
   close(s);
   errno = saved;
-  return -1;
+  return r;
 }
 
 int main(int argc, char **argv) {

@@ -12,7 +12,7 @@
  *     one connection kept open: prints the first line the server sends, then sends each line read
  *     on stdin and prints the line that comes back ("! ERROR" and exit 1 when the connection
  *     fails); closes at the end of stdin.
- * TARGET is ADDRESS:PORT. Connecting and each read time out after 5 s.
+ * TARGET is ADDRESS:PORT. Connecting, and reading each line, time out after 5 s.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "deadline.h"
 
 #define TIMEOUT_MS 5000
 #define MAX_ADDRS 256
@@ -54,54 +56,25 @@ static int parse_list(char *list, struct target *out, int with_port) {
   return n;
 }
 
-static int wait_for(int fd, short events) {
-  struct pollfd p = {.fd = fd, .events = events};
-  int r = poll(&p, 1, TIMEOUT_MS);
-  if (r == 0) errno = ETIMEDOUT;
-  return r > 0 ? 0 : -1;
-}
-
 /* Connects (from `source` unless NULL) with a timeout; returns a blocking socket or -1 with errno. */
 static int open_conn(const struct target *to, const struct target *source) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   int one = 1;
   setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  if (source && bind(s, (const void *)&source->addr, sizeof source->addr)) goto fail;
-  if (connect(s, (const void *)&to->addr, sizeof to->addr) && errno != EINPROGRESS) goto fail;
-  if (wait_for(s, POLLOUT)) goto fail;
-  int err = 0;
-  socklen_t len = sizeof err;
-  getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err) {
-    errno = err;
-    goto fail;
+  if ((source && bind(s, (const void *)&source->addr, sizeof source->addr)) || connect_until(s, &to->addr, now_ms() + TIMEOUT_MS)) {
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return -1;
   }
   fcntl(s, F_SETFL, 0);
   return s;
-fail:;
-  int saved = errno;
-  close(s);
-  errno = saved;
-  return -1;
 }
 
-/* Reads one line (without its newline) into buf; -1 with errno on error, timeout or EOF first. */
+/* Reads one line (without its newline) into buf within TIMEOUT_MS; -1 with errno on error, timeout or EOF first. */
 static int read_line(int s, char *buf, size_t size) {
-  size_t n = 0;
-  while (n + 1 < size) {
-    if (wait_for(s, POLLIN)) return -1;
-    ssize_t r = read(s, buf + n, 1);
-    if (r == 0) {
-      errno = ECONNRESET;
-      return -1;
-    }
-    if (r < 0) return -1;
-    if (buf[n] == '\n') break;
-    n++;
-  }
-  buf[n] = 0;
-  return 0;
+  return read_line_until(s, buf, size, now_ms() + TIMEOUT_MS);
 }
 
 static int usage(void) {

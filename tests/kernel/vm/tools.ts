@@ -1,6 +1,7 @@
-// Compiles the suite's small C programs (tests/kernel/tools/*.c: the real servers' name-server and
-// the client's tcp-client) on the host, where the compiler is fast, into the cache. The guest runs
-// them from there through the read-only host root. Rebuilt only when a source changes.
+// Compiles the suite's small C programs (tests/kernel/tools/*.c: the real servers' name-server,
+// the client's tcp-client and probe-client, and the header the clients share) on the host, where
+// the compiler is fast, into the cache. The guest runs them from there through the read-only host
+// root. Rebuilt only when a source changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -10,9 +11,11 @@ import { ImageError } from './image.ts';
 const SOURCES = new URL('../tools/', import.meta.url).pathname;
 
 export function buildTools(cache: string, log: (m: string) => void = () => {}): string {
-  const sources = readdirSync(SOURCES).filter((f) => f.endsWith('.c')).sort();
+  const files = readdirSync(SOURCES).filter((f) => /\.[ch]$/.test(f)).sort();
+  const sources = files.filter((f) => f.endsWith('.c'));
+  // The headers the programs share count too: a change there rebuilds them all.
   const hash = createHash('sha256');
-  for (const f of sources) hash.update(f).update(readFileSync(join(SOURCES, f)));
+  for (const f of files) hash.update(f).update(readFileSync(join(SOURCES, f)));
   const out = join(cache, `tools-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(out)) return out;
 
