@@ -1,13 +1,14 @@
 // REDUNDANCY's "Router status" in Chromium against a real pair of agents on loopback (see
 // pairCf in testing/lvs-cf.ts): this router's role and state, the partner, the no-key warning; htmx
 // refreshes the section, so the backup's death shows without a reload; CONTROL/MONITORING says which
-// router is active. With JavaScript off the same status is on the page.
+// router is active. With JavaScript off the same status is on the page. The connection sync fields
+// (syncdaemon, syncd_iface, syncd_id) are set, refused when incomplete, and shown again after a load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnAgent } from '../testing/agent.ts';
 import { useBrowser } from '../testing/browser.ts';
-import { startConsole } from '../testing/console.ts';
+import { PASSWORD, startConsole } from '../testing/console.ts';
 import { pairCf, writeLvsCf } from '../testing/lvs-cf.ts';
 import { heartbeatPort, loopback } from '../testing/net.ts';
 import { tempRoot } from '../testing/temp.ts';
@@ -75,3 +76,51 @@ test('REDUNDANCY router status against a real pair, live by htmx, and without Ja
   await plain.getByText('No heartbeat key: anyone on the network can force a failover.').waitFor();
   await plain.locator('#ha-status table.ha-partner', { hasText: 'dead: no heartbeat within deadtime' }).waitFor();
 });
+
+for (const js of [true, false]) {
+  test(`REDUNDANCY's connection sync fields (syncdaemon, syncd_iface, syncd_id) in Chromium, JavaScript ${js ? 'on' : 'off'}`, { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+    const lvs = pairCf({ serial: 4, backup: loopback(), port: 1539, vip: loopback() });
+    const h = await startConsole({ prepare: (root) => writeLvsCf(root, lvs) });
+    t.after(() => h.close());
+    const context = await chrome.browser.newContext({ httpCredentials: { username: 'piranha', password: PASSWORD }, javaScriptEnabled: js });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const accept = () => page.getByRole('button', { name: 'ACCEPT', exact: true }).click();
+    await page.goto(h.url + '/secure/redundancy');
+    assert.equal(await page.getByLabel('Use sync daemon').isChecked(), false, 'no syncdaemon line: the daemon is off');
+
+    // The daemon without an interface: the field says what is missing, and lvs.cf is untouched.
+    await page.getByLabel('Use sync daemon').check();
+    await page.getByLabel('Sync daemon interface').fill('');
+    await accept();
+    await page.locator('#err-syncd_iface', { hasText: 'Required when the sync daemon is used' }).waitFor();
+    assert.equal(await h.lvs(), lvs);
+
+    // An ID out of range is refused the same way.
+    await page.getByLabel('Sync daemon interface').fill('eth1');
+    await page.getByLabel('Sync daemon ID').fill('256');
+    await accept();
+    await page.locator('#err-syncd_id', { hasText: 'between 0 and 255' }).waitFor();
+    assert.equal(await h.lvs(), lvs);
+
+    // On, on eth1, ID 7: saved as the original's lvs.cf has them, and shown so on a fresh load.
+    await page.getByLabel('Use sync daemon').check();
+    await page.getByLabel('Sync daemon interface').fill('eth1');
+    await page.getByLabel('Sync daemon ID').fill('7');
+    await accept();
+    await page.locator('.flash', { hasText: '(lvs.cf serial 5)' }).waitFor({ timeout: 15_000 });
+    const saved = await h.lvs();
+    for (const line of ['syncdaemon = 1', 'syncd_iface = eth1', 'syncd_id = 7']) assert.match(saved, new RegExp(`^${line}$`, 'm'));
+    await page.goto(h.url + '/secure/redundancy');
+    assert.equal(await page.getByLabel('Use sync daemon').isChecked(), true);
+    assert.equal(await page.getByLabel('Sync daemon interface').inputValue(), 'eth1');
+    assert.equal(await page.getByLabel('Sync daemon ID').inputValue(), '7');
+
+    // Off again: syncdaemon = 0, the interface and ID kept for the next time.
+    await page.getByLabel('Use sync daemon').uncheck();
+    await accept();
+    await page.locator('.flash', { hasText: '(lvs.cf serial 6)' }).waitFor({ timeout: 15_000 });
+    assert.match(await h.lvs(), /^syncdaemon = 0$/m);
+    assert.match(await h.lvs(), /^syncd_iface = eth1$/m);
+  });
+}

@@ -22,8 +22,9 @@ const MAY_IMPORT: Record<string, string[]> = {
 /** Folders only tests, benchmarks and their helpers import; who may. */
 const IMPORTED_ONLY_BY: Record<string, (file: string) => boolean> = {
   testing: (f) => isTest(f) || /^(testing|tests|e2e|bench)\//.test(f),
-  // The kernel bench boots the kernel suite's guest and builds its labs with the suite's helpers.
-  tests: (f) => f.startsWith('tests/') || f.startsWith('bench/kernel/'),
+  // The kernel benches boot the kernel suite's guest and build its labs with the suite's helpers
+  // (bench/kernel-failover/ reads the figures the suite's failover files report).
+  tests: (f) => f.startsWith('tests/') || f.startsWith('bench/kernel/') || f.startsWith('bench/kernel-failover/'),
   e2e: (f) => f.startsWith('e2e/'),
   bench: (f) => f.startsWith('bench/'),
 };

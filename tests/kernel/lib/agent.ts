@@ -11,10 +11,12 @@ import { writeLvsCf } from '../../../testing/lvs-cf.ts';
 import { tempRoot, type TempRoot } from '../../../testing/temp.ts';
 
 /**
- * Node itself now and then crashes while loading under QEMU's emulated CPU (SIGSEGV, or
+ * Node itself crashed now and then while loading under QEMU's emulated CPU (SIGSEGV, or
  * "memory access out of bounds" in the TypeScript loader's WebAssembly lexer), before a line of the
- * agent runs; on the host and on real routers it does not. Such a start is tried again, at most
- * twice, and said in the lab's log; any other failure to start is the test's failure.
+ * agent ran; on the host and on real routers it does not. The guest now runs its CPUs on one host
+ * thread against it (vm/boot.ts, GUEST_ACCEL). Should node still crash
+ * so, the start is tried again, at most twice, and said in the lab's log and on the guest's
+ * console (a retried start leaves no failure behind); any other failure to start is the test's.
  */
 const EMULATOR_CRASH = /\((SIGSEGV|SIGILL|SIGBUS)\)|memory access out of bounds/;
 async function startWithRetry(lab: Lab, machine: string, start: () => Promise<SpawnedAgent>): Promise<SpawnedAgent> {
@@ -25,7 +27,9 @@ async function startWithRetry(lab: Lab, machine: string, start: () => Promise<Sp
     } catch (err) {
       const message = (err as Error).message;
       if (attempt >= 3 || !/exited during startup/.test(message) || !EMULATOR_CRASH.test(message)) throw err;
-      lab.log(`[${machine}] node crashed while starting under emulation: ${message.split('\n')[0]}`);
+      const what = message.split('\n').find((l) => EMULATOR_CRASH.test(l)) ?? message.split('\n')[0];
+      lab.log(`[${machine}] node crashed while starting under emulation: ${what}`);
+      console.error(`piranha-guest: node crashed while starting the agent of ${machine} (attempt ${attempt} of 3): ${what}`);
     }
   }
 }

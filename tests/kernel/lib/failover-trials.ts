@@ -1,12 +1,13 @@
 // The failover trials of the router pair, shared by the NAT and direct-routing suite files: one
 // crash of the active router, or one cut of its heartbeats, and what the 50 ms client saw.
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import type { Lab } from '../../../testing/lab.ts';
 import { waitFor } from '../../../testing/wait.ts';
 import { lvsCf } from '../../../testing/lvs-cf.ts';
 import { CLIENT } from './topology.ts';
 import { RouterPair, partnerOf, type Router } from './pair.ts';
-import { BACKUP, PRIMARY, type PairLayout } from './pair-topology.ts';
+import type { PairLayout } from './pair-topology.ts';
 import { Probe, monotonicMs, type Outage } from './probe.ts';
 import type { HaStatus } from '../../../agent/protocol/index.ts';
 import { EXPECT_GREETING } from './traffic.ts';
@@ -14,6 +15,13 @@ import { EXPECT_GREETING } from './traffic.ts';
 export const HEARTBEAT_PORT = 539;
 export const KEEPALIVE_S = 1;
 export const DEADTIME_S = 3;
+/**
+ * The deadtime of the pair files that do not measure the takeover (connection sync, spoofing):
+ * there a burst of work (20 streams opening at once, a process each) can starve both agents of
+ * the emulated CPUs for seconds, and a standby that misses 3 s of heartbeats takes the VIP
+ * mid-test. What those files check does not depend on how soon the partner decides.
+ */
+export const TOLERANT_DEADTIME_S = 8;
 /** The target of the issue, which the figures are compared with: served again within deadtime + 1 s. */
 export const TAKEOVER_TARGET_MS = (DEADTIME_S + 1) * 1000;
 /**
@@ -38,17 +46,43 @@ export function trials(fallback: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`PIRANHA_KERNEL_TRIALS must be a positive whole number, not "${process.env.PIRANHA_KERNEL_TRIALS}"`);
   return n;
 }
+/** Every trial's figures as one JSON diagnostic line, which bench/kernel-failover/run.ts reads. */
+export const FIGURES_PREFIX = 'figures ';
+export const figuresSchema = z.object({
+  layout: z.string(),
+  scenario: z.enum(['crash', 'cut']),
+  /** Each trial: event → first new connection served (crash), or the takeover's (cut). */
+  recoveryMs: z.array(z.number()),
+  /** Each trial: the longest time without an answer around the event (the takeover's, for a cut). */
+  gapMs: z.array(z.number()),
+  /** Each trial: event → the partner's decision. */
+  detectionMs: z.array(z.number()),
+  /** Cut only: the longest time without an answer at the heal. */
+  healGapMs: z.array(z.number()).optional(),
+  roleChanges: z.array(z.number()).optional(),
+});
+export type Figures = z.infer<typeof figuresSchema>;
+/** failover-sync.ts's figures: streams lost in a crash with and without connection sync. */
+export const syncFiguresSchema = z.object({
+  scenario: z.literal('sync'),
+  streams: z.number(),
+  lostWithSync: z.number(),
+  lostWithoutSync: z.number(),
+  /** Established connections to the VIP the standby's kernel held before the crash, with sync. */
+  standbyKnewWithSync: z.number(),
+});
+export type SyncFigures = z.infer<typeof syncFiguresSchema>;
 /**
- * Starts both agents of `pair` and waits until the pair has settled as it starts: the primary
- * active, the backup standby, and the client served through the VIP. Returns the client's probe
- * (a new connection every 50 ms, stopped by its owner or by lab.destroy()).
+ * Starts both agents of `pair` and waits until the pair has settled as it starts: one router
+ * active (usually the primary; the backup when the primary's agent was slow to start, as it then
+ * joins as standby: no preemption), the other standby, and the client served through the VIP.
+ * Returns the client's probe (a new connection every 50 ms, stopped by its owner or by lab.destroy()).
  */
 export async function startSettled(lab: Lab, pair: RouterPair): Promise<Probe> {
   await pair.start();
-  await pair.waitActive(PRIMARY, 1, 'the pair started');
-  await pair.waitStandby(BACKUP, 'the pair started');
+  await pair.settled('the pair started');
   const probe = new Probe(lab, CLIENT, `${pair.layout.vip}:80`);
-  await probe.settled(0, 10, 'the client to be served through the primary');
+  await probe.settled(0, 10, 'the client to be served through the VIP');
   return probe;
 }
 
@@ -56,14 +90,14 @@ export async function startSettled(lab: Lab, pair: RouterPair): Promise<Probe> {
 const SETTLED = 10;
 
 /** lvs.cf of the pair: one virtual server on the floating VIP, every real server weight 1. */
-export function pairConfig(layout: PairLayout, extra: { sync?: { iface: string; id: number } } = {}): string {
+export function pairConfig(layout: PairLayout, extra: { sync?: { iface: string; id: number }; deadtimeS?: number } = {}): string {
   const text = lvsCf({
     network: layout.network,
     primary: layout.primary,
     backup: layout.backup,
     heartbeatPort: HEARTBEAT_PORT,
     keepalive: KEEPALIVE_S,
-    deadtime: DEADTIME_S,
+    deadtime: extra.deadtimeS ?? DEADTIME_S,
     monitorLinks: false,
     ...(layout.natRouter ? { natRouter: layout.natRouter } : {}),
     virtuals: [{

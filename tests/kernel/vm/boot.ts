@@ -1,5 +1,5 @@
 // Boots the kernel test guest once and collects what the suite reported. QEMU's software emulator
-// (TCG, `-cpu max`: node crashes on QEMU's default CPU model), the host's root shared read-only
+// (TCG on one host thread, `-cpu max`: see GUEST_ACCEL), the host's root shared read-only
 // over 9p as the guest's root, and a fresh host folder shared read-write for the results. The
 // serial console is kept in console.log beside the results: it is what a failure shows.
 import { spawn } from 'node:child_process';
@@ -71,6 +71,22 @@ function kernelWord(name: string, value: string): string {
   return `${name}=${value}`;
 }
 
+/**
+ * QEMU's most complete CPU model: node crashes on the default one. (Without PKU, `max,-pku`,
+ * node crashed as well: memory protection keys were not the cause.)
+ */
+export const GUEST_CPU = 'max';
+/**
+ * TCG with one host thread for all the guest's CPUs. With QEMU's default multi-threaded TCG (a
+ * host thread per guest CPU) node crashed now and then while loading, always inside WebAssembly
+ * (the TypeScript loader's lexer): a SIGSEGV, or V8's trap handler turning a fault at one of its
+ * guarded loads into "RuntimeError: memory access out of bounds". V8 compiles WebAssembly lazily
+ * and tiers it up on background threads, patching the jump table that another thread is running
+ * through: code modified on one CPU while another executes it, which the emulator's parallel CPUs
+ * can miss. One thread runs the guest's CPUs in turn, so each sees the other's code changes.
+ */
+export const GUEST_ACCEL = 'tcg,thread=single';
+
 export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string, only: string, trials = '', entry: 'suite' | 'bench' = 'suite'): string[] {
   if (resultsDir.includes(',')) throw new Error(`QEMU cannot share a folder whose path has a comma: ${resultsDir}`);
   const append = [
@@ -86,7 +102,7 @@ export function qemuArgs(image: GuestImage, resultsDir: string, toolsDir: string
   ].join(' ');
   const cpus = Math.min(4, Math.max(2, availableParallelism()));
   return [
-    '-accel', 'tcg', '-cpu', 'max', '-m', '2048', '-smp', String(cpus),
+    '-accel', GUEST_ACCEL, '-cpu', GUEST_CPU, '-m', '2048', '-smp', String(cpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap',

@@ -12,9 +12,9 @@ results=/tmp/results
 
 # The kernel's on-demand loading cannot see the unpacked package, so everything is loaded here:
 # IPVS and its eight schedulers, ipip for tunnelling, veth and bridge for the namespaces, and
-# nftables with conntrack for the firewall marks.
+# nftables with conntrack for the firewall marks, NAT and dup for the spoofing test's attacker.
 modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-  ipip veth bridge nf_conntrack nf_tables nft_ct nft_chain_nat"
+  ipip veth bridge nf_conntrack nf_tables nft_ct nft_chain_nat nft_nat nft_dup_ipv4"
 # shellcheck disable=SC2086
 if ! modprobe -d "$piranha_modroot" -a $modules; then
   echo "piranha-guest: cannot load the kernel modules" >&2

@@ -11,11 +11,7 @@ const FILE_TIMEOUT_MS = 20 * 60_000;
 const dir = new URL('../suite/', import.meta.url);
 const only = process.env.PIRANHA_KERNEL_ONLY ?? '';
 const wanted = only.split(',');
-// The router-pair files (failover-*) run only when named (`npm run test:kernel:pair`): in fresh
-// runs of the whole suite, node crashed at the start of a rebooted router's agent under the
-// emulated CPU, again and again, and a crash there takes the files after it down too.
-const byDefault = (f: string) => only !== '' || !f.startsWith('failover-');
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && byDefault(f) && wanted.some((w) => f.includes(w))).sort();
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && wanted.some((w) => f.includes(w))).sort();
 if (files.length === 0) throw new Error(`no suite file in tests/kernel/suite/ matches "${only}"`);
 for (const f of files) {
   describe(`tests/kernel/suite/${f}`, { timeout: FILE_TIMEOUT_MS }, async () => {
