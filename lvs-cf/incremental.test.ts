@@ -67,13 +67,17 @@ test('small files: the fast path and the whole file agree on every random edit s
 test('a large generated file: the fast path and the whole file agree', () => {
   const big = generate(150);
   let fast = 0;
+  let all = 0;
   fc.assert(
     fc.property(fc.array(fc.array(editArb(150, 20), { minLength: 1, maxLength: 1 }), { minLength: 1, maxLength: 4 }), (steps) => {
-      fast += run(big, steps).fast;
+      const r = run(big, steps);
+      fast += r.fast;
+      all += r.fast + r.slow;
     }),
     { numRuns: 10 },
   );
-  assert.ok(fast > 5, `${fast} saves took the fast path`);
+  // A share, not a count: how many saves a random draw makes varies from run to run.
+  assert.ok(fast > all / 10, `${fast} of ${all} saves took the fast path`);
 });
 
 test('every kind of console save of a generated file takes the fast path', () => {
