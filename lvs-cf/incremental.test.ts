@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { edit, parse } from './index.ts';
 import type { Edit } from './api-types.ts';
 import { IncrementalDoc } from './incremental.ts';
-import { generate } from '../testing/generated-lvs-cf.ts';
+import { consoleSaves, generate } from '../testing/generated-lvs-cf.ts';
 import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
 
 /** Runs `steps` saves (each with the serial bump, as the console saves) both ways and compares. */
@@ -83,11 +83,7 @@ test('a large generated file: the fast path and the whole file agree', () => {
 test('every kind of console save of a generated file takes the fast path', () => {
   const text = generate(120);
   const kinds: Edit[][] = [
-    [{ op: 'set', target: { scope: 'server', virtual: 60, server: 3 }, key: 'weight', value: 9 }],
-    [{ op: 'set', target: { scope: 'virtual', virtual: 60 }, key: 'timeout', value: 7 }],
-    [{ op: 'addServer', virtual: 60, name: 'rs20', fields: { address: '10.9.9.9' } }],
-    [{ op: 'removeServer', virtual: 60, server: 5 }],
-    [{ op: 'setActive', target: { scope: 'server', virtual: 60, server: 5 }, active: false }],
+    ...consoleSaves(60),
     [{ op: 'set', target: { scope: 'global' }, key: 'tcp_timeout', value: 900 }],
     [{ op: 'set', target: { scope: 'global' }, key: 'deadtime', value: 19 }],
     [{ op: 'addVirtual', name: 'new', fields: { address: '192.168.9.9 eth0:9' } }],

@@ -11,7 +11,7 @@ import { blockSpans, edit, parse, parseDocument } from './index.ts';
 import type { Edit } from './api-types.ts';
 import { IncrementalDoc } from './incremental.ts';
 import { commonPrefix, commonSuffix, layoutSpans, readDocument, reparse } from './reparse.ts';
-import { generate } from '../testing/generated-lvs-cf.ts';
+import { consoleSaves, generate } from '../testing/generated-lvs-cf.ts';
 import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
 
 /** One change of a file: a console save, or a raw change of its text. */
@@ -107,11 +107,7 @@ test('every kind of console save of a generated file is reparsed, reading only w
   const text = generate(120);
   const doc = IncrementalDoc.parse(text);
   const kinds: Edit[][] = [
-    [{ op: 'set', target: { scope: 'server', virtual: 60, server: 3 }, key: 'weight', value: 9 }],
-    [{ op: 'set', target: { scope: 'virtual', virtual: 60 }, key: 'timeout', value: 7 }],
-    [{ op: 'addServer', virtual: 60, name: 'rs20', fields: { address: '10.9.9.9' } }],
-    [{ op: 'removeServer', virtual: 60, server: 5 }],
-    [{ op: 'setActive', target: { scope: 'server', virtual: 60, server: 5 }, active: false }],
+    ...consoleSaves(60),
     [{ op: 'setActive', target: { scope: 'virtual', virtual: 0 }, active: false }],
     [{ op: 'set', target: { scope: 'server', virtual: 119, server: 19 }, key: 'weight', value: 2 }],
     [{ op: 'addVirtual', name: 'new', fields: { address: '192.168.9.9 eth0:9' } }],

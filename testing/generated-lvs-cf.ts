@@ -1,6 +1,7 @@
 // A generated lvs.cf in the original GUI's layout (every field the GUI writes, in its order):
 // `virtuals` virtual servers × 20 real servers. The benchmarks' files, and the large files of the
 // property tests that must behave as on a real site's file.
+import type { Edit } from '../lvs-cf/api-types.ts';
 
 /** Real servers in each virtual server. */
 export const SERVERS = 20;
@@ -25,4 +26,19 @@ export function generate(virtuals: number): string {
     out.push('}');
   }
   return out.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * The one-virtual-server saves the console makes, each as the edits of one save, on virtual server
+ * `v` (which must have six real servers or more): a real server's weight, a virtual server field,
+ * ADD and DELETE a real server, and (DE)ACTIVATE one.
+ */
+export function consoleSaves(v: number): Edit[][] {
+  return [
+    [{ op: 'set', target: { scope: 'server', virtual: v, server: 3 }, key: 'weight', value: 9 }],
+    [{ op: 'set', target: { scope: 'virtual', virtual: v }, key: 'timeout', value: 7 }],
+    [{ op: 'addServer', virtual: v, name: 'rs20', fields: { address: '10.9.9.9' } }],
+    [{ op: 'removeServer', virtual: v, server: 5 }],
+    [{ op: 'setActive', target: { scope: 'server', virtual: v, server: 5 }, active: false }],
+  ];
 }
