@@ -1,28 +1,22 @@
 // "Check now": the pool's check while directing a checked server, a one-off check otherwise.
-import { test, after } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkNowOf } from './check-now.ts';
 import { ConfigState, type Configuration } from './config-state.ts';
 import { NotFoundError } from './errors.ts';
 import type { CheckOutcome } from './checkers/check.ts';
 import { lvsCf, writeLvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
-import { tempRoot } from '../testing/temp.ts';
-
-const roots: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const r of roots) await r();
-});
+import { tempRootFor } from '../testing/temp.ts';
 
 const web: TestVirtual = {
   name: 'web', vip: '192.168.1.250', port: 80,
   servers: [{ name: 'a', address: '10.0.0.2', port: 80 }, { name: 'off', address: '10.0.0.9', port: 80, active: false }],
 };
 
-async function configuration(): Promise<Configuration> {
-  const t = await tempRoot('piranha-check-now-');
-  roots.push(t.remove);
-  await writeLvsCf(t.root, lvsCf({ virtuals: [web] }));
-  const state = new ConfigState(t.root, () => {});
+async function configuration(t: TestContext): Promise<Configuration> {
+  const { root } = await tempRootFor(t, 'piranha-check-now-');
+  await writeLvsCf(root, lvsCf({ virtuals: [web] }));
+  const state = new ConfigState(root, () => {});
   const p = await state.read();
   assert.ok(p.ok);
   state.adopt(p.config);
@@ -38,16 +32,16 @@ function rig(config: Configuration, directing: boolean) {
   return { deps: { config, pool, directing, run }, calls };
 }
 
-test('while directing, a checked real server is checked by the pool', async () => {
-  const { deps, calls } = rig(await configuration(), true);
+test('while directing, a checked real server is checked by the pool', async (t) => {
+  const { deps, calls } = rig(await configuration(t), true);
   const r = await checkNowOf(deps, 'web', 'a');
   assert.deepEqual(r, { virtual: 'web', server: 'a', sent: 'pool', received: '', verdict: 'up', error: null, durationMs: 2 });
   assert.equal(calls.length, 1);
   assert.match(calls[0]!, /^pool /);
 });
 
-test('an inactive real server, or an agent not directing, gets a one-off check', async () => {
-  const config = await configuration();
+test('an inactive real server, or an agent not directing, gets a one-off check', async (t) => {
+  const config = await configuration(t);
   const off = rig(config, true);
   const r = await checkNowOf(off.deps, 'web', 'off');
   assert.deepEqual([r.verdict, r.error, r.sent], ['down', 'connect ECONNREFUSED', 'one-off']);
@@ -57,8 +51,8 @@ test('an inactive real server, or an agent not directing, gets a one-off check',
   assert.match(stopped.calls[0]!, /^one-off /);
 });
 
-test('unknown names are not found', async () => {
-  const { deps } = rig(await configuration(), true);
+test('unknown names are not found', async (t) => {
+  const { deps } = rig(await configuration(t), true);
   await assert.rejects(checkNowOf(deps, 'web', 'nope'), NotFoundError);
   await assert.rejects(checkNowOf(deps, 'nope', 'a'), NotFoundError);
 });
