@@ -17,7 +17,7 @@ import { CLIENT } from '../lib/topology.ts';
 import { natPairLab, PRIMARY, type PairLayout } from '../lib/pair-topology.ts';
 import { RouterPair, partnerOf, type Router } from '../lib/pair.ts';
 import { parseIpVs } from '../lib/kernel-table.ts';
-import { tool } from '../lib/traffic.ts';
+import { connect, tool } from '../lib/traffic.ts';
 import { HEARTBEAT_PORT, KEEPALIVE_S, TOLERANT_DEADTIME_S, pairConfig } from '../lib/failover-trials.ts';
 
 const ATTACKER = 'attacker';
@@ -117,6 +117,9 @@ test('forged and replayed heartbeats from a third namespace change nothing, and 
   assert.equal(parseIpVs(await lab.procNet(standby, 'ip_vs')).size, 0, `${standby}'s kernel table is still empty`);
   assert.ok(a.vips.some((v) => v.address === layout.vip), `${active} still holds the VIP`);
   assert.ok(!b.vips.some((v) => v.address === layout.vip), `${standby} does not hold the VIP`);
-  lab.sh(CLIENT, ['ping', '-c', '1', '-W', '5', layout.vip]);
+  // A connection to the VIP (the guest has no ping: the host's root is all it has) also fills the
+  // client's ARP entry.
+  const [answer] = await connect(lab, CLIENT, 1, [`${layout.vip}:80`]);
+  assert.ok(answer!.server !== null, `the client's connection to the VIP was served: ${answer!.error}`);
   assert.equal(lab.neighbour(CLIENT, layout.vip), lab.mac(active), `the client's ARP entry for the VIP is ${active}'s MAC`);
 }));
