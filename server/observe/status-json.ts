@@ -26,6 +26,7 @@ const realSchema = countersSchema.extend({
   ...realStatsSchema.pick({ address: true, port: true, weight: true }).shape,
   check: checkerInfoSchema
     .pick({ state: true, since: true, lastCheck: true, lastError: true })
+    // Always present here (null before the first check), though older agents leave it out.
     .extend({ lastLatencyMs: z.number().nullable() })
     .nullable(),
 });
