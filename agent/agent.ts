@@ -327,6 +327,9 @@ export class Agent implements DirectorHooks {
   /**
    * Feeds an event to the steering machine and carries out what changed: the role (logged), the
    * checkers (the only place their targets are set), and directing begun or ended (reconciled).
+   * Directing begins with the services listening and the checks started after them: the first
+   * evaluation of a checker just started puts no real server in (it is pending), and starting the
+   * checks of 200,000 real servers first would keep every VIP closed meanwhile.
    */
   private async steer(event: SteeringEvent): Promise<void> {
     const before = this.steering;
@@ -337,10 +340,15 @@ export class Agent implements DirectorHooks {
       this.emitState();
     }
     if (directing === 'ceased') this.loop.clearTimers();
-    this.syncCheckers();
+    if (directing !== 'began') this.syncCheckers();
     if (directing === null) return;
     this.loop.touchAll();
-    const ops = await this.loop.run();
+    let ops: number;
+    try {
+      ops = await this.loop.run();
+    } finally {
+      if (directing === 'began') this.syncCheckers();
+    }
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {

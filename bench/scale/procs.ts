@@ -46,9 +46,14 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts `node [NODE_ARGS] --import tsx FILE ARGS` (a bin/*.js or a .ts), collecting its output. */
+/**
+ * Starts a program, collecting its output: a bin/*.js as its command runs it (`node [NODE_ARGS]
+ * FILE ARGS`: each bin registers tsx itself, and a second registration through `--import tsx`
+ * would put every module of the program through two loaders), a .ts with `--import tsx`.
+ */
 export function startNode(file: string, args: string[], nodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d.length > 4096 ? d.slice(-4096) : d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-1 << 20)));
