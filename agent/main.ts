@@ -16,7 +16,9 @@ import { nativeAddon, NativeAddonError } from './native-addon.ts';
 import { SocketServer, type Handlers } from './socket-server.ts';
 import { Logger } from './log.ts';
 import { releaseAfterRead } from './memory.ts';
-import type { Redundancy } from './ha/controller.ts';
+import { Redundancy } from './ha/controller.ts';
+import { KernelConnectionSync } from './ha/conn-sync.ts';
+import { spawnRunner } from './ha/vip.ts';
 import { decideRedundancy } from './ha/mode.ts';
 import { localAddresses } from './ha/peers.ts';
 import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';
@@ -165,8 +167,6 @@ export async function main(argv: string[]): Promise<number> {
       agent.setNote('redundancy', mode.note);
       await agent.serve();
     } else {
-      // The pair's modules are loaded by a router of a pair only: a standalone agent starts without them.
-      const [{ Redundancy }, { KernelConnectionSync }, { spawnRunner }] = await Promise.all([import('./ha/controller.ts'), import('./ha/conn-sync.ts'), import('./ha/vip.ts')]);
       redundancy = new Redundancy({
         root,
         keyFile,
