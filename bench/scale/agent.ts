@@ -4,6 +4,8 @@
 //
 // - time to serving: from the agent's spawn to its socket answering, to every service listening,
 //   and to the table being full (every real server checked up and in the dataplane);
+//   the agent's CPU time (user + system, every thread) by the time every service listened, which
+//   a loaded machine stretches far less than the wall clock;
 // - memory: the agent's peak resident set (VmHWM) and its resident set at the end;
 // - a one-weight save through EDIT REAL SERVER: POST → 303 in the console, and when the weight
 //   reached the dataplane relative to that 303 (the applier's log line, read as an event), with
@@ -32,13 +34,15 @@ import { AgentClient } from '../../agent/client.ts';
 import type { AgentEvent } from '../../agent/protocol/index.ts';
 import { writeFileAtomic } from '../../common/atomic-write.ts';
 import { generate, portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
-import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, prepareRoot, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
+import { arg, cpuMs, get, hidden, inputs, median, memoryMb, post, prepareLayout, prepareRoot, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
 interface Row {
   virtuals: number;
   /** One figure per start (`--starts N`): the medians are shown, with the range. */
   socketMs: number[];
   servicesMs: number[];
+  /** The agent's CPU time (all threads) when every service listened, per start. */
+  servicesCpuMs: number[];
   fullMs: number;
   /** Real servers in the table when the wait for a full table gave up (NaN when it filled). */
   reachedReals: number;
@@ -112,6 +116,7 @@ interface Started {
   paged: boolean;
   socketMs: number;
   servicesMs: number;
+  servicesCpuMs: number;
   fullMs: number;
   reachedReals: number;
 }
@@ -135,6 +140,7 @@ async function startAgent(repo: string, root: string, socket: string, virtuals: 
   const socketMs = Date.now() - t0;
   const paged = await supportsPaging(client);
   let servicesMs = NaN;
+  let servicesCpuMs = NaN;
   let fullMs = NaN;
   let reachedReals = NaN;
   const wanted = virtuals * SERVERS_PER_VIRTUAL;
@@ -142,12 +148,15 @@ async function startAgent(repo: string, root: string, socket: string, virtuals: 
     // An agent that cannot answer while it is busy: counted as not there yet.
     const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
     const now = Date.now() - t0;
-    if (Number.isNaN(servicesMs) && c.listening === virtuals) servicesMs = now;
+    if (Number.isNaN(servicesMs) && c.listening === virtuals) {
+      servicesMs = now;
+      servicesCpuMs = cpuMs(agent.child.pid!);
+    }
     if (c.reals === wanted) fullMs = now;
     else if (now > FULL_TABLE_WAIT_MS) reachedReals = c.reals;
     else await sleep(paged ? 100 : 500);
   }
-  return { agent, client, paged, socketMs, servicesMs, fullMs, reachedReals };
+  return { agent, client, paged, socketMs, servicesMs, servicesCpuMs, fullMs, reachedReals };
 }
 
 async function measure(repo: string, virtuals: number, rounds: number, starts: number, basePort: number, agentOnly: boolean): Promise<Row> {
@@ -163,10 +172,12 @@ async function measure(repo: string, virtuals: number, rounds: number, starts: n
     // (SIGTERM, as systemd stops it) once every service listens.
     const socketMs: number[] = [];
     const servicesMs: number[] = [];
+    const servicesCpuMs: number[] = [];
     for (let i = 1; i < starts; i++) {
       const s = await startAgent(repo, root, socket, virtuals, true, children);
       socketMs.push(s.socketMs);
       servicesMs.push(s.servicesMs);
+      servicesCpuMs.push(s.servicesCpuMs);
       s.client.close();
       await s.agent.stop();
       children.splice(children.indexOf(s.agent), 1);
@@ -175,6 +186,7 @@ async function measure(repo: string, virtuals: number, rounds: number, starts: n
     const { agent, client, paged, fullMs, reachedReals, ...last } = await startAgent(repo, root, socket, virtuals, agentOnly, children);
     socketMs.push(last.socketMs);
     servicesMs.push(last.servicesMs);
+    servicesCpuMs.push(last.servicesCpuMs);
     const pid = agent.child.pid!;
 
     // The agent's own share of a save: one weight and the serial changed in the file, written as the
@@ -256,6 +268,7 @@ async function measure(repo: string, virtuals: number, rounds: number, starts: n
       virtuals,
       socketMs,
       servicesMs,
+      servicesCpuMs,
       fullMs,
       reachedReals,
       peakMb: memoryMb(pid, 'VmHWM'),
@@ -314,11 +327,11 @@ async function main(argv: string[]): Promise<void> {
   const out = [
     `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size, ${starts} start${starts === 1 ? '' : 's'} (medians, ms)`,
     '',
-    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| virtual servers × 20 | socket answers | all services listening | agent CPU by then | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${startMs(r.socketMs)} | ${startMs(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')}${r.missedSaves ? ` (${r.missedSaves} of ${r.missedSaves + r.postMs.length} saves' weights not seen within ${WEIGHT_WAIT_MS / 1000} s: real server down)` : ''} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${startMs(r.socketMs)} | ${startMs(r.servicesMs)} | ${startMs(r.servicesCpuMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')}${r.missedSaves ? ` (${r.missedSaves} of ${r.missedSaves + r.postMs.length} saves' weights not seen within ${WEIGHT_WAIT_MS / 1000} s: real server down)` : ''} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

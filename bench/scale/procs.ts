@@ -40,6 +40,25 @@ export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+/**
+ * The CPU time a process has used so far (user + system, all its threads) in ms, from
+ * /proc/PID/stat; NaN once it is gone. On a shared machine this says what a start costs where the
+ * wall clock says mostly how busy the other processes were.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux everywhere it matters. */
+const CLOCK_TICKS = 100;
+
 export interface Child {
   child: ChildProcess;
   output(): string;
