@@ -21,7 +21,7 @@ import { textDelta } from './history/text-delta.ts';
 import { IncrementalDoc } from '../lvs-cf/incremental.ts';
 import type { TextPieces } from '../lvs-cf/text-pieces.ts';
 import { FileBytes } from './file-bytes.ts';
-import { fileIdentity } from './file-identity.ts';
+import { fileIdentity, statIdentity } from './file-identity.ts';
 
 export interface Snapshot {
   text: string;
@@ -89,7 +89,8 @@ export class ConfigStore {
   readonly auditPath: string;
   private readonly mutex: Mutex;
   /** The version in use: its identity on disk, its snapshot and its document for incremental edits. */
-  private cached: { key: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: FileBytes | null } | null = null;
+  /** The version held parsed: `key` its full identity (file-identity.ts), `stat` the part one stat gives. */
+  private cached: { key: string; stat: string; snapshot: Snapshot; doc: IncrementalDoc | null; bytes: FileBytes | null } | null = null;
   /** Texts of recently seen versions, so a conflict can show what changed since the form was read. */
   private readonly texts = new Map<string, string>();
   private textChars = 0;
@@ -105,11 +106,22 @@ export class ConfigStore {
     this.history = new HistoryStore(this.historyDir, opts.history ?? DEFAULT_HISTORY);
   }
 
-  async read(): Promise<Snapshot> {
+  /**
+   * The file as it is now. A page view (the default) trusts one stat: inode, size and times
+   * unchanged mean the version held. A save or a restore (`verify`) also compares the file's ends,
+   * which a hand edit on a file system with coarse times changes even when the times and the size
+   * do not; a page shown from the held version then gets its 409 at the save, as any stale page.
+   */
+  async read(opts: { verify?: boolean } = {}): Promise<Snapshot> {
+    const stat = await statIdentity(this.path);
+    if (!opts.verify && this.cached?.stat === stat) return this.cached.snapshot;
     const key = await fileIdentity(this.path);
-    if (this.cached && this.cached.key === key) return this.cached.snapshot;
+    if (this.cached?.key === key) {
+      this.cached.stat = stat;
+      return this.cached.snapshot;
+    }
     const { snapshot, doc, bytes } = await this.readFresh();
-    this.cached = { key, snapshot, doc, bytes };
+    this.cached = { key, stat, snapshot, doc, bytes };
     return snapshot;
   }
 
@@ -150,7 +162,7 @@ export class ConfigStore {
 
   save(req: SaveRequest): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const c = await this.compute(await this.read(), req);
+      const c = await this.compute(await this.read({ verify: true }), req);
       if (c.kind !== 'ready') return c;
       if (req.expectPlan !== undefined && planDigest(c.patch) !== req.expectPlan) return { kind: 'not-planned', snapshot: c.current };
       const snapshot = await this.commit(c.current, c.text, c.patch, [c.serialFrom, c.serialTo], { action: req.action, client: req.client, user: req.user ?? null }, c.next);
@@ -166,7 +178,7 @@ export class ConfigStore {
    */
   restore(req: { baseVersion: string; client: string; user?: string | null; action: string; note?: Record<string, unknown>; restoreText: (current: Snapshot) => Promise<string> }): Promise<SaveResult> {
     return this.mutex.run(async () => {
-      const current = await this.read();
+      const current = await this.read({ verify: true });
       if (current.version !== req.baseVersion) return { kind: 'conflict', baseText: await this.textOf(req.baseVersion), current };
       const text = await req.restoreText(current);
       const serialFrom = current.parsed.model?.serial_no ?? 0;
@@ -225,7 +237,7 @@ export class ConfigStore {
     // version's model is superseded; pages still showing it read names and values, not lines).
     next?.settle();
     // The version just written is the one in use, identified by what is on disk now.
-    this.cached = { key: await fileIdentity(this.path), snapshot, doc, bytes };
+    this.cached = { key: await fileIdentity(this.path), stat: await statIdentity(this.path), snapshot, doc, bytes };
     await this.audit({
       ...meta,
       serial,

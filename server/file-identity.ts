@@ -3,8 +3,9 @@
 // the identity of the version the console holds parsed in memory, so that a 26 MB file is not read
 // and parsed again at every save, while a hand edit (which changes the times, and almost always the
 // size or the ends as well, even on a file system with coarse times) still makes it read afresh.
+// A page view needs less: `statIdentity` is the inode, size and times alone, one stat.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 
 const EDGE = 4096;
 
@@ -25,8 +26,23 @@ export async function fileIdentity(path: string): Promise<string> {
     const tail = Buffer.alloc(Math.min(EDGE, Math.max(0, size - head.length)));
     await fh.read(tail, 0, tail.length, size - tail.length);
     const h = createHash('sha256').update(head).update(tail).digest('hex').slice(0, 32);
-    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${h}`;
+    return `${timesOf(st)}:${h}`;
   } finally {
     await fh.close();
   }
+}
+
+/** Inode, size and times of the file at `path` (one stat), 'missing' when there is none. */
+export async function statIdentity(path: string): Promise<string> {
+  try {
+    return timesOf(await stat(path, { bigint: true }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+}
+
+/** The part of an identity that a stat gives: `fileIdentity` starts with it. */
+function timesOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
