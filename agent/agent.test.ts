@@ -142,6 +142,30 @@ test('standalone: serve, the checkers drive the table, stop removes it, start se
   assert.ok(events.some((e) => e.event === 'state' && e.data.running === false));
 });
 
+test('serve: every service is in the dataplane before the checks are set up (a large file opens its VIPs first)', async () => {
+  const t = await tempRoot('piranha-core-');
+  cleanup.push(t.remove);
+  await writeLvsCf(t.root, lvsCf({ serial: 1, virtuals: [web, { ...web, name: 'mail', port: 25 }] }));
+  const logger = new Logger({ write: () => {}, journal: false });
+  const config = new ConfigState(t.root, (m) => logger.log(m));
+  const dp = new MemoryDataplane();
+  /** The services in the dataplane each time the pool was given checks to run. */
+  const servicesWhenChecked: number[] = [];
+  class WatchedPool extends CheckerPool {
+    override update(specs: Parameters<CheckerPool['update']>[0]): void {
+      if (specs.length > 0) servicesWhenChecked.push(dp.table_.size);
+      super.update(specs);
+    }
+  }
+  const pool = new WatchedPool({ start: () => ({ cancel() {} }), timers: new ManualTimers(), jitter: false });
+  const agent = new Agent({ config, dataplane: dp, logger, pool });
+  cleanup.push(() => agent.shutdown());
+  await agent.init(await config.read());
+  await agent.serve();
+  assert.deepEqual(servicesWhenChecked, [2], 'the checks were set up once, with both services already in the dataplane');
+  assert.equal((await agent.checkers()).checkers.length, 4, 'and every real server is checked');
+});
+
 test('reload: one changed weight is one operation; an invalid file is a ConfigInvalidError and changes nothing', async () => {
   const { agent, dp, timers, root, events } = await setUp();
   await agent.serve();

@@ -1,22 +1,17 @@
 // The agent's core: holds the configuration in use (config-state.ts), runs the checkers, keeps the
 // dataplane's table equal to the director's desired table (reconciler.ts, applier.ts, evaluated by
-// reconcile-loop.ts), and follows steering.ts on whether it directs: the console's START/STOP, the
-// router pair's decisions, shutdown. It answers in the protocol's types and fails with the domain
-// errors of errors.ts; rpc-handlers.ts puts it on the socket, main.ts wires the process.
+// reconcile-loop.ts; agent-parts.ts builds and wires them), and follows steering.ts on whether it
+// directs: the console's START/STOP, the router pair's decisions, shutdown. It answers in the
+// protocol's types and fails with the domain errors of errors.ts; rpc-handlers.ts puts it on the
+// socket, main.ts wires the process.
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Dataplane, ServiceStats as DataplaneService } from './dataplane/types.ts';
 import type { AgentEvent, CheckHistoryResult, CheckNowResult, CheckersParams, CheckersResult, PlanParams, PlanResult, ReconcileResult, ReloadResult, StatusResult, TableParams, TableResult } from './protocol/index.ts';
 import { CheckerPool } from './checkers/pool.ts';
 import type { ConfigState, Proposal } from './config-state.ts';
-import { Applier } from './applier.ts';
-import { ReconcileLoop } from './reconcile-loop.ts';
-import { ListReplies } from './list-replies.ts';
-import { DataplaneView } from './dataplane-view.ts';
-import { CheckerReports } from './checker-reports.ts';
 import { checkersRun, initialSteering, startAction, steer, stopAction, type Steering, type SteeringEvent } from './steering.ts';
 import { ConfigInvalidError, PairError, StartupError } from './errors.ts';
 import { haStatusToWire } from './wire-map.ts';
-import { KernelUpkeep } from './kernel-upkeep.ts';
 import { releaseAfterRead } from './memory.ts';
 import { EventHub, type ListenOptions } from './event-hub.ts';
 import type { DirectorHooks, Redundancy } from './ha/controller.ts';
@@ -26,6 +21,12 @@ import { planChange } from './plan/planner.ts';
 import { checkHistoryOf } from './check-history.ts';
 import { checkNowOf } from './check-now.ts';
 import { ControlQueue } from './control-queue.ts';
+import { agentParts } from './agent-parts.ts';
+import type { Applier } from './applier.ts';
+import type { ReconcileLoop } from './reconcile-loop.ts';
+import type { ListReplies } from './list-replies.ts';
+import type { DataplaneView } from './dataplane-view.ts';
+import type { KernelUpkeep } from './kernel-upkeep.ts';
 import { Notes, runningLine, statusReport } from './status-report.ts';
 
 /** What the core needs of the pair's redundancy controller (ha/controller.ts's Redundancy). */
@@ -51,7 +52,6 @@ export class Agent implements DirectorHooks {
   private readonly applier: Applier;
   private readonly loop: ReconcileLoop;
   private readonly view: DataplaneView;
-  private readonly reports: CheckerReports;
   /** Drift of the kernel's table and the kernel settings (the socket's drift, reconcile, routerSettings). */
   readonly kernel: KernelUpkeep;
   private readonly lists: ListReplies;
@@ -71,47 +71,10 @@ export class Agent implements DirectorHooks {
     this.startedAt = new Date(this.now());
     this.steering = initialSteering(this.now());
     this.pool = opts.pool ?? new CheckerPool();
-    this.applier = new Applier(this.dp, (m) => this.log.error(m), (m) => this.log.debug(m));
-    this.view = new DataplaneView(this.dp, (key) => this.applier.owns(key), this.now);
-    this.reports = new CheckerReports({
-      pool: this.pool,
-      config: () => this.config.current,
-      applied: () => this.applier.applied,
-      emit: (e) => this.events.emit(e),
-      listening: () => this.events.listening('checker'),
-      log: (m) => this.log.log(m),
-    });
-    this.lists = new ListReplies({
-      config: () => this.config.current,
-      applied: () => this.applier.applied,
-      failing: () => this.applier.failingServices(),
-      pool: this.pool,
-      view: this.view,
-      reports: this.reports,
-    });
-    const states = (check: string) => this.pool.view(check);
-    this.loop = new ReconcileLoop({
-      applier: this.applier,
-      input: () => ({ config: this.config.current, directing: this.steering.directing, states, now: this.now() }),
-      onApplied: (applied) => {
-        this.view.invalidate();
-        this.reports.weightsChanged(applied);
-      },
-      log: (m) => this.log.error(m),
-    });
-    this.kernel = new KernelUpkeep({
-      dataplane: this.dp, view: this.view, applier: this.applier, loop: this.loop, now: this.now, log: (m) => this.log.log(m),
-      planned: () => new Set(this.config.current.plan.services.map((s) => s.spec.key)),
-      onDrift: (data) => this.events.emit({ event: 'drift', data }),
-    });
-    // A check changed state: report it, and re-evaluate the services of its real servers shortly.
-    this.pool.on('change', (st) => {
-      const services = this.reports.stateChanged(st);
-      if (services === null) return;
-      this.loop.touch(services);
-      this.loop.soon();
-    });
-    this.log.onEntry((entry) => this.events.emit({ event: 'log', data: entry }));
+    // The checkers' reports are wired to the pool and the loop there: the core does not call them.
+    ({ applier: this.applier, view: this.view, lists: this.lists, loop: this.loop, kernel: this.kernel } = agentParts({
+      config: this.config, dataplane: this.dp, pool: this.pool, logger: this.log, events: this.events, now: this.now, directing: () => this.steering.directing,
+    }));
   }
 
   /**
@@ -327,6 +290,9 @@ export class Agent implements DirectorHooks {
   /**
    * Feeds an event to the steering machine and carries out what changed: the role (logged), the
    * checkers (the only place their targets are set), and directing begun or ended (reconciled).
+   * Directing begins with the services listening and the checks started after them: the first
+   * evaluation of a checker just started puts no real server in (it is pending), and starting the
+   * checks of 200,000 real servers first would keep every VIP closed meanwhile.
    */
   private async steer(event: SteeringEvent): Promise<void> {
     const before = this.steering;
@@ -337,10 +303,15 @@ export class Agent implements DirectorHooks {
       this.emitState();
     }
     if (directing === 'ceased') this.loop.clearTimers();
-    this.syncCheckers();
+    if (directing !== 'began') this.syncCheckers();
     if (directing === null) return;
     this.loop.touchAll();
-    const ops = await this.loop.run();
+    let ops: number;
+    try {
+      ops = await this.loop.run();
+    } finally {
+      if (directing === 'began') this.syncCheckers();
+    }
     // At shutdown the services go without a word: "shut down" follows.
     if (state.closed) return;
     if (directing === 'began') {

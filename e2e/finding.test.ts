@@ -24,6 +24,19 @@ async function stillMarked(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { marked?: boolean }).marked === true);
 }
 
+/**
+ * Looks `words` up with the page's Find box: the page says `result` at an address matching `url`;
+ * with JavaScript, htmx swapped the region in place (`inPlace` says which) instead of navigating.
+ */
+async function find(page: Page, js: boolean, words: string, result: string, url: RegExp, inPlace: string): Promise<void> {
+  if (js) await mark(page);
+  await page.getByLabel('Find').fill(words);
+  await page.getByRole('button', { name: 'FIND' }).click();
+  await page.getByText(result).waitFor();
+  assert.match(page.url(), url);
+  if (js) assert.equal(await stillMarked(page), true, inPlace);
+}
+
 describe('finding things', { concurrency: 1 }, () => {
   for (const js of [true, false]) {
     test(`search, pages and one host everywhere with JavaScript ${js ? 'on' : 'off'}`, { skip: chrome.missing ?? false, timeout: 180_000 }, async (t) => {
@@ -49,13 +62,8 @@ describe('finding things', { concurrency: 1 }, () => {
       // VIRTUAL SERVERS: the first page, then a search.
       await page.goto(`${h.url}/secure/virtual`);
       await page.getByText('Virtual servers 1–100 of 120.').waitFor();
-      if (js) await mark(page);
-      await page.getByLabel('Find').fill('shop11');
-      await page.getByRole('button', { name: 'FIND' }).click();
-      await page.getByText('Virtual servers 1–11 of 11 matching “shop11” (120 in lvs.cf).').waitFor();
-      assert.match(page.url(), /\/secure\/virtual\?q=shop11/);
+      await find(page, js, 'shop11', 'Virtual servers 1–11 of 11 matching “shop11” (120 in lvs.cf).', /\/secure\/virtual\?q=shop11/, 'htmx replaced the list in place');
       assert.equal(await page.getByRole('radio').count(), 11);
-      if (js) assert.equal(await stillMarked(page), true, 'htmx replaced the list in place');
 
       // Pages: next, by a link.
       await page.goto(`${h.url}/secure/virtual?sort=name`);
@@ -82,12 +90,7 @@ describe('finding things', { concurrency: 1 }, () => {
       const down = page.locator('table.down');
       await down.getByText('shop7 / broken').waitFor();
       await down.getByText('shop57 / broken').waitFor();
-      if (js) await mark(page);
-      await page.getByLabel('Find').fill('shop57');
-      await page.getByRole('button', { name: 'FIND' }).click();
-      await page.getByText('Services 1–1 of 1 matching “shop57”, problems first.').waitFor();
-      assert.match(page.url(), /\/secure\/control\?q=shop57/);
-      if (js) assert.equal(await stillMarked(page), true, 'htmx replaced the live region in place');
+      await find(page, js, 'shop57', 'Services 1–1 of 1 matching “shop57”, problems first.', /\/secure\/control\?q=shop57/, 'htmx replaced the live region in place');
 
       // From CONTROL to the host's page by its address, then out of every virtual server as one save.
       await page.locator('table.checkers').getByRole('link', { name: `${shared}:${port}` }).first().click();

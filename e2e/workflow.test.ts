@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useBrowser } from '../testing/browser.ts';
 import { type Harness, startConsole } from '../testing/console.ts';
+import { SAMPLE_REALS } from '../testing/lvs-cf.ts';
 
 /** Waits for the flash that a save with this serial produces (unique per save, so never stale). */
 async function saved(page: Page, serial: number, also?: RegExp): Promise<string> {
@@ -22,7 +23,7 @@ async function accept(page: Page) {
 }
 
 // No `network` line: NAT is the daemons' default when the key is absent, so choosing NAT on an
-// empty file changes nothing there.
+// empty file changes nothing there. The real servers added are the sample file's two.
 const EXPECTED_AFTER_ACTIVATE = `serial_no = 13
 primary = 10.0.0.1
 primary_private = 10.1.0.1
@@ -54,18 +55,7 @@ virtual web_farm {
      timeout = 6
      reentry = 15
      quiesce_server = 1
-     server r1 {
-         address = 192.168.1.11
-         active = 1
-         weight = 1
-     }
-     server r2 {
-         address = 192.168.1.12
-         active = 1
-         port = 8080
-         weight = 2
-     }
-}
+${SAMPLE_REALS}}
 `;
 
 async function chapter4Workflow(page: Page, h: Harness): Promise<void> {

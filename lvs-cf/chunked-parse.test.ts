@@ -9,7 +9,10 @@ import { generate } from '../testing/generated-lvs-cf.ts';
 import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
 
 test('pieces of one or two virtual servers give what the whole file gives', () => {
-  for (const text of [generate(7), SMALL, SMALL.replace('fwmark = 5', 'fwmark = 6'), SMALL.replace(/\n/g, '\r\n'), SMALL.replace('timeout = 6', 'timeout = 0')]) {
+  const g = generate(7);
+  // Lines the cutting reads in place: a comment ending in a brace, a brace among blanks and other white space.
+  const oddLines = [g.replace(/\n}\n/, '\n}\n# {\n'), g.replace(/\n}\n/, '\n \t}\t \n'), g.replace(/\n}\n/, '\n\u00a0}\u3000\n'), g.replace(/\nvirtual /, '\n#virtual x {\nvirtual ')];
+  for (const text of [g, ...oddLines, SMALL, SMALL.replace('fwmark = 5', 'fwmark = 6'), SMALL.replace(/\n/g, '\r\n'), SMALL.replace('timeout = 6', 'timeout = 0')]) {
     for (const chunk of [1, 2]) assert.deepEqual(parseChunked(text, chunk), parse(text));
   }
 });

@@ -3,7 +3,7 @@
 // rebuilds the new text from the old one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { edit, applyPatch, parse, type Edit, type EditResult, type PatchHunk, type Target } from './index.ts';
+import { edit, applyPatch, parse, type Edit, type EditResult, type EditValue, type PatchHunk, type Target } from './index.ts';
 
 const lines = (...ls: string[]) => ls.map((l) => `${l}\n`).join('');
 
@@ -243,41 +243,31 @@ test('a CRLF file is refused: the daemons would read only its first line', () =>
 });
 
 test('hostile values are refused beside their field, and nothing is written', () => {
-  const cases: [Edit, Target | undefined, string][] = [
-    [{ op: 'set', target: V0, key: 'send', value: 'GET /\nport = 1' }, V0, 'send'],
-    [{ op: 'set', target: V0, key: 'send', value: 'GET /\r\n' }, V0, 'send'],
-    [{ op: 'set', target: V0, key: 'expect', value: 'say "hi"' }, V0, 'expect'],
-    [{ op: 'set', target: V0, key: 'expect', value: 'caf\u00e9' }, V0, 'expect'],
-    [{ op: 'set', target: V0, key: 'expect', value: 'x'.repeat(1001) }, V0, 'expect'],
-    [{ op: 'set', target: V0, key: 'send_program', value: '/bin/check\0' }, V0, 'send_program'],
-    [{ op: 'set', target: V0, key: 'load_monitor', value: 'none }' }, V0, 'load_monitor'],
-    [{ op: 'set', target: V0, key: 'load_monitor', value: '{' }, V0, 'load_monitor'],
-    [{ op: 'set', target: V0, key: 'load_monitor', value: '#x' }, V0, 'load_monitor'],
-    [{ op: 'set', target: V0, key: 'load_monitor', value: '"x' }, V0, 'load_monitor'],
-    [{ op: 'set', target: G, key: 'rsh_command', value: 'ssh -p 22' }, G, 'rsh_command'],
-    [{ op: 'set', target: G, key: 'debug_level', value: 'x'.repeat(300) }, G, 'debug_level'],
-    [{ op: 'set', target: V0, key: 'address', value: '10.0.0.1 eth0:1\nactive = 1' }, V0, 'address'],
-    [{ op: 'set', target: V0, key: 'address', value: '10.0.0.1' }, V0, 'address'],
-    [{ op: 'set', target: V0, key: 'address', value: '10.0.0.1 eth0;reboot' }, V0, 'address'],
-    [{ op: 'set', target: V0, key: 'port', value: '80\n' + 'x' }, V0, 'port'],
-    [{ op: 'set', target: V0, key: 'port', value: '80 # web' }, V0, 'port'],
-    [{ op: 'set', target: V0, key: 'scheduler', value: 'WLC' }, V0, 'scheduler'],
-    [{ op: 'set', target: S00, key: 'address', value: '10.0.1.1 }' }, S00, 'address'],
-    [{ op: 'set', target: S00, key: 'weight', value: true }, S00, 'weight'],
-    [{ op: 'set', target: S00, key: 'nmask', value: '255.255.255.0' }, S00, 'nmask'],
-    [{ op: 'set', target: V0, key: 'expect_program', value: '/bin/x' }, V0, 'expect_program'],
-    [{ op: 'set', target: V0, key: 'dirs', value: '[ a ]' }, V0, 'dirs'],
-    [{ op: 'renameVirtual', virtual: 0, name: 'a b' }, V0, 'name'],
-    [{ op: 'renameVirtual', virtual: 0, name: 'web {' }, V0, 'name'],
-    [{ op: 'renameVirtual', virtual: 0, name: 'web\n}' }, V0, 'name'],
-    [{ op: 'renameVirtual', virtual: 0, name: '#web' }, V0, 'name'],
-    [{ op: 'renameVirtual', virtual: 0, name: 'w\u00e9b' }, V0, 'name'],
-    [{ op: 'renameVirtual', virtual: 0, name: 'w'.repeat(65) }, V0, 'name'],
+  // A value set on an element is refused beside that element's field.
+  const sets: [Target, string, EditValue[]][] = [
+    [V0, 'send', ['GET /\nport = 1', 'GET /\r\n']],
+    [V0, 'expect', ['say "hi"', 'caf\u00e9', 'x'.repeat(1001)]],
+    [V0, 'send_program', ['/bin/check\0']],
+    [V0, 'load_monitor', ['none }', '{', '#x', '"x']],
+    [G, 'rsh_command', ['ssh -p 22']],
+    [G, 'debug_level', ['x'.repeat(300)]],
+    [V0, 'address', ['10.0.0.1 eth0:1\nactive = 1', '10.0.0.1', '10.0.0.1 eth0;reboot']],
+    [V0, 'port', ['80\n' + 'x', '80 # web']],
+    [V0, 'scheduler', ['WLC']],
+    [S00, 'address', ['10.0.1.1 }']],
+    [S00, 'weight', [true]],
+    [S00, 'nmask', ['255.255.255.0']],
+    [V0, 'expect_program', ['/bin/x']],
+    [V0, 'dirs', ['[ a ]']],
+  ];
+  const cases: [Edit, Target | undefined, string][] = sets.flatMap(([target, key, values]) => values.map((value): [Edit, Target, string] => [{ op: 'set', target, key, value }, target, key]));
+  for (const name of ['a b', 'web {', 'web\n}', '#web', 'w\u00e9b', 'w'.repeat(65)]) cases.push([{ op: 'renameVirtual', virtual: 0, name }, V0, 'name']);
+  cases.push(
     [{ op: 'renameServer', virtual: 0, server: 0, name: '"a"' }, S00, 'name'],
     [{ op: 'addVirtual', name: '{' }, undefined, 'name'],
     [{ op: 'addServer', virtual: 0, name: '' }, V0, 'name'],
     [{ op: 'addVirtual', name: 'ok', fields: { send: 'a\nb' } }, undefined, 'send'],
-  ];
+  );
   for (const [e, target, key] of cases) {
     const before = GUI;
     given(GUI).edit(e).refuses(target, key);

@@ -10,14 +10,13 @@ import { edit, parse } from './index.ts';
 import type { Edit } from './api-types.ts';
 import { IncrementalDoc } from './incremental.ts';
 import { consoleSaves, generate } from '../testing/generated-lvs-cf.ts';
-import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
+import { SMALL, editArb, fastPathTally, smallStarts } from '../testing/lvs-cf-edits.ts';
 
 /** Runs `steps` saves (each with the serial bump, as the console saves) both ways and compares. */
-function run(start: string, steps: Edit[][]): { fast: number; slow: number } {
+function run(start: string, steps: Edit[][]): { fast: number; all: number } {
   let text = start;
   let doc = IncrementalDoc.parse(text);
   let fast = 0;
-  let slow = 0;
   for (const [i, es] of steps.entries()) {
     const edits: Edit[] = [...es, { op: 'set', target: { scope: 'global' }, key: 'serial_no', value: 100 + i }];
     const full = edit(text, edits);
@@ -38,44 +37,25 @@ function run(start: string, steps: Edit[][]): { fast: number; slow: number } {
       assert.deepEqual(inc.next.result, fresh);
       doc = inc.next;
       text = full.text;
-    } else {
-      slow++;
-      if (full.ok) {
-        text = full.text;
-        doc = IncrementalDoc.parse(text);
-      }
+    } else if (full.ok) {
+      text = full.text;
+      doc = IncrementalDoc.parse(text);
     }
   }
-  return { fast, slow };
+  return { fast, all: steps.length };
 }
 
 test('small files: the fast path and the whole file agree on every random edit sequence', () => {
-  let fast = 0;
-  let all = 0;
-  fc.assert(
-    fc.property(fc.constantFrom(SMALL, generate(3), SMALL.replace('network = direct', 'network = nat\nnat_router = 10.0.0.254 eth1:1')), fc.array(fc.array(editArb(3, 3), { minLength: 0, maxLength: 2 }), { minLength: 1, maxLength: 12 }), (start, steps) => {
-      const r = run(start, steps);
-      fast += r.fast;
-      all += r.fast + r.slow;
-    }),
-    { numRuns: 200 },
-  );
+  const steps = fc.array(fc.array(editArb(3, 3), { minLength: 0, maxLength: 2 }), { minLength: 1, maxLength: 12 });
+  const { fast, all } = fastPathTally(fc.tuple(smallStarts(), steps), ([start, s]) => run(start, s), 200);
   // The comparison must have happened (many random edits are refused or shared, and go the whole way).
   assert.ok(fast > all / 10, `${fast} of ${all} saves took the fast path`);
 });
 
 test('a large generated file: the fast path and the whole file agree', () => {
   const big = generate(150);
-  let fast = 0;
-  let all = 0;
-  fc.assert(
-    fc.property(fc.array(fc.array(editArb(150, 20), { minLength: 1, maxLength: 1 }), { minLength: 1, maxLength: 4 }), (steps) => {
-      const r = run(big, steps);
-      fast += r.fast;
-      all += r.fast + r.slow;
-    }),
-    { numRuns: 10 },
-  );
+  const steps = fc.array(fc.array(editArb(150, 20), { minLength: 1, maxLength: 1 }), { minLength: 1, maxLength: 4 });
+  const { fast, all } = fastPathTally(steps, (s) => run(big, s), 10);
   // A share, not a count: how many saves a random draw makes varies from run to run.
   assert.ok(fast > all / 10, `${fast} of ${all} saves took the fast path`);
 });

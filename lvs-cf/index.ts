@@ -19,7 +19,7 @@ export { decodeConfigFile, encodeConfigText, type ConfigText, type Encoding } fr
 export { formatDiagnostic } from './code-frame.ts';
 export { toIpvsadm, forwardFlag, serviceAddress } from './ipvsadm.ts';
 export { printModel } from './canonical.ts';
-export { applyPatch } from './patch.ts';
+export { applyPatch, splicePieces } from './patch.ts';
 export { blockSpans, type BlockSpan } from './spans.ts';
 export { NEW_VIRTUAL_DEFAULTS, NEW_SERVER_DEFAULTS, formatValue } from './edit.ts';
 export { defaultConfig, defaultVirtual } from './read-model.ts';

@@ -33,7 +33,7 @@ export function computePatch(oldText: string, tree: SyntaxTree): PatchHunk[] {
 }
 
 /** Applies hunks (as computePatch returns them) to the old text. */
-export function applyPatch(oldText: string, hunks: PatchHunk[]): string {
+export function applyPatch(oldText: string, hunks: readonly PatchHunk[]): string {
   let out = '';
   let at = 0;
   for (const h of hunks) {
@@ -41,4 +41,40 @@ export function applyPatch(oldText: string, hunks: PatchHunk[]): string {
     at = h.end;
   }
   return out + oldText.slice(at);
+}
+
+/**
+ * Applies hunks (sorted, not overlapping, offsets into the whole) to a text held as pieces: strings
+ * (lvs-cf/text-pieces.ts) or its bytes (the console's server/file-bytes.ts, where an offset into the
+ * text is one into the bytes). The parts left as they were are the old pieces, whole where a hunk
+ * does not cut them and cut (`cut(piece, from, to)`, offsets into the piece) where one does; each
+ * inserted text is `insert(text)`. No piece is copied whole, so a small edit of a large text costs
+ * the edit, not the text.
+ */
+export function splicePieces<P extends { readonly length: number }>(
+  pieces: readonly P[],
+  hunks: readonly PatchHunk[],
+  cut: (piece: P, from: number, to: number) => P,
+  insert: (text: string) => P,
+): P[] {
+  const out: P[] = [];
+  let i = 0;
+  let start = 0; // the offset of pieces[i]
+  const keep = (from: number, to: number) => {
+    while (from < to) {
+      while (start + pieces[i]!.length <= from) start += pieces[i++]!.length;
+      const p = pieces[i]!;
+      const end = Math.min(to, start + p.length);
+      out.push(from === start && end === start + p.length ? p : cut(p, from - start, end - start));
+      from = end;
+    }
+  };
+  let at = 0;
+  for (const h of hunks) {
+    keep(at, h.start);
+    if (h.inserted) out.push(insert(h.inserted));
+    at = h.end;
+  }
+  keep(at, pieces.reduce((n, p) => n + p.length, 0));
+  return out;
 }

@@ -12,7 +12,7 @@ import type { Edit } from './api-types.ts';
 import { IncrementalDoc } from './incremental.ts';
 import { commonPrefix, commonSuffix, layoutSpans, readDocument, reparse } from './reparse.ts';
 import { consoleSaves, generate } from '../testing/generated-lvs-cf.ts';
-import { SMALL, editArb } from '../testing/lvs-cf-edits.ts';
+import { SMALL, editArb, fastPathTally, smallStarts } from '../testing/lvs-cf-edits.ts';
 
 /** One change of a file: a console save, or a raw change of its text. */
 type Change = { kind: 'edits'; edits: Edit[] } | { kind: 'raw'; at: number; remove: number; insert: string } | { kind: 'line'; at: number; dup: boolean };
@@ -67,20 +67,8 @@ const line = fc.record({ kind: fc.constant('line' as const), at: fc.double({ min
 const saves = (n: number, m: number) => fc.record({ kind: fc.constant('edits' as const), edits: fc.array(editArb(n, m), { minLength: 0, maxLength: 2 }) });
 
 test('small files: reparse and a full parse agree on random saves and raw changes', () => {
-  let fast = 0;
-  let all = 0;
-  fc.assert(
-    fc.property(
-      fc.constantFrom(SMALL, generate(3), SMALL.replace('network = direct', 'network = nat\nnat_router = 10.0.0.254 eth1:1')),
-      fc.array(fc.oneof({ weight: 3, arbitrary: saves(3, 3) }, { weight: 2, arbitrary: raw }, { weight: 1, arbitrary: line }), { minLength: 1, maxLength: 12 }),
-      (start, changes) => {
-        const r = run(start, changes);
-        fast += r.fast;
-        all += r.all;
-      },
-    ),
-    { numRuns: 300 },
-  );
+  const changes = fc.array(fc.oneof({ weight: 3, arbitrary: saves(3, 3) }, { weight: 2, arbitrary: raw }, { weight: 1, arbitrary: line }), { minLength: 1, maxLength: 12 });
+  const { fast, all } = fastPathTally(fc.tuple(smallStarts(), changes), ([start, c]) => run(start, c), 300);
   // The comparison must have happened (many random changes break the file, and go the whole way:
   // about one in ten is reparsed).
   assert.ok(fast > all / 20, `${fast} of ${all} changes were reparsed`);
@@ -88,16 +76,8 @@ test('small files: reparse and a full parse agree on random saves and raw change
 
 test('a large generated file: reparse and a full parse agree', () => {
   const big = generate(150);
-  let fast = 0;
-  let all = 0;
-  fc.assert(
-    fc.property(fc.array(fc.oneof({ weight: 3, arbitrary: saves(150, 20) }, { weight: 1, arbitrary: raw }), { minLength: 1, maxLength: 4 }), (changes) => {
-      const r = run(big, changes);
-      fast += r.fast;
-      all += r.all;
-    }),
-    { numRuns: 15 },
-  );
+  const changes = fc.array(fc.oneof({ weight: 3, arbitrary: saves(150, 20) }, { weight: 1, arbitrary: raw }), { minLength: 1, maxLength: 4 });
+  const { fast, all } = fastPathTally(changes, (c) => run(big, c), 15);
   // As above: the comparison must have happened for a share of the changes (how many of them a
   // random draw breaks varies from run to run; a fixed count failed about one run in ten).
   assert.ok(fast > all / 20, `${fast} of ${all} changes were reparsed`);

@@ -2,7 +2,7 @@
 // later in the file ends the line before the next LF).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cutLines, EOLS, type Cutting } from './scan.ts';
+import { cutLines, EOLS, trimmedBounds, type Cutting } from './scan.ts';
 
 function lines(text: string, cutting: Cutting): [string, string][] {
   const { count, at } = cutLines(text, cutting);
@@ -24,4 +24,15 @@ test('the daemons\' lines: a CRLF file is its first line, then lines that begin 
   assert.deepEqual(lines('a\nb\rc\nd\n', 'daemon'), [['a\nb', '\r'], ['c', '\n'], ['d', '\n']]);
   // Without a CR both cuttings agree.
   assert.deepEqual(lines('a\nb', 'daemon'), lines('a\nb', 'physical'));
+});
+
+test('trimmedBounds gives the bounds of slice().trim() for every UTF-16 code unit around a word', () => {
+  for (let c = 0; c < 0x10000; c++) {
+    const ch = String.fromCharCode(c);
+    for (const text of [`${ch}a${ch}`, `x${ch}${ch}{${ch}y`, ch]) {
+      const [from, to] = trimmedBounds(text, text === ch ? 0 : 1, text === ch ? 1 : text.length - 1);
+      const want = (text === ch ? ch : text.slice(1, -1)).trim();
+      assert.equal(text.slice(from, to), want, `U+${c.toString(16)}`);
+    }
+  }
 });

@@ -37,6 +37,19 @@ export function skipWord(text: string, i: number, end: number): number {
   return i;
 }
 
+/** Whether String.prototype.trim() removes `c` (ECMAScript's white space and line terminators). */
+export function isTrimmed(c: number): boolean {
+  if (c <= SPACE) return c === SPACE || (c >= TAB && c <= CR);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** The bounds of text.slice(start, end).trim() in `text`, without cutting it out: [from, to). */
+export function trimmedBounds(text: string, start: number, end: number): [number, number] {
+  while (start < end && isTrimmed(text.charCodeAt(start))) start++;
+  while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+  return [start, end];
+}
+
 export type Eol = '\n' | '\r\n' | '\r' | '';
 
 /**

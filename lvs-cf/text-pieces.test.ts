@@ -4,17 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TextPieces } from './text-pieces.ts';
+import { applyPatch } from './patch.ts';
 import type { PatchHunk } from './api-types.ts';
-
-function applied(text: string, hunks: PatchHunk[]): string {
-  let out = '';
-  let at = 0;
-  for (const h of hunks) {
-    out += text.slice(at, h.start) + h.inserted;
-    at = h.end;
-  }
-  return out + text.slice(at);
-}
 
 function lines(s: string): number {
   return s.split('\n').length - 1;
@@ -42,7 +33,7 @@ test('edited pieces read, slice and count lines as the edited text does, without
       const it = seeds[Symbol.iterator]();
       for (let step = 0; step < 5; step++) {
         const hunks = fc.sample(hunksArb(text.length), { numRuns: 1, seed: it.next().value as number })[0]!;
-        text = applied(text, hunks);
+        text = applyPatch(text, hunks);
         pieces = pieces.spliced(hunks);
         assert.equal(pieces.length, text.length);
         const a = Math.abs(it.next().value as number) % (text.length + 1);
@@ -65,7 +56,7 @@ test('many edits: the pieces are joined past their limit and still read the same
   for (let i = 0; i < 600; i++) {
     const at = (i * 37) % text.length;
     const hunks: PatchHunk[] = [{ start: at, end: at + 1, line: 1, removed: text[at]!, inserted: String(i % 10) }];
-    text = applied(text, hunks);
+    text = applyPatch(text, hunks);
     pieces = pieces.spliced(hunks);
     assert.equal(pieces.slice(at, at + 5), text.slice(at, at + 5));
   }

@@ -8,6 +8,7 @@
 // its characters, so the pieces cost nothing but their count, kept small by joining every
 // MAX_PIECES.
 import type { PatchHunk } from './api-types.ts';
+import { splicePieces } from './patch.ts';
 
 const MAX_PIECES = 256;
 
@@ -91,25 +92,7 @@ export class TextPieces {
 
   /** The text with the hunks (sorted, not overlapping, offsets into this text) applied. */
   spliced(hunks: readonly PatchHunk[]): TextPieces {
-    const out: string[] = [];
-    const keep = (from: number, to: number) => {
-      if (to <= from) return;
-      let i = this.pieceAt(from);
-      for (let at = from; at < to; i++) {
-        const p = this.pieces[i]!;
-        const s = this.starts[i]!;
-        const end = Math.min(to, s + p.length);
-        out.push(at === s && end === s + p.length ? p : p.slice(at - s, end - s));
-        at = end;
-      }
-    };
-    let at = 0;
-    for (const h of hunks) {
-      keep(at, h.start);
-      if (h.inserted) out.push(h.inserted);
-      at = h.end;
-    }
-    keep(at, this.length);
+    const out = splicePieces(this.pieces, hunks, (p, from, to) => p.slice(from, to), (text) => text);
     const next = new TextPieces(out.length ? out : ['']);
     if (out.length > MAX_PIECES) next.toString();
     return next;

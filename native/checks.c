@@ -184,11 +184,7 @@ static napi_value js_in_flight(napi_env env, napi_callback_info info) {
  */
 static napi_value js_checks_init(napi_env env, napi_callback_info info) {
   ARGS(1);
-  if (g_on_results != NULL) {
-    napi_throw_error(env, NULL, "the native checks are already initialised");
-    return NULL;
-  }
-  if (loop_start(env) < 0) return NULL;
+  if (loop_start_once(env, g_on_results != NULL, "the native checks are already initialised") < 0) return NULL;
   g_results = calloc(RESULTS_MAX * RESULT_FIELDS, sizeof(int32_t));
   g_result_bytes = malloc(RESULT_BYTES);
   if (g_results == NULL || g_result_bytes == NULL) {
@@ -206,18 +202,18 @@ static napi_value js_checks_init(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static const FunctionEntry FUNCTIONS[] = {
+    {"checksInit", js_checks_init}, {"checkAdd", js_check_add}, {"checkRemove", js_check_remove},
+    {"checksSetMaxInFlight", js_set_max_in_flight}, {"checksInFlight", js_in_flight},
+};
 static const LayoutEntry RESULTS[] = {RESULT_COLUMNS(LAYOUT_ENTRY)};
 static const LayoutEntry OUTCOMES[] = {CHECK_OUTCOMES(LAYOUT_ENTRY)};
 
 void checks_register(napi_env env, napi_value exports, napi_value layout) {
-  define_function(env, exports, "checksInit", js_checks_init);
-  define_function(env, exports, "checkAdd", js_check_add);
-  define_function(env, exports, "checkRemove", js_check_remove);
-  define_function(env, exports, "checksSetMaxInFlight", js_set_max_in_flight);
-  define_function(env, exports, "checksInFlight", js_in_flight);
+  define_functions(env, exports, FUNCTIONS, TABLE_COUNT(FUNCTIONS));
   // layout.checks = {resultFields, results: {id: 0, ...}, outcomes: {ok: 0, ...}}
   napi_value checks = define_object(env, layout, "checks");
   define_int(env, checks, "resultFields", RESULT_FIELDS);
-  define_layout(env, checks, "results", RESULTS, LAYOUT_COUNT(RESULTS));
-  define_layout(env, checks, "outcomes", OUTCOMES, LAYOUT_COUNT(OUTCOMES));
+  define_layout(env, checks, "results", RESULTS, TABLE_COUNT(RESULTS));
+  define_layout(env, checks, "outcomes", OUTCOMES, TABLE_COUNT(OUTCOMES));
 }

@@ -135,6 +135,14 @@ int loop_start(napi_env env) {
   return 0;
 }
 
+int loop_start_once(napi_env env, int started, const char *already) {
+  if (started) {
+    napi_throw_error(env, NULL, already);
+    return -1;
+  }
+  return loop_start(env);
+}
+
 int slab_take(Slab *s) {
   if (s->free < 0) {
     int cap = s->cap ? s->cap * 2 : 1024;
@@ -181,10 +189,12 @@ napi_value int_value(napi_env env, int v) {
   return out;
 }
 
-void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
-  napi_value f;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
-  napi_set_named_property(env, exports, name, f);
+void define_functions(napi_env env, napi_value exports, const FunctionEntry *entries, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    napi_value f;
+    napi_create_function(env, entries[i].name, NAPI_AUTO_LENGTH, entries[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, entries[i].name, f);
+  }
 }
 
 void define_int(napi_env env, napi_value exports, const char *name, int value) {

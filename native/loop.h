@@ -21,6 +21,11 @@ extern int g_in_batch;
 
 /** Creates the epoll set and its poll handle on first use; returns 0 or throws into `env` (-1). */
 int loop_start(napi_env env);
+/**
+ * For a part's init function, which runs once per process: throws `already` when `started`, else
+ * starts the loop (loop_start). Returns 0, or -1 when it threw.
+ */
+int loop_start_once(napi_env env, int started, const char *already);
 /** The libuv loop of the main thread. */
 uv_loop_t *loop_uv(void);
 /** Counts what must keep the process alive (open listeners, connections, checks), as net.Server would. */
@@ -74,7 +79,15 @@ void checks_register(napi_env env, napi_value exports, napi_value layout);
     return NULL;                                                   \
   }
 napi_value int_value(napi_env env, int v);
-void define_function(napi_env env, napi_value exports, const char *name, napi_callback fn);
+/** How many entries a static table (FunctionEntry, LayoutEntry) has. */
+#define TABLE_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/** A function JavaScript calls, by its JavaScript name. */
+typedef struct {
+  const char *name;
+  napi_callback fn;
+} FunctionEntry;
+/** `exports[name] = fn` for each entry. */
+void define_functions(napi_env env, napi_value exports, const FunctionEntry *entries, size_t count);
 void define_int(napi_env env, napi_value exports, const char *name, int value);
 /** A new object set as `parent[name]`. */
 napi_value define_object(napi_env env, napi_value parent, const char *name);
@@ -90,7 +103,6 @@ typedef struct {
   const char *name;
   int value;
 } LayoutEntry;
-#define LAYOUT_COUNT(table) (sizeof(table) / sizeof((table)[0]))
 /** `parent[name] = {entries...}`. */
 void define_layout(napi_env env, napi_value parent, const char *name, const LayoutEntry *entries, size_t count);
 

@@ -143,11 +143,7 @@ static napi_value js_sweep(napi_env env, napi_callback_info info) {
 /** relayInit(onAccept, onClosed, onProblem) → the shared counters (an ArrayBuffer). Once per process. */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   ARGS(3);
-  if (g_counters != NULL) {
-    napi_throw_error(env, NULL, "the native relay is already initialised");
-    return NULL;
-  }
-  if (loop_start(env) < 0) return NULL;
+  if (loop_start_once(env, g_counters != NULL, "the native relay is already initialised") < 0) return NULL;
   // Untouched pages of this calloc cost no memory: only real servers in use are ever written.
   g_counters = calloc((size_t)MAX_SLOTS * SLOT_FIELDS, sizeof(double));
   if (g_counters == NULL) {
@@ -162,17 +158,17 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+static const FunctionEntry FUNCTIONS[] = {
+    {"relayInit", js_init}, {"listen", js_listen}, {"closeListener", js_close_listener},
+    {"connections", js_connections}, {"sweep", js_sweep},
+};
 static const LayoutEntry COUNTERS[] = {RELAY_COUNTERS(LAYOUT_ENTRY)};
 
 void relay_register(napi_env env, napi_value exports, napi_value layout) {
-  define_function(env, exports, "relayInit", js_init);
-  define_function(env, exports, "listen", js_listen);
-  define_function(env, exports, "closeListener", js_close_listener);
-  define_function(env, exports, "connections", js_connections);
-  define_function(env, exports, "sweep", js_sweep);
+  define_functions(env, exports, FUNCTIONS, TABLE_COUNT(FUNCTIONS));
   // layout.relay = {slotFields, maxSlots, counters: {active: 0, ...}}
   napi_value relay = define_object(env, layout, "relay");
   define_int(env, relay, "slotFields", SLOT_FIELDS);
   define_int(env, relay, "maxSlots", MAX_SLOTS);
-  define_layout(env, relay, "counters", COUNTERS, LAYOUT_COUNT(COUNTERS));
+  define_layout(env, relay, "counters", COUNTERS, TABLE_COUNT(COUNTERS));
 }

@@ -263,18 +263,23 @@ describe('AllowlistWatcher', () => {
     });
     return { outer, inner, watcher };
   };
+  /** setup(), with the files given written, and the watcher started on them. */
+  const watching = async (t: TestContext, files: { outer?: string; inner?: string }) => {
+    const w = await setup(t);
+    if (files.outer !== undefined) await writeFile(w.outer, files.outer);
+    if (files.inner !== undefined) await writeFile(w.inner, files.inner);
+    await w.watcher.start();
+    return w;
+  };
 
   test('no files: everyone is allowed and there are no problems', async (t) => {
-    const { watcher } = await setup(t);
-    await watcher.start();
+    const { watcher } = await watching(t, {});
     assertAccess(watcher, { allowed: ['203.0.113.7'] });
     assert.deepEqual(watcher.problems(), []);
   });
 
   test('a change takes effect for the next check, both files apply, a deleted file stops applying', async (t) => {
-    const { outer, inner, watcher } = await setup(t);
-    await writeFile(inner, 'Order deny,allow\nDeny from all\nAllow from 127.0.0.0/8\n');
-    await watcher.start();
+    const { outer, inner, watcher } = await watching(t, { inner: 'Order deny,allow\nDeny from all\nAllow from 127.0.0.0/8\n' });
     assertAccess(watcher, { allowed: ['127.0.0.2'], denied: ['10.0.0.1'] });
 
     // In-place rewrite of the same size, likely within the same kernel clock tick as the first
@@ -299,9 +304,7 @@ describe('AllowlistWatcher', () => {
   });
 
   test('a broken file keeps the previous rules and is reported until fixed', async (t) => {
-    const { inner, watcher } = await setup(t);
-    await writeFile(inner, 'Order deny,allow\nDeny from all\nAllow from 127.0.0.1\n');
-    await watcher.start();
+    const { inner, watcher } = await watching(t, { inner: 'Order deny,allow\nDeny from all\nAllow from 127.0.0.1\n' });
     assertAccess(watcher, { allowed: ['127.0.0.1'] });
 
     await writeFile(inner, 'Order deny,allow\nDeny from all\nAllow from 127.0.0.1\nAllow from 192.168.1.0/255.0.255.0\n');
@@ -318,9 +321,7 @@ describe('AllowlistWatcher', () => {
   });
 
   test('a file that was never valid denies everyone (fail closed) and is reported', async (t) => {
-    const { outer, watcher } = await setup(t);
-    await writeFile(outer, 'Order deny,allow\nDeny from evil.example\n');
-    await watcher.start();
+    const { outer, watcher } = await watching(t, { outer: 'Order deny,allow\nDeny from evil.example\n' });
     assertAccess(watcher, { denied: ['127.0.0.1'] });
     assert.equal(watcher.problems()[0].line, 2);
     assert.match(watcher.problems()[0].message, /host names are not supported/);

@@ -2,7 +2,7 @@
 // the few lines each save inserted. A save of one line splices the chunks (no copy of the file),
 // writes them with one writev and hashes them chunk by chunk. Kept below MAX_CHUNKS by joining.
 import { createHash } from 'node:crypto';
-import type { PatchHunk } from '../lvs-cf/index.ts';
+import { splicePieces, type PatchHunk } from '../lvs-cf/index.ts';
 
 const MAX_CHUNKS = 64;
 
@@ -38,27 +38,8 @@ export class FileBytes {
    * hunks' offsets into the text are offsets into the bytes. `encode` gives an inserted text's bytes.
    */
   spliced(hunks: readonly PatchHunk[], encode: (text: string) => Buffer): FileBytes {
-    const out: Buffer[] = [];
-    let textLength = this.textLength;
-    let i = 0;
-    let start = 0; // offset of chunks[i]
-    const keep = (from: number, to: number) => {
-      while (from < to) {
-        while (start + this.chunks[i]!.length <= from) start += this.chunks[i++]!.length;
-        const c = this.chunks[i]!;
-        const end = Math.min(to, start + c.length);
-        out.push(from === start && end === start + c.length ? c : c.subarray(from - start, end - start));
-        from = end;
-      }
-    };
-    let at = 0;
-    for (const h of hunks) {
-      keep(at, h.start);
-      if (h.inserted) out.push(encode(h.inserted));
-      textLength += h.inserted.length - (h.end - h.start);
-      at = h.end;
-    }
-    keep(at, this.length);
+    const out = splicePieces(this.chunks, hunks, (c, from, to) => c.subarray(from, to), encode);
+    const textLength = hunks.reduce((n, h) => n + h.inserted.length - (h.end - h.start), this.textLength);
     return new FileBytes(out.length > MAX_CHUNKS ? [Buffer.concat(out)] : out, textLength);
   }
 }

@@ -60,8 +60,13 @@ const noScript = missingTool('script') ?? false;
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs piranha-passwd on a pty, typing each answer only after its prompt appeared. */
-function interact(root: string, answers: Array<[prompt: string, keys: string]>): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs piranha-passwd on a pty, typing `keys` once "New Password: " appeared and then, when given,
+ * `verify` once "Verify: " appeared.
+ */
+function interact(root: string, keys: string, verify?: string): Promise<{ code: number | null; output: string }> {
+  const answers: Array<[prompt: string, keys: string]> = [['New Password: ', keys]];
+  if (verify !== undefined) answers.push(['Verify: ', verify]);
   return new Promise((resolve, reject) => {
     const command = `${shq(process.execPath)} ${shq(BIN)} --root ${shq(root)}`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
@@ -186,10 +191,7 @@ describe('piranha-passwd', { concurrency: 4 }, () => {
 
   test('interactive: asks twice without echo; backspace removes a whole character', { skip: noScript }, async (t) => {
     const { root, file } = await scratchRoot(t);
-    const r = await interact(root, [
-      ['New Password: ', 'tyop\x7f\x7fpo s3cret ü\x7fé\r'],
-      ['Verify: ', 'typo s3cret é\r'],
-    ]);
+    const r = await interact(root, 'tyop\x7f\x7fpo s3cret ü\x7fé\r', 'typo s3cret é\r');
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /New Password: \r?\nVerify: \r?\n/);
     assert.match(r.output, /written to .*piranha\.passwd \(mode 0600\)/);
@@ -200,19 +202,16 @@ describe('piranha-passwd', { concurrency: 4 }, () => {
 
   test('interactive: a mismatch, an empty password and Ctrl-C are refused with exit 1', { skip: noScript }, async (t) => {
     const { root, file } = await scratchRoot(t);
-    const mismatch = await interact(root, [
-      ['New Password: ', 'first try\r'],
-      ['Verify: ', 'first tyr\r'],
-    ]);
+    const mismatch = await interact(root, 'first try\r', 'first tyr\r');
     assert.equal(mismatch.code, 1, mismatch.output);
     assert.match(mismatch.output, /the passwords do not match\. The password was not changed\./);
 
-    const empty = await interact(root, [['New Password: ', '\r']]);
+    const empty = await interact(root, '\r');
     assert.equal(empty.code, 1, empty.output);
     assert.match(empty.output, /The password is empty/);
     assert.ok(!empty.output.includes('Verify: '), 'an empty password is refused before asking again');
 
-    const cancelled = await interact(root, [['New Password: ', 'half\x03']]);
+    const cancelled = await interact(root, 'half\x03');
     assert.equal(cancelled.code, 1, cancelled.output);
     assert.match(cancelled.output, /cancelled\. The password was not changed\./);
     assert.equal(existsSync(file), false);

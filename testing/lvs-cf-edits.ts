@@ -1,7 +1,9 @@
-// What the property tests of lvs-cf/incremental.ts and lvs-cf/chunked-parse.ts share: a small file
-// with comments, warnings and a shared firewall mark, and random edits the way the console makes them.
+// What the property tests of lvs-cf/incremental.ts, lvs-cf/reparse.ts and lvs-cf/chunked-parse.ts
+// share: a small file with comments, warnings and a shared firewall mark, the small files they start
+// from, random edits the way the console makes them, and the count of steps that took the fast path.
 import fc from 'fast-check';
 import type { Edit } from '../lvs-cf/api-types.ts';
+import { generate } from './generated-lvs-cf.ts';
 
 export const SMALL = `serial_no = 7
 primary = 10.0.0.1
@@ -79,3 +81,26 @@ export function editArb(n: number, m: number): fc.Arbitrary<Edit> {
   );
 }
 
+
+/** The small files the fast paths are tried on: SMALL, a generated one, and SMALL with NAT. */
+export function smallStarts(): fc.Arbitrary<string> {
+  return fc.constantFrom(SMALL, generate(3), SMALL.replace('network = direct', 'network = nat\nnat_router = 10.0.0.254 eth1:1'));
+}
+
+/**
+ * Checks a property whose every run tells how many of its steps took the fast path (and compared
+ * it with the whole way) out of how many; returns the totals over all runs, for the test to ask that
+ * a share of them did, or the comparison may never have happened.
+ */
+export function fastPathTally<T>(arb: fc.Arbitrary<T>, run: (value: T) => { fast: number; all: number }, numRuns: number): { fast: number; all: number } {
+  const total = { fast: 0, all: 0 };
+  fc.assert(
+    fc.property(arb, (value) => {
+      const r = run(value);
+      total.fast += r.fast;
+      total.all += r.all;
+    }),
+    { numRuns },
+  );
+  return total;
+}

@@ -132,6 +132,23 @@ export function pairCf(o: {
   });
 }
 
+/**
+ * The sample file's two real servers as the console writes them in a virtual server: r1, and r2 on
+ * port 8080 with weight 2 (the browser workflow adds the same two).
+ */
+export const SAMPLE_REALS = `     server r1 {
+         address = 192.168.1.11
+         active = 1
+         weight = 1
+     }
+     server r2 {
+         address = 192.168.1.12
+         active = 1
+         port = 8080
+         weight = 2
+     }
+`;
+
 /** The console's sample file: a hand-written comment, one virtual server, two real servers. */
 export const SAMPLE = `serial_no = 7
 primary = 10.0.0.1
@@ -159,16 +176,5 @@ virtual web {
      timeout = 6
      reentry = 15
      quiesce_server = 0
-     server r1 {
-         address = 192.168.1.11
-         active = 1
-         weight = 1
-     }
-     server r2 {
-         address = 192.168.1.12
-         active = 1
-         port = 8080
-         weight = 2
-     }
-}
+${SAMPLE_REALS}}
 `;

@@ -2,13 +2,14 @@
 // agent (bin/piranha-agent.js, userspace dataplane) in each router namespace, talks to it over its
 // control socket as the console does, runs the real servers in rs1/rs2, and can "kill" a router
 // the way a crash does (SIGKILL and its link down: the machine vanishes with its VIPs).
+import { after, before } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { AgentClient } from '../agent/client.ts';
 import type { CheckersResult, HaStatus, Methods, ReloadResult, StatusResult } from '../agent/protocol/index.ts';
-import type { Bench, Machine } from './netns.ts';
+import { Bench, netnsUnavailable, pairConfig, type Machine } from './netns.ts';
 import { waitFor } from './wait.ts';
 
 /** The VIP's port (pairConfig's virtual server `web`) and the real servers' port. */
@@ -159,4 +160,27 @@ export class Pair {
   tail(n = 40): string {
     return this.logs.slice(-n).join('\n');
   }
+}
+
+/** The bench and pair of a file of pair tests (usePair): set before its tests, unless `skip` says why not. */
+export interface FilePair {
+  skip: string | null;
+  bench: Bench;
+  pair: Pair;
+}
+
+/**
+ * For a file of pair tests, as useBrowser() is for a browser: where network namespaces can be
+ * made, bench `net` and the pair started on pairConfig's file with this heartbeat timing (and any
+ * `extra` machines) before the file's tests; the bench destroyed after them.
+ */
+export function usePair(net: number, timing: { keepalive: number; deadtime: number }, extra: Machine[] = []): FilePair {
+  const file = { skip: netnsUnavailable() } as FilePair;
+  before(async () => {
+    if (file.skip) return;
+    file.bench = new Bench(net);
+    file.pair = await Pair.started(file.bench, pairConfig(file.bench, timing), extra);
+  });
+  after(() => file.bench?.destroy());
+  return file;
 }

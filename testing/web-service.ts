@@ -2,8 +2,8 @@
 // `a` and `b` on loopback behind one virtual server `web` on a fresh VIP (lvs.cf serial 3), and the
 // real agent running it, in the console's root, with both real servers in its table.
 // Also, for the agent's own process tests, any virtual server over loopback TCP real servers and the
-// agent running it on a fresh root.
-import type { TestContext } from 'node:test';
+// agent running it on a fresh root for a whole test file (useAgent).
+import { after, before, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { AgentClient } from '../agent/client.ts';
 import { spawnAgent, type SpawnedAgent } from './agent.ts';
@@ -66,14 +66,39 @@ export async function loopbackVirtual(
   return { name, vip: host, port: await freePort(host), scheduler: opts.scheduler, timeout: 1, servers };
 }
 
-/** The agent on a fresh root running `virtuals` (lvs.cf serial 1); `cleanup` stops it and removes the root. */
-export async function agentRunning(virtuals: TestVirtual[], cleanup: (() => Promise<unknown>)[]): Promise<{ root: string; agent: SpawnedAgent; client: AgentClient }> {
-  const t = await tempRoot();
-  cleanup.push(t.remove);
-  await writeLvsCf(t.root, lvsCf({ serial: 1, virtuals }));
-  const agent = await spawnAgent({ root: t.root, socket: t.socket });
-  cleanup.push(() => agent.stop());
-  return { root: t.root, agent, client: await agent.client() };
+/** The agent of a file of tests (useAgent): its fields are set before the file's tests run. */
+export interface FileAgent {
+  root: string;
+  client: AgentClient;
+  /** What it runs (lvs.cf serial 1); a test may change them and write a new lvs.cf. */
+  virtuals: TestVirtual[];
+}
+
+/**
+ * For a file of tests against one agent process, as useBrowser() is for a browser: before its
+ * tests, the virtual servers `make` builds (over loopback real servers closed by `cleanup`) and the
+ * agent running them on a fresh root, once its table (directorTable) has `rows` lines; after them,
+ * the agent stopped, the root removed and the real servers closed.
+ */
+export function useAgent(make: (cleanup: (() => Promise<unknown>)[]) => Promise<TestVirtual[]>, rows: number, what: string): FileAgent {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const file = {} as FileAgent;
+  before(async () => {
+    file.virtuals = await make(cleanup);
+    const t = await tempRoot();
+    cleanup.push(t.remove);
+    await writeLvsCf(t.root, lvsCf({ serial: 1, virtuals: file.virtuals }));
+    const agent = await spawnAgent({ root: t.root, socket: t.socket });
+    cleanup.push(() => agent.stop());
+    file.root = t.root;
+    file.client = await agent.client();
+    await waitFor(async () => (await directorTable(file.client)).length === rows, { message: what });
+  });
+  after(async () => {
+    file.client?.close();
+    for (const f of cleanup.reverse()) await f().catch(() => {});
+  });
+  return file;
 }
 
 /**

@@ -158,21 +158,22 @@ export class CheckHistory {
 
   private grow(capacity: number): void {
     const n = capacity * HISTORY_DEPTH;
-    const at = new Float64Array(n);
-    at.set(this.at);
-    const latency = new Float32Array(n);
-    latency.set(this.latency);
-    const exit = new Int16Array(n);
-    exit.set(this.exit);
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    const head = new Uint8Array(capacity);
-    head.set(this.head);
-    const count = new Uint8Array(capacity);
-    count.set(this.count);
+    const at = grown(this.at, n);
+    const latency = grown(this.latency, n);
+    const exit = grown(this.exit, n);
+    const flags = grown(this.flags, n);
+    const head = grown(this.head, capacity);
+    const count = grown(this.count, capacity);
     // Sized once per growth, so the array stays a plain (holey) array rather than a dictionary.
     const details = new Array<string | undefined>(n * 2);
     for (let k = 0; k < this.details.length; k++) if (this.details[k] !== undefined) details[k] = this.details[k];
     Object.assign(this, { at, latency, exit, flags, head, count, capacity, details });
   }
+}
+
+/** A typed array of `length` of the same kind as `old`, holding `old` at its start. */
+function grown<A extends Float64Array | Float32Array | Int16Array | Uint8Array>(old: A, length: number): A {
+  const next = new (old.constructor as new (length: number) => A)(length);
+  next.set(old);
+  return next;
 }

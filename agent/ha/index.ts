@@ -329,6 +329,10 @@ class HaRuntime implements Ha {
             void runTransitionCommand('active_cmd', this.config.active_cmd, this.run, this.opts.log).then((p) => this.report(p ? [p] : []));
           });
           break;
+        case 'announce':
+          this.opts.log(a.reason);
+          this.enqueue(async () => void this.vip.announce().then((p) => this.report(p)));
+          break;
       }
     }
   }

@@ -47,6 +47,9 @@ test('both active: the backup yields and the primary reannounces, on the first h
   assert.deepEqual(types(p.handle({ type: 'heartbeat', now: 3100, state: 'active', serial: 1 })), ['reannounce']);
   // The heartbeat still in flight does not make the primary announce twice.
   assert.deepEqual(p.handle({ type: 'heartbeat', now: 3150, state: 'active', serial: 1 }), []);
+  // The backup's first heartbeat as standby: it no longer answers for the VIPs, the primary announces once more.
+  assert.deepEqual(types(p.handle({ type: 'heartbeat', now: 4100, state: 'standby', serial: 1 })), ['announce']);
+  assert.deepEqual(p.handle({ type: 'heartbeat', now: 5100, state: 'standby', serial: 1 }), []);
   assert.equal(b.snapshot().state, 'standby');
   assert.equal(p.snapshot().state, 'active');
   assert.match(p.snapshot().history.at(-1)!.reason, /both routers active/);

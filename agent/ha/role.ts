@@ -8,7 +8,8 @@
 // - both active (after a partition heals, or a race at start): the primary keeps serving and
 //   announces its VIPs again, the backup deactivates, on the first heartbeat each receives; an
 //   active router that hears its partner again after a silence announces too (the partner may
-//   have yielded before its "active" heartbeat arrived, leaving neighbours on its MAC);
+//   have yielded before its "active" heartbeat arrived, leaving neighbours on its MAC), and once
+//   more when the partner reports that it yielded (until then it answered ARP for the VIPs too);
 // - `backup_active = 0`: the primary runs alone and activates `deadtime` after start, as pulse's
 //   "need heartbeat" timer did; a backup with `backup_active = 0` never activates (pulse exited);
 // - a link down (`monitor_links`) suppresses activation (and deactivates: its VIPs are unreachable).
@@ -39,6 +40,8 @@ export type RoleAction =
   | { type: 'deactivate'; reason: string }
   /** Already active and staying so, but announce the VIPs again (gratuitous ARP) and rerun active_cmd. */
   | { type: 'reannounce'; reason: string }
+  /** Gratuitous ARP for the VIPs again, nothing else (the partner stopped answering for them). */
+  | { type: 'announce'; reason: string }
   /** Send a heartbeat now rather than at the next keepalive, so the partner learns the change at once. */
   | { type: 'sendHeartbeat' };
 
@@ -158,7 +161,11 @@ export class RoleMachine {
       // Back after a silence: it may have taken over the VIPs meanwhile (a cut heartbeat path) and
       // given them up on hearing us before we heard it active; neighbours may still send to its
       // MAC. Announce ours again.
-      return previous === 'dead' ? [{ type: 'reannounce', reason: 'partner heard again after a silence: resending ARPs' }] : [];
+      if (previous === 'dead') return [{ type: 'reannounce', reason: 'partner heard again after a silence: resending ARPs' }];
+      // Both were active and it has now yielded: until it removed the VIPs it answered ARP for
+      // them too, possibly after our first announcement. Announce once more, now that only we do.
+      if (previous === 'active') return [{ type: 'announce', reason: 'partner yielded the VIPs: resending ARPs' }];
+      return [];
     }
     if (!this.canActivate(now)) return [];
     if (this.params.node === 'primary') return this.to(now, 'active', 'partner standby: the primary activates', 'activate');

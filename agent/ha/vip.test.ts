@@ -58,8 +58,10 @@ test('activation: each unique active VIP once, the NAT router address, then grat
   assert.deepEqual(calls, [
     ['ip', 'addr', 'add', '10.0.0.100/24', 'dev', 'eth0', 'label', 'eth0:1'],
     ['ip', 'addr', 'add', '192.168.1.254/24', 'dev', 'eth1', 'label', 'eth1:1'],
-    ['arping', '-U', '-c', '3', '-I', 'eth0', '10.0.0.100'],
-    ['arping', '-U', '-c', '3', '-I', 'eth1', '192.168.1.254'],
+    ...[1, 2, 3].flatMap(() => [
+      ['arping', '-U', '-c', '1', '-I', 'eth0', '10.0.0.100'],
+      ['arping', '-U', '-c', '1', '-I', 'eth1', '192.168.1.254'],
+    ]),
   ]);
   calls.length = 0;
   assert.deepEqual(await vip.deactivate(), []);
@@ -68,6 +70,23 @@ test('activation: each unique active VIP once, the NAT router address, then grat
     ['ip', 'addr', 'del', '192.168.1.254/24', 'dev', 'eth1'],
   ]);
   assert.deepEqual(vip.holding(), []);
+});
+
+test('an address given up while it is being announced gets no further ARP', async () => {
+  // Each arping takes about a second: here each one waits until the test lets it finish.
+  const calls: string[][] = [];
+  const pending: (() => void)[] = [];
+  const run: Runner = (file, args) => {
+    calls.push([file, ...args]);
+    if (file !== 'arping') return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+    return new Promise((resolve) => pending.push(() => resolve({ code: 0, stdout: '', stderr: '' })));
+  };
+  const vip = new VipManager({ run });
+  const { announced } = await vip.activate(floatingAddresses(parseOrThrow(cf)).slice(0, 1));
+  await vip.deactivate(); // during the first ARP
+  pending.shift()!();
+  assert.deepEqual(await announced, []);
+  assert.deepEqual(calls.filter(([file]) => file === 'arping'), [['arping', '-U', '-c', '1', '-I', 'eth0', '10.0.0.100']]);
 });
 
 test('failures are reported with the command output; "File exists" is not a failure', async () => {

@@ -130,13 +130,22 @@ export class VipManager {
     return { problems, announced: this.announce(up) };
   }
 
-  /** Gratuitous ARP for each address, so neighbours switch their caches to this router's MAC. */
+  /**
+   * Gratuitous ARP for each address, so neighbours switch their caches to this router's MAC. One
+   * ARP per arping run (each takes about a second), asking before each whether the address is
+   * still held: a router that gives the address up mid-announcement (both routers were active
+   * and it is the backup) must not send one more ARP for it after the partner's, or neighbours
+   * would go on sending to a router without the address.
+   */
   announce(addrs: FloatingAddress[] = this.held): Promise<VipProblem[]> {
     return Promise.all(
       addrs.map(async (a) => {
-        const args = ['-U', '-c', String(this.arpCount), '-I', a.device, a.address];
-        const r = await this.run(this.arping, args);
-        return ok(r) ? null : problem(a, this.arping, args, r);
+        for (let i = 0; i < this.arpCount && this.held.some((h) => h.address === a.address); i++) {
+          const args = ['-U', '-c', '1', '-I', a.device, a.address];
+          const r = await this.run(this.arping, args);
+          if (!ok(r)) return problem(a, this.arping, args, r);
+        }
+        return null;
       }),
     ).then((list) => {
       const problems = list.filter((p): p is VipProblem => p !== null);

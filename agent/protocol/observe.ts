@@ -1,7 +1,7 @@
 // What the agent tells about what it observes over time: a real server's last check results
 // (`checkHistory`) and the traffic samples of its services and real servers (`series`).
 import { z } from 'zod';
-import { CHECKER_STATES } from './results.ts';
+import { checkerInfoSchema } from './results.ts';
 
 const isoTime = z.string();
 const count = z.number().int().min(0);
@@ -24,20 +24,15 @@ export const checkRecordSchema = z.object({
 });
 export type CheckRecordWire = z.infer<typeof checkRecordSchema>;
 
-export const checkHistoryResultSchema = z.object({
-  virtual: z.string(),
-  server: z.string(),
-  address: z.string(),
-  port: z.number().int(),
-  /** What is checked, in words (as in `checkers`). */
-  check: z.string(),
+/** The real server and its check as `checkers` names them, with its history. */
+export const checkHistoryResultSchema = checkerInfoSchema.pick({ virtual: true, server: true, address: true, port: true, check: true }).extend({
   /** What every check sends, printable ('' for none); the command line of a send_program. */
   sent: z.string(),
   /** What a passing answer must start with (or match), printable; null when any answer or a connect will do. */
   expect: z.string().nullable(),
   /** false when this real server is not being checked now (inactive, stopped, standby): no results. */
   checked: z.boolean(),
-  state: z.enum(CHECKER_STATES).nullable(),
+  state: checkerInfoSchema.shape.state.nullable(),
   /** When the state last changed, and why. */
   since: isoTime.nullable(),
   reason: z.string().nullable(),

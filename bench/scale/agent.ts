@@ -4,6 +4,8 @@
 //
 // - time to serving: from the agent's spawn to its socket answering, to every service listening,
 //   and to the table being full (every real server checked up and in the dataplane);
+//   the agent's CPU time (user + system, every thread) by the time every service listened, which
+//   a loaded machine stretches far less than the wall clock;
 // - memory: the agent's peak resident set (VmHWM) and its resident set at the end;
 // - a one-weight save through EDIT REAL SERVER: POST → 303 in the console, and when the weight
 //   reached the dataplane relative to that 303 (the applier's log line, read as an event), with
@@ -13,8 +15,10 @@
 // - the replies of `table` and `checkers`: bytes of the whole answer, and of one page (50 rows)
 //   with its summary where the agent offers paging.
 //
-//   node --import tsx bench/scale/agent.ts [--sizes 1000,10000] [--rounds 5] [--repo DIR] [--port 27000] [--agent-only]
+//   node --import tsx bench/scale/agent.ts [--sizes 1000,10000] [--rounds 5] [--starts 1] [--repo DIR] [--port 27000] [--agent-only]
 //
+// `--starts N`: the agent is started N times on the same file (each stopped once every service
+// listens, the last one kept for the rest): the time to serving is the median of the N starts.
 // `--agent-only`: the agent alone, without the backend and the console: start, memory, `reload`
 // alone and of a one-weight change (every real server is down, so that reload applies nothing).
 // On a machine too loaded for the checks to keep their timeout, the saves cannot be measured;
@@ -30,12 +34,15 @@ import { AgentClient } from '../../agent/client.ts';
 import type { AgentEvent } from '../../agent/protocol/index.ts';
 import { writeFileAtomic } from '../../common/atomic-write.ts';
 import { generate, portOf, realOf, vipOf, SERVERS_PER_VIRTUAL, type Layout } from './generate.ts';
-import { arg, get, hidden, inputs, median, memoryMb, post, prepareLayout, prepareRoot, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
+import { arg, cpuMs, get, hidden, inputs, median, memoryMb, post, prepareLayout, prepareRoot, repoUnderTest, startConsole, startNode, type Child } from './procs.ts';
 
 interface Row {
   virtuals: number;
-  socketMs: number;
-  servicesMs: number;
+  /** One figure per start (`--starts N`): the medians are shown, with the range. */
+  socketMs: number[];
+  servicesMs: number[];
+  /** The agent's CPU time (all threads) when every service listened, per start. */
+  servicesCpuMs: number[];
   fullMs: number;
   /** Real servers in the table when the wait for a full table gave up (NaN when it filled). */
   reachedReals: number;
@@ -103,7 +110,56 @@ async function replyBytes(socket: string, method: 'table' | 'checkers', params: 
   }
 }
 
-async function measure(repo: string, virtuals: number, rounds: number, basePort: number, agentOnly: boolean): Promise<Row> {
+interface Started {
+  agent: Child;
+  client: AgentClient;
+  paged: boolean;
+  socketMs: number;
+  servicesMs: number;
+  servicesCpuMs: number;
+  fullMs: number;
+  reachedReals: number;
+}
+
+/**
+ * Starts the agent on `root` and waits for its socket to answer, for every service to listen and,
+ * unless `untilListening`, for the table to be full (every real server up and in the dataplane).
+ */
+async function startAgent(repo: string, root: string, socket: string, virtuals: number, untilListening: boolean, children: Child[]): Promise<Started> {
+  const t0 = Date.now();
+  // --verbose: the dataplane operations behind a change are log lines (events) only then.
+  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace', '--verbose'], nodeArgs);
+  children.push(agent);
+  let client: AgentClient | null = null;
+  while (!client) {
+    if (agent.child.exitCode !== null) throw new Error(`the agent exited:\n${agent.output().slice(-3000)}`);
+    client = await connect(socket).catch(() => null);
+    if (!client) await sleep(20);
+  }
+  const socketMs = Date.now() - t0;
+  const paged = await supportsPaging(client);
+  let servicesMs = NaN;
+  let servicesCpuMs = NaN;
+  let fullMs = NaN;
+  let reachedReals = NaN;
+  const wanted = virtuals * SERVERS_PER_VIRTUAL;
+  while (Number.isNaN(fullMs) && Number.isNaN(reachedReals) && !(untilListening && !Number.isNaN(servicesMs))) {
+    // An agent that cannot answer while it is busy: counted as not there yet.
+    const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
+    const now = Date.now() - t0;
+    if (Number.isNaN(servicesMs) && c.listening === virtuals) {
+      servicesMs = now;
+      servicesCpuMs = cpuMs(agent.child.pid!);
+    }
+    if (c.reals === wanted) fullMs = now;
+    else if (now > FULL_TABLE_WAIT_MS) reachedReals = c.reals;
+    else await sleep(paged ? 100 : 500);
+  }
+  return { agent, client, paged, socketMs, servicesMs, servicesCpuMs, fullMs, reachedReals };
+}
+
+async function measure(repo: string, virtuals: number, rounds: number, starts: number, basePort: number, agentOnly: boolean): Promise<Row> {
   const layout: Layout = { virtuals, loopbackPort: basePort };
   const root = await mkdtemp(join(tmpdir(), 'piranha-scale-'));
   const socket = join(root, 'agent.sock');
@@ -112,34 +168,26 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
     if (agentOnly) await prepareRoot(root, generate(layout));
     else await prepareLayout(root, layout, children);
 
-    const t0 = Date.now();
-    // --verbose: the dataplane operations behind a change are log lines (events) only then.
-    const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const agent = startNode(join(repo, 'bin', 'piranha-agent.js'), ['--root', root, '--socket', socket, '--dataplane', 'userspace', '--verbose'], nodeArgs);
-    children.push(agent);
-    const pid = agent.child.pid!;
-    let client: AgentClient | null = null;
-    while (!client) {
-      if (agent.child.exitCode !== null) throw new Error(`the agent exited:\n${agent.output().slice(-3000)}`);
-      client = await connect(socket).catch(() => null);
-      if (!client) await sleep(20);
+    // The starts before the last one measure the time to serving only: each agent is stopped
+    // (SIGTERM, as systemd stops it) once every service listens.
+    const socketMs: number[] = [];
+    const servicesMs: number[] = [];
+    const servicesCpuMs: number[] = [];
+    for (let i = 1; i < starts; i++) {
+      const s = await startAgent(repo, root, socket, virtuals, true, children);
+      socketMs.push(s.socketMs);
+      servicesMs.push(s.servicesMs);
+      servicesCpuMs.push(s.servicesCpuMs);
+      s.client.close();
+      await s.agent.stop();
+      children.splice(children.indexOf(s.agent), 1);
     }
-    const socketMs = Date.now() - t0;
-    const paged = await supportsPaging(client);
-    let servicesMs = NaN;
-    let fullMs = NaN;
-    let reachedReals = NaN;
-    const wanted = virtuals * SERVERS_PER_VIRTUAL;
     // Without the backend no real server comes up: the wait ends once every service listens.
-    while (Number.isNaN(fullMs) && Number.isNaN(reachedReals) && !(agentOnly && !Number.isNaN(servicesMs))) {
-      // An agent that cannot answer while it is busy: counted as not there yet.
-      const c = await tableCounts(client, paged).catch(() => ({ services: 0, listening: 0, reals: 0 }));
-      const now = Date.now() - t0;
-      if (Number.isNaN(servicesMs) && c.listening === virtuals) servicesMs = now;
-      if (c.reals === wanted) fullMs = now;
-      else if (now > FULL_TABLE_WAIT_MS) reachedReals = c.reals;
-      else await sleep(paged ? 100 : 500);
-    }
+    const { agent, client, paged, fullMs, reachedReals, ...last } = await startAgent(repo, root, socket, virtuals, agentOnly, children);
+    socketMs.push(last.socketMs);
+    servicesMs.push(last.servicesMs);
+    servicesCpuMs.push(last.servicesCpuMs);
+    const pid = agent.child.pid!;
 
     // The agent's own share of a save: one weight and the serial changed in the file, written as the
     // console writes it (temp, fsync, rename), then `reload`; its time and its operations.
@@ -220,6 +268,7 @@ async function measure(repo: string, virtuals: number, rounds: number, basePort:
       virtuals,
       socketMs,
       servicesMs,
+      servicesCpuMs,
       fullMs,
       reachedReals,
       peakMb: memoryMb(pid, 'VmHWM'),
@@ -264,22 +313,25 @@ async function main(argv: string[]): Promise<void> {
   const repo = repoUnderTest(argv);
   const sizes = (arg(argv, '--sizes') ?? '1000,10000').split(',').map(Number);
   const rounds = Number(arg(argv, '--rounds') ?? 5);
+  const starts = Number(arg(argv, '--starts') ?? 1);
   const basePort = Number(arg(argv, '--port') ?? 27000);
   const agentOnly = argv.includes('--agent-only');
   const rows: Row[] = [];
   for (const n of sizes) {
     process.stderr.write(`bench/scale agent: ${n} virtual servers × ${SERVERS_PER_VIRTUAL}…\n`);
-    rows.push(await measure(repo, n, rounds, basePort, agentOnly));
+    rows.push(await measure(repo, n, rounds, starts, basePort, agentOnly));
   }
   const ms = (x: number) => (Number.isNaN(x) ? '–' : `${Math.round(x)}`);
+  // The median of the starts, with their range when there were several.
+  const startMs = (xs: number[]) => (xs.length < 2 ? ms(median(xs)) : `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`);
   const out = [
-    `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size (medians, ms)`,
+    `bench/scale agent — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${repo}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${rounds} saves per size, ${starts} start${starts === 1 ? '' : 's'} (medians, ms)`,
     '',
-    '| virtual servers × 20 | socket answers | all services listening | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| virtual servers × 20 | socket answers | all services listening | agent CPU by then | table full | peak RSS | RSS at end | one-weight save POST → 303 | weight in the dataplane, after the 303 | operations | reload alone (no change) | reload of a one-weight change (operations) | `table` whole / one page | `checkers` whole / one page |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.virtuals.toLocaleString('en')} | ${ms(r.socketMs)} | ${ms(r.servicesMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')}${r.missedSaves ? ` (${r.missedSaves} of ${r.missedSaves + r.postMs.length} saves' weights not seen within ${WEIGHT_WAIT_MS / 1000} s: real server down)` : ''} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
+        `| ${r.virtuals.toLocaleString('en')} | ${startMs(r.socketMs)} | ${startMs(r.servicesMs)} | ${startMs(r.servicesCpuMs)} | ${Number.isNaN(r.reachedReals) ? ms(r.fullMs) : `not full after ${FULL_TABLE_WAIT_MS / 1000} s (${r.reachedReals.toLocaleString('en')} of ${(r.virtuals * SERVERS_PER_VIRTUAL).toLocaleString('en')})`} | ${Math.round(r.peakMb)} MB | ${Math.round(r.endMb)} MB | ${ms(median(r.postMs))} | ${ms(median(r.appliedAfter303Ms))} | ${[...new Set(r.operations)].join(', ')}${r.missedSaves ? ` (${r.missedSaves} of ${r.missedSaves + r.postMs.length} saves' weights not seen within ${WEIGHT_WAIT_MS / 1000} s: real server down)` : ''} | ${ms(median(r.reloadAloneMs))} | ${ms(median(r.reloadChangeMs))} (${[...new Set(r.reloadChangeOps)].join(', ')}) | ${mb(r.tableBytes)} / ${mb(r.tablePageBytes)} | ${mb(r.checkersBytes)} / ${mb(r.checkersPageBytes)} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

@@ -40,15 +40,39 @@ export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+/**
+ * The CPU time a process has used so far (user + system, all its threads) in ms, from
+ * /proc/PID/stat; NaN once it is gone. On a shared machine this says what a start costs where the
+ * wall clock says mostly how busy the other processes were.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux everywhere it matters. */
+const CLOCK_TICKS = 100;
+
 export interface Child {
   child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `node [NODE_ARGS] --import tsx FILE ARGS` (a bin/*.js or a .ts), collecting its output. */
+/**
+ * Starts a program, collecting its output: a bin/*.js as its command runs it (`node [NODE_ARGS]
+ * FILE ARGS`: each bin registers tsx itself, and a second registration through `--import tsx`
+ * would put every module of the program through two loaders), a .ts with `--import tsx`.
+ */
 export function startNode(file: string, args: string[], nodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d.length > 4096 ? d.slice(-4096) : d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-1 << 20)));

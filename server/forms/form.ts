@@ -3,7 +3,7 @@
 // emitted only for fields whose value differs from what the form was showing, so a save changes only
 // the lines the user actually changed (and a key written as `0` is not rewritten as absent).
 import { ZodError, type z, type ZodType } from 'zod';
-import type { Diagnostic, Edit, Target } from '../../lvs-cf/index.ts';
+import type { Diagnostic, Edit, EditValue, Target } from '../../lvs-cf/index.ts';
 import { fieldErrors, formStrings, type FieldErrors } from './fields.ts';
 
 export type Values = Record<string, string>;
@@ -61,6 +61,24 @@ export function validateField<C>(form: PanelForm<C>, field: string, value: strin
  */
 export function fieldsByKey(fields: readonly string[], renamed: Record<string, string> = {}): Record<string, string> {
   return { ...Object.fromEntries(fields.map((f) => [f, f])), ...renamed };
+}
+
+/**
+ * A panel form whose fields are the keys of `schema` (a zod object of strings, refined or not), in
+ * its order, named after the lvs.cf keys they edit (`renamed` as for fieldsByKey).
+ */
+export function panelForm<C>(
+  schema: z.ZodObject<Record<string, ZodType<string, string>>>,
+  parts: Pick<PanelForm<C>, 'initial' | 'edits'>,
+  renamed: Record<string, string> = {},
+): PanelForm<C> {
+  const fields = Object.keys(schema.shape);
+  return { fields, schema: schema as unknown as PanelForm<C>['schema'], keyToField: fieldsByKey(fields, renamed), ...parts };
+}
+
+/** The `set` edits of one element: the global section, a virtual server or a real server. */
+export function setterOf(target: Target): (key: string, value: EditValue) => Edit {
+  return (key, value) => ({ op: 'set', target, key, value });
 }
 
 export function changed(values: Values, initial: Values, ...names: string[]): boolean {

@@ -2,11 +2,10 @@
 // the network type, the NAT router, and the IPVS connection timeouts.
 import { z } from 'zod';
 import { NETWORKS, type Edit, type LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
+import { changed, panelForm, setterOf, type Values } from './form.ts';
 import { choice, host, netmask, optionalDevice, optionalHost, optionalIpv4, optionalSeconds } from './fields.ts';
 
-const G = { scope: 'global' } as const;
-const set = (key: string, value: string | number | null): Edit => ({ op: 'set', target: G, key, value });
+const set = setterOf({ scope: 'global' });
 
 export const NETWORK_LABELS: Record<(typeof NETWORKS)[number], string> = {
   nat: 'NAT',
@@ -32,12 +31,7 @@ const schema = z
     if (v.nat_dev === '') ctx.addIssue({ code: 'custom', path: ['nat_dev'], message: 'Required for NAT: the interface for the floating IP, e.g. eth1:1.' });
   });
 
-const GLOBAL_FIELDS = ['primary', 'primary_private', 'network', 'nat_ip', 'nat_nmask', 'nat_dev', 'tcp_timeout', 'tcpfin_timeout', 'udp_timeout'] as const;
-
-export const globalForm: PanelForm<LvsConfig> = {
-  fields: GLOBAL_FIELDS,
-  schema: schema as unknown as PanelForm<LvsConfig>['schema'],
-  keyToField: fieldsByKey(GLOBAL_FIELDS, { nat_router: 'nat_ip' }),
+export const globalForm = panelForm<LvsConfig>(schema, {
   initial(m) {
     return {
       primary: m.primary ?? '',
@@ -74,4 +68,4 @@ export const globalForm: PanelForm<LvsConfig> = {
     }
     return out;
   },
-};
+}, { nat_router: 'nat_ip' });

@@ -1,7 +1,7 @@
 // EDIT REAL SERVER (manual ch.4 §6.2, original virtual_edit_real_edit.php): name, address, port, weight.
 import { z } from 'zod';
 import type { Edit, LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
+import { changed, panelForm, setterOf, type Values } from './form.ts';
 import { host, optionalPort, serverName, weight } from './fields.ts';
 
 export interface RealCtx {
@@ -18,12 +18,7 @@ export function hasOwnPort(model: LvsConfig, virtual: number, server: number): b
   return v.servers[server].port !== v.port;
 }
 
-const REAL_FIELDS = ['name', 'address', 'port', 'weight'] as const;
-
-export const realForm: PanelForm<RealCtx> = {
-  fields: REAL_FIELDS,
-  schema: schema as unknown as PanelForm<RealCtx>['schema'],
-  keyToField: fieldsByKey(REAL_FIELDS),
+export const realForm = panelForm<RealCtx>(schema, {
   initial({ model, virtual, server }) {
     const s = model.virtuals[virtual].servers[server];
     return {
@@ -35,8 +30,7 @@ export const realForm: PanelForm<RealCtx> = {
     };
   },
   edits(v: Values, init: Values, { virtual, server }: RealCtx) {
-    const target = { scope: 'server', virtual, server } as const;
-    const set = (key: string, value: string | number | null): Edit => ({ op: 'set', target, key, value });
+    const set = setterOf({ scope: 'server', virtual, server });
     const out: Edit[] = [];
     if (changed(v, init, 'name')) out.push({ op: 'renameServer', virtual, server, name: v.name });
     if (changed(v, init, 'address')) out.push(set('address', v.address));
@@ -44,4 +38,4 @@ export const realForm: PanelForm<RealCtx> = {
     if (changed(v, init, 'weight')) out.push(set('weight', Number(v.weight)));
     return out;
   },
-};
+});

@@ -1,11 +1,10 @@
 // REDUNDANCY (manual ch.4 §5, original redundancy.php): the backup router and the heartbeat.
 import { z } from 'zod';
 import type { Edit, LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
+import { changed, panelForm, setterOf, type Values } from './form.ts';
 import { checkbox, host, optionalDevice, optionalHost, optionalPort, seconds, syncdId } from './fields.ts';
 
-const G = { scope: 'global' } as const;
-const set = (key: string, value: string | number | boolean | null): Edit => ({ op: 'set', target: G, key, value });
+const set = setterOf({ scope: 'global' });
 
 export const DEFAULT_HEARTBEAT_PORT = 539;
 
@@ -30,12 +29,7 @@ const schema = z
     }
   });
 
-const REDUNDANCY_FIELDS = ['backup', 'backup_private', 'keepalive', 'deadtime', 'heartbeat_port', 'monitor_links', 'syncdaemon', 'syncd_iface', 'syncd_id'] as const;
-
-export const redundancyForm: PanelForm<LvsConfig> = {
-  fields: REDUNDANCY_FIELDS,
-  schema: schema as unknown as PanelForm<LvsConfig>['schema'],
-  keyToField: fieldsByKey(REDUNDANCY_FIELDS),
+export const redundancyForm = panelForm<LvsConfig>(schema, {
   initial(m) {
     return {
       backup: m.backup ?? '',
@@ -65,7 +59,7 @@ export const redundancyForm: PanelForm<LvsConfig> = {
     if (out.length > 0 && !m.heartbeat) out.push(set('heartbeat', true));
     return out;
   },
-};
+});
 
 export function redundancyActionEdits(action: 'enable' | 'disable' | 'reset', m: LvsConfig): Edit[] {
   if (action === 'enable') {

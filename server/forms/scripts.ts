@@ -3,7 +3,7 @@
 // quotes; the library adds the quotes. The escapes \n \r \t \\ are stored as typed, nanny's way.
 import { z } from 'zod';
 import type { Edit } from '../../lvs-cf/index.ts';
-import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
+import { changed, panelForm, setterOf, type Values } from './form.ts';
 import { checkbox, quotedText } from './fields.ts';
 import type { VirtualCtx } from './virtual.ts';
 
@@ -17,19 +17,13 @@ const schema = z.object({
 export const SCRIPT_BUTTONS = ['accept', 'no_send_program', 'blank_send', 'blank_expect'] as const;
 export type ScriptButton = (typeof SCRIPT_BUTTONS)[number];
 
-const SCRIPTS_FIELDS = ['send_program', 'send', 'expect', 'use_regex'] as const;
-
-export const scriptsForm: PanelForm<VirtualCtx> = {
-  fields: SCRIPTS_FIELDS,
-  schema: schema as unknown as PanelForm<VirtualCtx>['schema'],
-  keyToField: fieldsByKey(SCRIPTS_FIELDS),
+export const scriptsForm = panelForm<VirtualCtx>(schema, {
   initial({ model, virtual }) {
     const v = model.virtuals[virtual];
     return { send_program: v.send_program ?? '', send: v.send ?? '', expect: v.expect ?? '', use_regex: v.use_regex ? '1' : '0' };
   },
   edits(v: Values, init: Values, { virtual }: VirtualCtx) {
-    const target = { scope: 'virtual', virtual } as const;
-    const set = (key: string, value: string | boolean | null): Edit => ({ op: 'set', target, key, value });
+    const set = setterOf({ scope: 'virtual', virtual });
     const out: Edit[] = [];
     for (const k of ['send_program', 'send', 'expect']) {
       if (changed(v, init, k)) out.push(set(k, v[k] === '' ? null : v[k]));
@@ -37,7 +31,7 @@ export const scriptsForm: PanelForm<VirtualCtx> = {
     if (changed(v, init, 'use_regex')) out.push(set('use_regex', v.use_regex === '1'));
     return out;
   },
-};
+});
 
 /** The NO SEND PROGRAM / BLANK SEND / BLANK EXPECT buttons blank their field and save the rest. */
 export function applyScriptButton(raw: Values, button: ScriptButton): Values {

@@ -1,7 +1,7 @@
 // VIRTUAL SERVER subsection (manual ch.4 §6.1, original virtual_edit_virt.php).
 import { z } from 'zod';
 import { SCHEDULERS, type Edit, type LvsConfig } from '../../lvs-cf/index.ts';
-import { changed, fieldsByKey, type PanelForm, type Values } from './form.ts';
+import { changed, panelForm, setterOf, type Values } from './form.ts';
 import { choice, device, fwmark, ipv4, netmask, optionalIpv4, optionalSeconds, port, seconds, serverName } from './fields.ts';
 
 export interface VirtualCtx {
@@ -31,12 +31,7 @@ const schema = z.object({
 
 const num = (s: string) => (s === '' || s === '0' ? null : Number(s));
 
-const VIRTUAL_FIELDS = ['name', 'port', 'protocol', 'address', 'vip_nmask', 'sorry_server', 'fwmark', 'device', 'reentry', 'timeout', 'quiesce_server', 'load_monitor', 'scheduler', 'persistent', 'pmask'] as const;
-
-export const virtualForm: PanelForm<VirtualCtx> = {
-  fields: VIRTUAL_FIELDS,
-  schema: schema as unknown as PanelForm<VirtualCtx>['schema'],
-  keyToField: fieldsByKey(VIRTUAL_FIELDS),
+export const virtualForm = panelForm<VirtualCtx>(schema, {
   initial({ model, virtual }) {
     const v = model.virtuals[virtual];
     return {
@@ -58,8 +53,7 @@ export const virtualForm: PanelForm<VirtualCtx> = {
     };
   },
   edits(v: Values, init: Values, { virtual }: VirtualCtx) {
-    const target = { scope: 'virtual', virtual } as const;
-    const set = (key: string, value: string | number | boolean | null): Edit => ({ op: 'set', target, key, value });
+    const set = setterOf({ scope: 'virtual', virtual });
     const out: Edit[] = [];
     if (changed(v, init, 'name')) out.push({ op: 'renameVirtual', virtual, name: v.name });
     if (changed(v, init, 'address', 'device')) out.push(set('address', `${v.address} ${v.device}`));
@@ -77,4 +71,4 @@ export const virtualForm: PanelForm<VirtualCtx> = {
     if (changed(v, init, 'quiesce_server')) out.push(set('quiesce_server', v.quiesce_server === '1'));
     return out;
   },
-};
+});

@@ -3,42 +3,38 @@
 // checks its own output against it in development and tests.
 import { z } from 'zod';
 import type { Facts } from './facts.ts';
-import { CHECKER_STATES, ROLES } from '../../agent/protocol/index.ts';
+import { checkerInfoSchema, realStatsSchema, serviceStatsSchema, statusResultSchema } from '../../agent/protocol/index.ts';
 
 const isoTime = z.string();
-const count = z.number().int().min(0);
 
-const countersSchema = z.object({
-  activeConns: count,
-  inactiveConns: count,
-  connections: count,
-  packetsIn: count,
-  packetsOut: count,
-  bytesIn: count,
-  bytesOut: count,
+// Built from the protocol's own schemas, so a field the agent reports is defined once; the
+// document adds what only the console knows (the lvs.cf names, the joined check) and renames the
+// service's `name`/`key` to `virtual`/`service`.
+const countersSchema = realStatsSchema.pick({
+  activeConns: true,
+  inactiveConns: true,
+  connections: true,
+  packetsIn: true,
+  packetsOut: true,
+  bytesIn: true,
+  bytesOut: true,
 });
 
 const realSchema = countersSchema.extend({
   /** The lvs.cf name, null for a real server the checks do not know (the sorry server). */
   server: z.string().nullable(),
-  address: z.string(),
-  port: z.number().int(),
-  weight: z.number().int(),
-  check: z
-    .object({ state: z.enum(CHECKER_STATES), since: isoTime, lastCheck: isoTime.nullable(), lastLatencyMs: z.number().nullable(), lastError: z.string().nullable() })
+  ...realStatsSchema.pick({ address: true, port: true, weight: true }).shape,
+  check: checkerInfoSchema
+    .pick({ state: true, since: true, lastCheck: true, lastError: true })
+    // Always present here (null before the first check), though older agents leave it out.
+    .extend({ lastLatencyMs: z.number().nullable() })
     .nullable(),
 });
 
 const serviceSchema = countersSchema.extend({
-  virtual: z.string(),
-  /** `tcp|VIP|PORT`, `udp|VIP|PORT` or `fwm|MARK`. */
-  service: z.string(),
-  protocol: z.enum(['tcp', 'udp']),
-  address: z.string(),
-  port: z.number().int(),
-  fwmark: z.number().int(),
-  scheduler: z.string(),
-  problem: z.string().nullable(),
+  virtual: serviceStatsSchema.shape.name,
+  service: serviceStatsSchema.shape.key,
+  ...serviceStatsSchema.pick({ protocol: true, address: true, port: true, fwmark: true, scheduler: true, problem: true }).shape,
   reals: z.array(realSchema),
 });
 
@@ -57,14 +53,11 @@ export const statusJsonSchema = z.object({
   }),
   config: z.object({ fileSerial: z.number().int().nullable(), lastSave: isoTime.nullable() }),
   /** The agent's facts as last read; null before it ever answered. */
-  router: z
-    .object({
-      running: z.boolean(),
-      role: z.enum(ROLES),
-      roleSince: isoTime,
-      serial: z.number().int().nullable(),
+  router: statusResultSchema
+    .pick({ running: true, role: true, serial: true, lastReloadError: true })
+    .extend({
+      roleSince: statusResultSchema.shape.since,
       dataplane: z.string(),
-      lastReloadError: z.string().nullable(),
       partner: z.object({ state: z.string(), lastHeartbeat: isoTime.nullable() }).nullable(),
       services: z.array(serviceSchema),
     })

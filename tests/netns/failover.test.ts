@@ -3,72 +3,65 @@
 // A returning router stays standby (no preemption), so the trials alternate between the routers.
 // Measured end to end through the real agent: heartbeats, VIP takeover, the userspace dataplane
 // forwarding to the real servers in rs1/rs2 (which say through which router the request came).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bench, netnsUnavailable, pairConfig } from '../../testing/netns.ts';
-import { Pair, type Router, SERVICE_PORT } from '../../testing/netns-pair.ts';
+import { type Router, SERVICE_PORT, usePair } from '../../testing/netns-pair.ts';
 import { waitFor } from '../../testing/wait.ts';
 
-const skip = netnsUnavailable();
 const KEEPALIVE = 1;
 const DEADTIME = 2;
 const TRIALS = 20;
 
-let bench: Bench;
-let pair: Pair;
+const net = usePair(41, { keepalive: KEEPALIVE, deadtime: DEADTIME });
 const seen: { t: number; who: string | null }[] = [];
 
-before(async () => {
-  if (skip) return;
-  bench = new Bench(41);
-  pair = await Pair.started(bench, pairConfig(bench, { keepalive: KEEPALIVE, deadtime: DEADTIME }));
-  bench.start('client', [process.execPath, '--import', 'tsx', 'tests/netns/client-probe.ts', bench.vip, String(SERVICE_PORT)], (line, stream) => {
+before(() => {
+  if (net.skip) return;
+  net.bench.start('client', [process.execPath, '--import', 'tsx', 'tests/netns/client-probe.ts', net.bench.vip, String(SERVICE_PORT)], (line, stream) => {
     if (stream === 'out') seen.push(JSON.parse(line));
   });
 });
 
-after(() => bench?.destroy());
-
-test('the pair settles: the primary holds the VIP and the client reaches it', { skip: skip ?? false }, async () => {
-  await pair.settled('r1', 'r2');
-  await waitFor(() => pair.routerOf(seen.at(-1)?.who) === 'r1', { timeoutMs: 10_000, message: 'the client to be answered through the primary' });
+test('the pair settles: the primary holds the VIP and the client reaches it', { skip: net.skip ?? false }, async () => {
+  await net.pair.settled('r1', 'r2');
+  await waitFor(() => net.pair.routerOf(seen.at(-1)?.who) === 'r1', { timeoutMs: 10_000, message: 'the client to be answered through the primary' });
   // Both real servers serve (wlc spreads the probe's one-at-a-time requests over them).
-  await waitFor(() => ['rs1', 'rs2'].every((rs) => seen.some((s) => s.who === `${rs} via ${bench.ip('r1')}`)), { timeoutMs: 10_000, message: 'both real servers to answer' });
-  const [p, b] = await Promise.all([pair.agentStatus('r1'), pair.agentStatus('r2')]);
+  await waitFor(() => ['rs1', 'rs2'].every((rs) => seen.some((s) => s.who === `${rs} via ${net.bench.ip('r1')}`)), { timeoutMs: 10_000, message: 'both real servers to answer' });
+  const [p, b] = await Promise.all([net.pair.agentStatus('r1'), net.pair.agentStatus('r2')]);
   assert.deepEqual([p.role, p.running, b.role, b.running], ['active', true, 'standby', false]);
-  assert.ok(bench.hasAddress('r1', bench.vip));
-  assert.ok(!bench.hasAddress('r2', bench.vip));
-  assert.equal(bench.neighbourMac('client', bench.vip), bench.mac('r1'));
+  assert.ok(net.bench.hasAddress('r1', net.bench.vip));
+  assert.ok(!net.bench.hasAddress('r2', net.bench.vip));
+  assert.equal(net.bench.neighbourMac('client', net.bench.vip), net.bench.mac('r1'));
 });
 
-test(`kill the active router: the other answers on the VIP within deadtime + 1 s, ${TRIALS} of ${TRIALS}`, { skip: skip ?? false }, async () => {
+test(`kill the active router: the other answers on the VIP within deadtime + 1 s, ${TRIALS} of ${TRIALS}`, { skip: net.skip ?? false }, async () => {
   let active: Router = 'r1';
   const times: number[] = [];
   for (let trial = 1; trial <= TRIALS; trial++) {
     const standby: Router = active === 'r1' ? 'r2' : 'r1';
-    await pair.settled(active, standby);
-    await waitFor(() => pair.routerOf(seen.at(-1)?.who) === active, { timeoutMs: 10_000, message: `the client to reach ${active}` });
-    assert.equal(bench.neighbourMac('client', bench.vip), bench.mac(active), `trial ${trial}: client's ARP entry before the kill`);
+    await net.pair.settled(active, standby);
+    await waitFor(() => net.pair.routerOf(seen.at(-1)?.who) === active, { timeoutMs: 10_000, message: `the client to reach ${active}` });
+    assert.equal(net.bench.neighbourMac('client', net.bench.vip), net.bench.mac(active), `trial ${trial}: client's ARP entry before the kill`);
 
     const killedAt = Date.now();
-    pair.crash(active);
-    const answered = await waitFor(() => seen.find((s) => s.t > killedAt && pair.routerOf(s.who) === standby), {
+    net.pair.crash(active);
+    const answered = await waitFor(() => seen.find((s) => s.t > killedAt && net.pair.routerOf(s.who) === standby), {
       timeoutMs: 15_000,
       message: `${standby} to answer on the VIP (trial ${trial})`,
     });
     const took = answered.t - killedAt;
     times.push(took);
-    assert.ok(took <= (DEADTIME + 1) * 1000, `trial ${trial}: ${standby} answered ${took} ms after the kill (limit ${(DEADTIME + 1) * 1000} ms)\n${pair.tail()}`);
+    assert.ok(took <= (DEADTIME + 1) * 1000, `trial ${trial}: ${standby} answered ${took} ms after the kill (limit ${(DEADTIME + 1) * 1000} ms)\n${net.pair.tail()}`);
     // The answer came through the new router's MAC: its gratuitous ARP replaced the client's entry.
-    assert.equal(bench.neighbourMac('client', bench.vip), bench.mac(standby), `trial ${trial}: client's ARP entry after failover`);
-    const st = await pair.status(standby);
+    assert.equal(net.bench.neighbourMac('client', net.bench.vip), net.bench.mac(standby), `trial ${trial}: client's ARP entry after failover`);
+    const st = await net.pair.status(standby);
     assert.equal(st.state, 'active');
     assert.match(st.history.at(-1)!.reason, /partner dead/);
 
     // The crashed router returns and must not take the VIP back.
-    await pair.reboot(active);
-    await pair.settled(standby, active);
-    assert.ok(!bench.hasAddress(active, bench.vip), `trial ${trial}: the returning ${active} took the VIP back`);
+    await net.pair.reboot(active);
+    await net.pair.settled(standby, active);
+    assert.ok(!net.bench.hasAddress(active, net.bench.vip), `trial ${trial}: the returning ${active} took the VIP back`);
     active = standby;
   }
   times.sort((a, b) => a - b);

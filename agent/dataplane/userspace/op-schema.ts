@@ -93,9 +93,41 @@ function plainRealOp(op: unknown): op is Extract<DataplaneOp, { op: 'addReal' | 
   return typeof r.address === 'string' && isIPv4(r.address) && isPort(r.port) && isPort(r.weight) && typeof r.method === 'string' && METHODS.has(r.method);
 }
 
+const SCHEDULER_NAMES = new Set<string>(SCHEDULERS);
+
+function isWhole(n: unknown, max: number): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+}
+
+/** A service spec of exactly the schema's fields, each as the schema accepts it (see plainServiceOp). */
+function plainServiceSpec(s: unknown): boolean {
+  if (typeof s !== 'object' || s === null) return false;
+  const o = s as Record<string, unknown>;
+  if (Object.keys(o).length !== 9) return false;
+  if (typeof o.key !== 'string' || typeof o.name !== 'string' || (o.protocol !== 'tcp' && o.protocol !== 'udp')) return false;
+  if (typeof o.address !== 'string' || !isIPv4(o.address) || !isPort(o.port) || !isWhole(o.fwmark, 0xffffffff)) return false;
+  if (typeof o.scheduler !== 'string' || !SCHEDULER_NAMES.has(o.scheduler) || !isWhole(o.persistent, 0x7fffffff)) return false;
+  if (o.pmask !== null && (typeof o.pmask !== 'string' || !isIPv4(o.pmask))) return false;
+  if (o.fwmark === 0 && o.port === 0) return false;
+  return o.key === serviceKey(o as unknown as ServiceSpec);
+}
+
+/**
+ * The service operations of the usual kind, recognised without zod as plainRealOp's are: a file of
+ * 10,000 virtual servers is 10,000 addService at startup, before any of them listens. Accepts only
+ * what dataplaneOpSchema accepts (op-schema.test.ts); anything else goes through the schema.
+ */
+function plainServiceOp(op: unknown): op is Extract<DataplaneOp, { op: 'addService' | 'editService' | 'deleteService' }> {
+  if (typeof op !== 'object' || op === null) return false;
+  const o = op as Record<string, unknown>;
+  if (Object.keys(o).length !== 2) return false;
+  if (o.op === 'deleteService') return typeof o.key === 'string' && KEY_PATTERN.test(o.key);
+  return (o.op === 'addService' || o.op === 'editService') && plainServiceSpec(o.service);
+}
+
 /** Validates an op; returns it typed, or a one-line reason. */
 export function checkOp(op: unknown): { ok: true; op: DataplaneOp } | { ok: false; message: string } {
-  if (plainRealOp(op)) return { ok: true, op };
+  if (plainRealOp(op) || plainServiceOp(op)) return { ok: true, op };
   const r = dataplaneOpSchema.safeParse(op);
   if (r.success) return { ok: true, op: r.data as DataplaneOp };
   const issue = r.error.issues[0]!;

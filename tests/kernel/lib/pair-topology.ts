@@ -29,6 +29,15 @@ export interface PairLayout {
   reals: Reals;
 }
 
+/** The addresses the active router holds: the VIP and, for NAT, the real servers' gateway; each with its kernel device. */
+export function floatingOf(layout: PairLayout): { address: string; device: string }[] {
+  const kernelDevice = (label: string) => label.split(':')[0]!;
+  return [
+    { address: layout.vip, device: kernelDevice(layout.vipDevice) },
+    ...(layout.natRouter ? [{ address: layout.natRouter.address, device: kernelDevice(layout.natRouter.device) }] : []),
+  ];
+}
+
 export async function natPairLab(lab: Lab, o: { reals: number; ports: number[] }): Promise<PairLayout> {
   lab.lans(['out', 'in']);
   lab.machine(CLIENT, [{ lan: 'out', dev: 'eth0', addresses: ['203.0.113.10/24'] }]);

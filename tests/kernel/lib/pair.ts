@@ -8,7 +8,7 @@ import type { Lab } from '../../../testing/lab.ts';
 import { waitFor } from '../../../testing/wait.ts';
 import { RouterAgent } from './agent.ts';
 import { parseIpVs } from './kernel-table.ts';
-import { BACKUP, PRIMARY, ROUTERS, type PairLayout } from './pair-topology.ts';
+import { BACKUP, PRIMARY, ROUTERS, floatingOf, type PairLayout } from './pair-topology.ts';
 
 export type Router = (typeof ROUTERS)[number];
 
@@ -102,7 +102,7 @@ export class RouterPair {
    * has neither), its interfaces up, its agent started.
    */
   async reboot(r: Router): Promise<void> {
-    const floating = [this.layout.vip, ...(this.layout.natRouter ? [this.layout.natRouter.address] : [])];
+    const floating = floatingOf(this.layout).map((f) => f.address);
     const held = this.lab.sh(r, ['ip', '-o', '-4', 'addr', 'show']);
     const deletes = floating.flatMap((a) => {
       const dev = new RegExp(`^\\d+: (\\S+)\\s+inet ${a.replaceAll('.', '\\.')}/(\\d+)`, 'm').exec(held);
