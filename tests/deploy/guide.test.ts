@@ -116,7 +116,7 @@ async function pairSettled(active: string, standby: string): Promise<void> {
   );
 }
 
-/** Waits until r1 and r2 are both in a router's table, whatever their weights. */
+/** Waits until r1 and r2 are both in a router's table, whatever their weights: a real server back up ramps up to its weight, as nanny did. */
 async function realsIn(router: string): Promise<void> {
   await waitFor(
     async () => {
