@@ -45,6 +45,7 @@ export const TOOLS = [
   { command: 'systemd-sysusers', package: 'systemd', suites: ['test'], usedBy: 'tests/deploy/ runs the deployment guide, which creates the users in a scratch root' },
   { command: 'systemd-tmpfiles', package: 'systemd', suites: ['test'], usedBy: "tests/deploy/ runs the deployment guide, which creates the configuration folder in a scratch root" },
   { command: 'systemctl', package: 'systemd', suites: ['test'], usedBy: 'tests/deploy/ runs the deployment guide, which enables the units in a scratch root' },
+  { command: 'curl', package: 'curl', suites: ['test'], usedBy: "tests/deploy/ runs the deployment guide, whose administrator asks the console with curl" },
   { command: 'prlimit', package: 'util-linux', suites: ['test'], usedBy: 'agent/dataplane/userspace/tcp-listener.test.ts runs out of descriptors' },
   { command: 'wrk', package: 'wrk', suites: ['bench'], usedBy: 'bench/console, bench/dataplane (load generator)' },
   { command: 'haproxy', package: 'haproxy', suites: ['bench'], usedBy: 'bench/checks, bench/dataplane (baseline)' },

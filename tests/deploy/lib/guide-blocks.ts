@@ -18,6 +18,8 @@ const PLACES: [RegExp, Machine[] | 'settings'][] = [
   [/^# on the backup\b/, ['backup']],
   // The test's primary starts as a site of the original Piranha.
   [/^# on a router that ran the original Piranha\b/, ['primary']],
+  // The test's build machine is also the administrator's, in ADMIN_NET.
+  [/^# from an administrator's machine\b/, ['build']],
 ];
 
 export function guideBlocks(markdown: string): GuideBlock[] {
@@ -30,7 +32,7 @@ export function guideBlocks(markdown: string): GuideBlock[] {
     for (i++; i < lines.length && lines[i]!.trim() !== '```'; i++) body.push(lines[i]!.replace(/^ {2,4}(?=\S|$)/, ''));
     const first = body[0]?.trim() ?? '';
     const place = PLACES.find(([re]) => re.test(first));
-    if (!place) throw new Error(`guide line ${start + 1}: a sh block must start with where it runs (# settings, # on the build machine, # on both routers, # on the primary, # on the backup, # on a router that ran the original Piranha), not "${first}"`);
+    if (!place) throw new Error(`guide line ${start + 1}: a sh block must start with where it runs (# settings, # on the build machine, # on both routers, # on the primary, # on the backup, # on a router that ran the original Piranha, # from an administrator's machine), not "${first}"`);
     out.push({ line: start + 1, machines: place[1], script: body.join('\n') + '\n' });
   }
   return out;
