@@ -155,7 +155,10 @@ export async function main(argv: string[]): Promise<number> {
   // The dataplane's counters sampled for the console's traffic sparklines (docs/observability.md).
   const traffic = new TrafficSampler({ read: () => agent.trafficTable(), intervalSec: cli.options['sample-interval'], log: (m) => logger.log(m) });
   agent.onEvent((e) => server.broadcast(e), { active: () => server.hasSubscribers });
-  core(rpcHandlers(agent, traffic));
+  // Calls are answered once the agent knows what it is: a standalone agent as it starts serving (a
+  // large table's status is worth seeing while it loads), a router of a pair once it has joined
+  // (before that it would answer that it is in no pair).
+  const answerCalls = () => core(rpcHandlers(agent, traffic));
   let redundancy: Redundancy | null = null;
   try {
     // Standby until we know whether this is a router of a pair: a pair's router must not serve
@@ -165,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
     if (mode.kind === 'error') throw new StartupError(mode.message);
     if (mode.kind === 'standalone') {
       agent.setNote('redundancy', mode.note);
+      answerCalls();
       await agent.serve();
     } else {
       redundancy = new Redundancy({
@@ -184,8 +188,10 @@ export async function main(argv: string[]): Promise<number> {
       } catch (err) {
         throw new StartupError(`redundancy cannot start: ${(err as Error).message}`);
       }
+      answerCalls();
     }
   } catch (err) {
+    answerCalls(); // calls waiting meanwhile get the refusing agent's answers, not silence
     const message = err instanceof StartupError ? err.message : `cannot start: ${(err as Error).stack ?? err}`;
     logger.error(`refusing to start:\n${message}`);
     await agent.leavePair().catch(() => {});
