@@ -15,7 +15,8 @@
 // caller parses the whole file. lvs-cf/reparse.test.ts compares both on random changes.
 import { blockSpans, parseDocument } from './index.ts';
 import { parseCut } from './chunked-parse.ts';
-import { IncrementalDoc, countLines, natDepends, type Layout } from './incremental.ts';
+import { IncrementalDoc, natDepends } from './incremental.ts';
+import { countLines, type Layout } from './cut-layout.ts';
 import { TextPieces } from './text-pieces.ts';
 import { byPosition } from './diagnostics.ts';
 import type { Diagnostic, LvsConfig, Target, VirtualServer } from './model.ts';
