@@ -2,8 +2,8 @@
 // agent goes away. Every answer is either data or the reason the agent could not be asked, so the
 // CONTROL/MONITORING panel can say "The agent is not reachable at PATH: <reason>" and the rest of the
 // console keeps working. Concurrent page views of the same view (search, pages) share one in-flight
-// snapshot request (single flight), which keeps the panel cheap under load while every view still
-// shows live data. A snapshot asks for one page of the table and of the checks, with the summary
+// request for each read (the snapshot, the traffic, the pair's status: single flight), which keeps
+// the panel cheap under load while every view still shows live data. A snapshot asks for one page of the table and of the checks, with the summary
 // of the whole, so a page of a 200,000-real-server router moves what it shows, not the table. The client checks
 // every answer against the protocol's schemas: one that does not fit comes back as a failed answer
 // with code E_BAD_REPLY and the field named, shown like any other agent error.
@@ -41,8 +41,8 @@ export interface AgentSnapshot {
 export class AgentLink {
   private client: AgentClient | null = null;
   private connecting: Promise<AgentClient> | null = null;
-  private readonly inflight = new Map<string, Promise<AgentAnswer<AgentSnapshot>>>();
-  private haInflight: Promise<AgentAnswer<HaStatus | null>> | null = null;
+  /** The read-only calls under way, by method and parameters: concurrent page views share them. */
+  private readonly inflight = new Map<string, Promise<AgentAnswer<unknown>>>();
 
   /** Whether the agent answers, from every call made through this link (and the watchdog's). */
   readonly health = new AgentHealth();
@@ -55,13 +55,17 @@ export class AgentLink {
   ) {}
 
   async snapshot(view: SnapshotView = WHOLE_VIEW): Promise<AgentAnswer<AgentSnapshot>> {
-    const key = JSON.stringify(view);
-    let flight = this.inflight.get(key);
+    return this.forPage(this.singleFlight(`snapshot ${JSON.stringify(view)}`, () => this.fetchSnapshot(view)));
+  }
+
+  /** The call under way with the same key, or a new one: one agent call serves every page view asking meanwhile. */
+  private singleFlight<T>(key: string, call: () => Promise<AgentAnswer<T>>): Promise<AgentAnswer<T>> {
+    let flight = this.inflight.get(key) as Promise<AgentAnswer<T>> | undefined;
     if (!flight) {
-      flight = this.fetchSnapshot(view).finally(() => this.inflight.delete(key));
+      flight = call().finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
-    return this.forPage(flight);
+    return flight;
   }
 
   /** A real server's check history (the check history page, the REAL SERVER panel). */
@@ -71,7 +75,7 @@ export class AgentLink {
 
   /** The sampled traffic of some virtual servers (the TRAFFIC section of CONTROL/MONITORING). */
   series(virtuals: string[]): Promise<AgentAnswer<SeriesResult>> {
-    return this.forPage(this.ask('series', { virtuals }));
+    return this.forPage(this.singleFlight(`series ${JSON.stringify(virtuals)}`, () => this.ask('series', { virtuals })));
   }
 
   /** The agent's status, for the watchdog's probe: always cut at pageTimeoutMs. */
@@ -106,12 +110,7 @@ export class AgentLink {
 
   /** The pair's status (null: this router runs standalone), single flight like snapshot(). */
   haStatus(): Promise<AgentAnswer<HaStatus | null>> {
-    if (!this.haInflight) {
-      this.haInflight = this.ask('haStatus', {}).finally(() => {
-        this.haInflight = null;
-      });
-    }
-    return this.forPage(this.haInflight);
+    return this.forPage(this.singleFlight('haStatus', () => this.ask('haStatus', {})));
   }
 
   reload(): Promise<AgentAnswer<ReloadResult>> {
