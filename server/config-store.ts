@@ -21,7 +21,7 @@ import { textDelta } from './history/text-delta.ts';
 import { IncrementalDoc } from '../lvs-cf/incremental.ts';
 import type { TextPieces } from '../lvs-cf/text-pieces.ts';
 import { FileBytes } from './file-bytes.ts';
-import { fileIdentity, statIdentity } from './file-identity.ts';
+import { fileIdentity, statIdentity, statPartOf } from './file-identity.ts';
 
 export interface Snapshot {
   text: string;
@@ -237,7 +237,8 @@ export class ConfigStore {
     // version's model is superseded; pages still showing it read names and values, not lines).
     next?.settle();
     // The version just written is the one in use, identified by what is on disk now.
-    this.cached = { key: await fileIdentity(this.path), stat: await statIdentity(this.path), snapshot, doc, bytes };
+    const key = await fileIdentity(this.path);
+    this.cached = { key, stat: statPartOf(key), snapshot, doc, bytes };
     await this.audit({
       ...meta,
       serial,

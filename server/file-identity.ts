@@ -42,6 +42,11 @@ export async function statIdentity(path: string): Promise<string> {
   }
 }
 
+/** The stat part of a `fileIdentity` (what `statIdentity` gives for the same file), without asking the disk again. */
+export function statPartOf(identity: string): string {
+  return identity === 'missing' ? identity : identity.slice(0, identity.lastIndexOf(':'));
+}
+
 /** The part of an identity that a stat gives: `fileIdentity` starts with it. */
 function timesOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
   return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
