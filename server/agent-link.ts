@@ -73,9 +73,9 @@ export class AgentLink {
     return this.forPage(this.ask('checkHistory', { virtual, server }));
   }
 
-  /** The sampled traffic of some virtual servers (the TRAFFIC section of CONTROL/MONITORING). */
-  series(virtuals: string[]): Promise<AgentAnswer<SeriesResult>> {
-    return this.forPage(this.singleFlight(`series ${JSON.stringify(virtuals)}`, () => this.ask('series', { virtuals })));
+  /** The sampled traffic of some virtual servers (the TRAFFIC section of CONTROL/MONITORING), with their real servers' when `reals`. */
+  series(virtuals: string[], reals: boolean): Promise<AgentAnswer<SeriesResult>> {
+    return this.forPage(this.singleFlight(`series ${reals} ${JSON.stringify(virtuals)}`, () => this.ask('series', { virtuals, reals })));
   }
 
   /** The agent's status, for the watchdog's probe: always cut at pageTimeoutMs. */
@@ -142,18 +142,18 @@ export class AgentLink {
     return this.forPage(this.ask('table', { virtual })).then((a) => (a.ok ? { ok: true, data: a.data.services } : a));
   }
 
-  /** How the dataplane's table differs from what the agent applied (the kernel panel). */
+  /** How the dataplane's table differs from what the agent applied (the kernel panel), single flight like snapshot(). */
   drift(): Promise<AgentAnswer<DriftResult>> {
-    return this.ask('drift', {});
+    return this.singleFlight('drift', () => this.ask('drift', {}));
   }
   /** Restores the table the agent applied (RECONCILE). */
   reconcile(): Promise<AgentAnswer<ReconcileResult>> {
     return this.ask('reconcile', {});
   }
 
-  /** The kernel settings the agent manages (the kernel panel). */
+  /** The kernel settings the agent manages (the kernel panel), single flight like snapshot(). */
   routerSettings(): Promise<AgentAnswer<RouterSettingsResult>> {
-    return this.ask('routerSettings', {});
+    return this.singleFlight('routerSettings', () => this.ask('routerSettings', {}));
   }
 
   close(): void {

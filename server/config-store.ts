@@ -113,7 +113,7 @@ export class ConfigStore {
    * do not; a page shown from the held version then gets its 409 at the save, as any stale page.
    */
   async read(opts: { verify?: boolean } = {}): Promise<Snapshot> {
-    const stat = await statIdentity(this.path);
+    const stat = statIdentity(this.path);
     if (!opts.verify && this.cached?.stat === stat) return this.cached.snapshot;
     const key = await fileIdentity(this.path);
     if (this.cached?.key === key) {

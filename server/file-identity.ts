@@ -5,7 +5,8 @@
 // size or the ends as well, even on a file system with coarse times) still makes it read afresh.
 // A page view needs less: `statIdentity` is the inode, size and times alone, one stat.
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 const EDGE = 4096;
 
@@ -32,10 +33,16 @@ export async function fileIdentity(path: string): Promise<string> {
   }
 }
 
-/** Inode, size and times of the file at `path` (one stat), 'missing' when there is none. */
-export async function statIdentity(path: string): Promise<string> {
+/**
+ * Inode, size and times of the file at `path` (one stat), 'missing' when there is none. Every page
+ * view asks it, so it is a synchronous stat: about 5 µs of CPU on a local file, where the promise
+ * form costs about 35 µs in handing the call to the thread pool and back (the password file and the
+ * allowlist are checked the same way on every request).
+ */
+export function statIdentity(path: string): string {
   try {
-    return timesOf(await stat(path, { bigint: true }));
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return st ? timesOf(st) : 'missing';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;

@@ -46,7 +46,13 @@ export type CheckHistoryResult = z.infer<typeof checkHistoryResultSchema>;
 /** Most virtual servers one `series` call may name (a page of CONTROL/MONITORING). */
 export const MAX_SERIES_VIRTUALS = 100;
 
-export const seriesParamsSchema = z.object({ virtuals: z.array(z.string().min(1).max(200)).min(1).max(MAX_SERIES_VIRTUALS) }).strict();
+export const seriesParamsSchema = z
+  .object({
+    virtuals: z.array(z.string().min(1).max(200)).min(1).max(MAX_SERIES_VIRTUALS),
+    /** false: the services' totals alone, every `reals` left empty (CONTROL/MONITORING draws no real server). Default true. */
+    reals: z.boolean().optional(),
+  })
+  .strict();
 export type SeriesParams = z.infer<typeof seriesParamsSchema>;
 
 const points = z.array(z.number().min(0).nullable());

@@ -1,5 +1,5 @@
 // The `series` call's answer: the sampled traffic of the named virtual servers, their services and
-// real servers (agent/protocol/observe.ts).
+// real servers unless asked without them (agent/protocol/observe.ts).
 import type { SeriesParams, SeriesResult, TrafficSeries } from '../protocol/index.ts';
 import type { TrafficSampler } from './sampler.ts';
 
@@ -18,10 +18,13 @@ export function seriesReply(sampler: TrafficSampler, params: SeriesParams): Seri
       services: sampler.servicesOf(name).map((key) => ({
         key,
         total: store.read(key) ?? empty(),
-        reals: sampler.realsOf(key).flatMap((r) => {
-          const series = store.read(r.key);
-          return series ? [{ address: r.address, port: r.port, series }] : [];
-        }),
+        reals:
+          params.reals === false
+            ? []
+            : sampler.realsOf(key).flatMap((r) => {
+                const series = store.read(r.key);
+                return series ? [{ address: r.address, port: r.port, series }] : [];
+              }),
       })),
     })),
   };

@@ -63,22 +63,27 @@ export function seriesNames(names: readonly string[]): string[] {
   return [...new Set(names)].slice(0, MAX_SERIES_VIRTUALS);
 }
 
-/** A series asked for ahead of knowing whether these are the names that will be shown. */
+/** A series asked for ahead of knowing whether these are the names that will be shown (without real servers). */
 export interface SeriesAsked {
   names: string[];
   answer: Promise<AgentAnswer<SeriesResult>>;
 }
 
 /**
- * The data of partials/traffic for these virtual servers (the first MAX_SERIES_VIRTUALS of them):
- * their services, and with `withReals` their real servers too.
+ * The series of these virtual servers (the first MAX_SERIES_VIRTUALS of them), with their real
+ * servers' when `withReals`: the one already asked for exactly these names (CONTROL asks it beside
+ * the table, without real servers) as is, or a new call; null for none.
  */
-export async function trafficView(agent: AgentLink, names: readonly string[], withReals = false, asked?: SeriesAsked) {
+export function askSeries(agent: AgentLink, names: readonly string[], withReals: boolean, asked?: SeriesAsked): Promise<AgentAnswer<SeriesResult>> | null {
+  const virtuals = seriesNames(names);
+  if (!virtuals.length) return null;
+  return !withReals && asked && asked.names.join('\0') === virtuals.join('\0') ? asked.answer : agent.series(virtuals, withReals);
+}
+
+/** The data of partials/traffic for these virtual servers, from the agent's `answer` (askSeries); with `withReals` their real servers too. */
+export function trafficOf(names: readonly string[], withReals: boolean, answer: AgentAnswer<SeriesResult> | null) {
   const virtuals = seriesNames(names);
   const query = virtuals.map((n) => `v=${encodeURIComponent(n)}`).join('&') + (withReals ? '&reals=1' : '');
-  // A series already asked for exactly these names (CONTROL asks it beside the table) is used as is.
-  const early = asked && asked.names.join('\0') === virtuals.join('\0') ? asked.answer : null;
-  const answer: AgentAnswer<SeriesResult> | null = virtuals.length ? await (early ?? agent.series(virtuals)) : null;
   return {
     refresh: TRAFFIC_REFRESH_SEC,
     live: `/secure/control/traffic?${query}`,
@@ -88,4 +93,9 @@ export async function trafficView(agent: AgentLink, names: readonly string[], wi
     intervalSec: answer?.ok ? answer.data.intervalSec : null,
     newest: answer?.ok && answer.data.newest ? answer.data.newest.replace('T', ' ').slice(0, 19) + ' UTC' : null,
   };
+}
+
+/** askSeries, then trafficOf. */
+export async function trafficView(agent: AgentLink, names: readonly string[], withReals = false) {
+  return trafficOf(names, withReals, await askSeries(agent, names, withReals));
 }

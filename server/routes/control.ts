@@ -6,7 +6,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServiceStats } from '../../agent/protocol/index.ts';
-import { noteFileProblems, sendFragment, sendPage, type AppContext } from '../context.ts';
+import { noteFileProblems, renderPage, sendHtml, type AppContext } from '../context.ts';
+import { csrfToken } from '../security/csrf.ts';
+import { identityOf, PageCache } from '../page-cache.ts';
 import { controlQuery, controlView, snapshotView, CHECKS_PAGE, TABLE_PAGE, type ControlView } from '../control-view.ts';
 import { pager } from '../pager.ts';
 import { hostHref } from '../host-list.ts';
@@ -15,8 +17,8 @@ import { clientIp } from '../security/access.ts';
 import { HttpError } from '../http-error.ts';
 import { haSummary, splitBrainAlert } from '../ha-view.ts';
 import { lastOutcome } from '../confirm/banner.ts';
-import { kernelPanel, registerKernel } from './kernel.ts';
-import { seriesNames, trafficView, type SeriesAsked } from '../observe/traffic-view.ts';
+import { askKernel, kernelPanel, registerKernel } from './kernel.ts';
+import { askSeries, seriesNames, trafficOf, type SeriesAsked } from '../observe/traffic-view.ts';
 
 const URL = '/secure/control';
 const FORWARD: Record<string, string> = { m: 'Masq', g: 'Route', i: 'Tunnel' };
@@ -49,15 +51,24 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
   // The virtual servers the last answer of each view showed: their traffic is asked for beside the
   // table (one round trip to the agent instead of two) and used when the table shows them again.
   const shown = new Map<string, string[]>();
-  async function liveData(req: FastifyRequest) {
+
+  /** What a view shows, as asked now: the agent's answers (shared by concurrent views of this view) and lvs.cf. */
+  async function ask(req: FastifyRequest) {
     const view = controlView(req.query);
     const key = controlQuery(view);
     const guess = shown.get(key);
-    const early: SeriesAsked | undefined = guess?.length ? { names: guess, answer: ctx.agent.series(guess) } : undefined;
+    const early: SeriesAsked | undefined = guess?.length ? { names: guess, answer: ctx.agent.series(guess, false) } : undefined;
     const [agent, snap] = await Promise.all([ctx.agent.snapshot(snapshotView(view)), ctx.store.read()]);
-    const names = agent.ok ? seriesNames(agent.data.table.services.map((s) => s.name)) : [];
+    const names = agent.ok ? agent.data.table.services.map((s) => s.name) : [];
     if (shown.size >= 100 && !shown.has(key)) shown.clear();
-    shown.set(key, names);
+    shown.set(key, seriesNames(names));
+    const [kernel, series] = await Promise.all([askKernel(ctx, agent), agent.ok ? askSeries(ctx.agent, names, false, early) : null]);
+    return { view, agent, snap, names, kernel, series, now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC' };
+  }
+  type Asked = Awaited<ReturnType<typeof ask>>;
+
+  /** The data of partials/control-live for what was asked. */
+  function present({ view, agent, snap, names, kernel, series, now }: Asked) {
     const data = agent.ok ? agent.data : null;
     const pageLink = (changes: Partial<ControlView>) => `${URL}${controlQuery(view, changes)}`;
     const tablePages = data ? Math.max(1, Math.ceil((data.table.page?.total ?? data.table.services.length) / TABLE_PAGE)) : 1;
@@ -81,37 +92,49 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
       liveUrl: `${URL}/live${controlQuery(view)}`,
       haSummary: data && data.ha.ok ? haSummary(data.ha.data) : null,
       splitBrain: data && data.ha.ok ? splitBrainAlert(data.ha.data) : null,
-      ...(await kernelAndTraffic(agent, early)),
+      kernel: kernelPanel(agent, kernel),
+      traffic: data ? trafficOf(names, false, series) : null,
       fileSerial: snap.parsed.model?.serial_no ?? null,
       silent: ctx.watch.view(),
-      now: new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
+      now,
     };
   }
 
-  /** The kernel panel and the traffic of the services shown, asked for together. */
-  async function kernelAndTraffic(agent: Awaited<ReturnType<typeof ctx.agent.snapshot>>, early: SeriesAsked | undefined) {
-    const data = agent.ok ? agent.data : null;
-    const [kernel, traffic] = await Promise.all([kernelPanel(ctx, agent), data ? trafficView(ctx.agent, data.table.services.map((s) => s.name), false, early) : null]);
-    return { kernel, traffic };
+  /** The live region (htmx's page links and auto update), or the whole page. */
+  function render(req: FastifyRequest, asked: Asked, fragment: boolean, flash: Flash | null): string {
+    const data = present(asked);
+    if (fragment) return ctx.render('partials/control-live', { ...data, csrf: csrfToken(ctx.secret, req), windows: ctx.confirm.windows });
+    noteFileProblems(req, asked.snap);
+    const refresh = data.auto ? `${data.rate};url=${URL}${controlQuery(data)}` : undefined;
+    return renderPage(ctx, req, 'control', { ...data, outcome: ctx.confirm.pending ? null : lastOutcome(ctx.confirm) }, { title: 'CONTROL/MONITORING', tab: 'control', helpAnchor: 'control', refresh, flash, serial: data.fileSerial });
+  }
+
+  // Views of the same view asked at the same time get the same answers from the agent (single
+  // flight) and so the same page: it is rendered once for all of them, in the same second, for the
+  // same credential. A page with anything of its own (a flash, the allowlist's problems, an open
+  // confirmation window and its countdown, the watchdog's notice) is rendered for its request alone.
+  const pages = new PageCache();
+  async function show(req: FastifyRequest, reply: FastifyReply, fragment: boolean) {
+    const asked = await ask(req);
+    const flashId = (req.query as Record<string, unknown>).flash;
+    const problems = fragment ? [] : ctx.allowlist.problems();
+    if (flashId === undefined && !problems.length && !ctx.confirm.pending && !ctx.watch.view()) {
+      const generation = `${asked.snap.version}|${identityOf(asked.agent)}|${identityOf(asked.series)}|${identityOf(asked.kernel)}|${asked.now}`;
+      const key = `${csrfToken(ctx.secret, req)}|${fragment}|${JSON.stringify(asked.view)}|${identityOf(ctx.confirm.outcome)}`;
+      return sendHtml(reply, pages.get(generation, key, () => render(req, asked, fragment, null)));
+    }
+    const flash = fragment ? null : ctx.flash.take(flashId);
+    const merged: Flash | null = problems.length
+      ? { kind: 'error', messages: [...(flash?.messages ?? []), 'The allowlist has problems; the previous rules stay in force:', ...problems.map((p) => `${p.file}:${p.line}: ${p.message}`)], transcript: flash?.transcript }
+      : flash;
+    return sendHtml(reply, render(req, asked, fragment, merged));
   }
 
   registerKernel(app, ctx);
 
-  app.get(URL, async (req, reply) => {
-    const data = await liveData(req);
-    // htmx asking for the live region (a page link): the region, not the page.
-    if (req.headers['hx-target'] === REGION && req.headers['hx-history-restore-request'] === undefined) return sendFragment(ctx, req, reply, 'partials/control-live', data);
-    noteFileProblems(req, await ctx.store.read());
-    const problems = ctx.allowlist.problems();
-    const flash = ctx.flash.take((req.query as Record<string, unknown>).flash);
-    const merged: Flash | null = problems.length
-      ? { kind: 'error', messages: [...(flash?.messages ?? []), 'The allowlist has problems; the previous rules stay in force:', ...problems.map((p) => `${p.file}:${p.line}: ${p.message}`)], transcript: flash?.transcript }
-      : flash;
-    const refresh = data.auto ? `${data.rate};url=${URL}${controlQuery(data)}` : undefined;
-    return sendPage(ctx, req, reply, 'control', { ...data, outcome: ctx.confirm.pending ? null : lastOutcome(ctx.confirm) }, { title: 'CONTROL/MONITORING', tab: 'control', helpAnchor: 'control', refresh, flash: merged, serial: data.fileSerial });
-  });
-
-  app.get(`${URL}/live`, async (req, reply) => sendFragment(ctx, req, reply, 'partials/control-live', await liveData(req)));
+  // htmx asking for the live region (a page link) gets the region, not the page.
+  app.get(URL, async (req, reply) => show(req, reply, req.headers['hx-target'] === REGION && req.headers['hx-history-restore-request'] === undefined));
+  app.get(`${URL}/live`, async (req, reply) => show(req, reply, true));
 
   app.post(`${URL}/action`, async (req, reply) => {
     const parsed = actionSchema.safeParse((req.body as Record<string, unknown>)?.action);

@@ -44,11 +44,18 @@ export interface KernelPanel {
   settings: AgentAnswer<RouterSettingsResult>;
 }
 
-/** What the kernel panel shows (the counters of the services on the routing table's page); null when the agent does not run the ipvs dataplane. */
-export async function kernelPanel(ctx: AppContext, agent: AgentAnswer<AgentSnapshot>): Promise<KernelPanel | null> {
+/** The agent's answers the kernel panel shows beside the snapshot; null when the agent does not run the ipvs dataplane. */
+export type KernelAnswers = Pick<KernelPanel, 'drift' | 'settings'> | null;
+
+export async function askKernel(ctx: AppContext, agent: AgentAnswer<AgentSnapshot>): Promise<KernelAnswers> {
   if (!agent.ok || agent.data.status.dataplane !== 'ipvs') return null;
   const [drift, settings] = await Promise.all([ctx.agent.drift(), ctx.agent.routerSettings()]);
-  return { stats: statsRows(agent.data.table.services), drift, settings };
+  return { drift, settings };
+}
+
+/** What the kernel panel shows (the counters of the services on the routing table's page), from askKernel's answers. */
+export function kernelPanel(agent: AgentAnswer<AgentSnapshot>, answers: KernelAnswers): KernelPanel | null {
+  return agent.ok && answers ? { stats: statsRows(agent.data.table.services), ...answers } : null;
 }
 
 export function registerKernel(app: FastifyInstance, ctx: AppContext): void {

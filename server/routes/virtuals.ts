@@ -8,6 +8,7 @@ import { pager } from '../pager.ts';
 import { hostHref, hostServes } from '../host-list.ts';
 import { isIPv4 } from '../../common/ipv4.ts';
 import { csrfToken } from '../security/csrf.ts';
+import { PageCache } from '../page-cache.ts';
 import { virtualForm } from '../forms/virtual.ts';
 import { validateForm, type Values } from '../forms/form.ts';
 import type { FieldErrors } from '../forms/fields.ts';
@@ -64,9 +65,8 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
 
   // A page of a large file's table depends only on the file's version, the credential (CSRF
   // token), the view (search, order, page) and the selected row, so it is kept for re-use until the
-  // file changes. Pages carrying a one-time flash message are never cached. Kept as bytes so a hit
-  // costs no UTF-8 encoding.
-  const cache = new Map<string, Buffer>();
+  // file changes (page-cache.ts). Pages carrying a one-time flash message are never cached.
+  const pages = new PageCache();
   app.get(LIST, modelPage(ctx, 'virtual', async (req, reply, snap, model) => {
     const raw = req.query as Record<string, unknown>;
     const query = listQuery(raw);
@@ -81,18 +81,12 @@ export function registerVirtuals(app: FastifyInstance, ctx: AppContext): void {
     if (!fragment && (raw.flash !== undefined || ctx.watch.view())) {
       return sendPage(ctx, req, reply, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no });
     }
-    const key = `${snap.version}|${csrfToken(ctx.secret, req)}|${selected}|${pageAsked}|${queryString(query)}|${fragment}`;
-    let html = cache.get(key);
-    if (html === undefined) {
-      html = Buffer.from(
-        fragment
-          ? ctx.render('partials/virtual-list', { ...data(), csrf: csrfToken(ctx.secret, req) })
-          : renderPage(ctx, req, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no, flash: null }),
-      );
-      for (const k of cache.keys()) if (!k.startsWith(snap.version)) cache.delete(k);
-      if (cache.size >= 32) cache.delete(cache.keys().next().value as string);
-      cache.set(key, html);
-    }
+    const key = `${csrfToken(ctx.secret, req)}|${selected}|${pageAsked}|${queryString(query)}|${fragment}`;
+    const html = pages.get(snap.version, key, () =>
+      fragment
+        ? ctx.render('partials/virtual-list', { ...data(), csrf: csrfToken(ctx.secret, req) })
+        : renderPage(ctx, req, 'virtuals', data(), { title: 'VIRTUAL SERVERS', tab: 'virtual', helpAnchor: 'virtual', serial: model.serial_no, flash: null }),
+    );
     return sendHtml(reply, html);
   }));
 

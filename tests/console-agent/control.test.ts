@@ -161,3 +161,54 @@ test('a save answers 303 once lvs.cf is in place, without waiting for the agent;
   assert.match(text(page.body), /Saved: .* The agent reloaded lvs\.cf \(serial \d+, \d+ table changes?\)/);
   assert.match(await readFile(join(c.root, 'audit.log'), 'utf8'), /agent reload after save/);
 });
+
+test('views asked at the same time: each shows its own view and flash, and none shows the agent as it was before the view was asked', async (t) => {
+  const vip = loopback();
+  const r1 = loopback();
+  const vport = await freePort(vip);
+  const rport = await freePort(r1);
+  const b1 = await startReplyServer(r1, rport, 'HTTP/1.0 200 OK\r\n\r\nr1');
+  t.after(() => b1.close());
+  const lvs = `serial_no = 1
+primary = 127.0.0.1
+network = direct
+virtual web {
+     active = 1
+     address = ${vip} lo
+     port = ${vport}
+     scheduler = wlc
+     protocol = tcp
+     server r1 {
+         address = ${r1}
+         active = 1
+         port = ${rport}
+         weight = 1
+     }
+}
+`;
+  const c = await makeConsole(t, { lvs, agentInRoot: true });
+  const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
+  t.after(() => agent.stop());
+  await waitFor(async () => /Daemon running/.test(text((await c.get('/secure/control')).body)), { message: 'the agent running' });
+
+  const urls = [...Array(6).fill('/secure/control'), ...Array(3).fill('/secure/control?q=r1&tpage=1&cpage=1'), ...Array(3).fill('/secure/control/live')];
+  const pages = await Promise.all(urls.map((u) => c.get(u)));
+  for (const [i, p] of pages.entries()) {
+    assert.equal(p.statusCode, 200, urls[i]);
+    assert.match(text(p.body), /Daemon running/, urls[i]);
+  }
+  for (const p of pages.slice(0, 6)) assert.match(p.body, /name="q" value=""/);
+  for (const p of pages.slice(6, 9)) assert.match(p.body, /name="q" value="r1"/);
+  for (const p of pages.slice(9)) assert.match(p.body, /^<section id="control-live"/);
+
+  // STOP, then its page with the flash and a plain view at the same time: both show the agent
+  // stopped; the flash is on its own page alone.
+  const stop = await c.submit('/secure/control', '/secure/control/action', { action: 'stop' });
+  const [flashed, plain] = await Promise.all([follow(c, stop), c.get('/secure/control')]);
+  assert.match(text(flashed.body), /STOP: LVS is now stopped/);
+  assert.doesNotMatch(text(plain.body), /STOP: LVS is now stopped/);
+  for (const p of [flashed, plain]) assert.match(text(p.body), /Daemon stopped/);
+  const start = await c.submit('/secure/control', '/secure/control/action', { action: 'start' });
+  assert.match(text((await follow(c, start)).body), /START: LVS is now running/);
+  assert.match(text((await c.get('/secure/control')).body), /Daemon running/);
+});

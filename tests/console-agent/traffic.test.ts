@@ -54,3 +54,21 @@ test('an unknown virtual server has no rows; no name, no table', async () => {
   assert.match(pageText(await b.text('/secure/control/traffic?v=nope')), /No sample yet/);
   assert.match(pageText(await b.text('/secure/control/traffic')), /No virtual server is in the routing table/);
 });
+
+test('the agent answers series with the real servers, or the services alone when asked without them (CONTROL)', async () => {
+  const client = await b.agent.client();
+  try {
+    const reals = (r: { virtuals: { services: { reals: unknown[] }[] }[] }) => r.virtuals.flatMap((v) => v.services.flatMap((s) => s.reals));
+    const full = await waitFor(async () => {
+      const r = await client.call('series', { virtuals: ['web'] });
+      return reals(r).length ? r : null;
+    }, { message: 'a sample of the real server' });
+    assert.deepEqual(reals(full).map((x) => (x as { address: string }).address), [b.ok.host]);
+    const alone = await client.call('series', { virtuals: ['web'], reals: false });
+    assert.equal(alone.virtuals[0]!.services.length, 1, 'the service with its totals');
+    assert.deepEqual(reals(alone), [], 'no real server');
+    await assert.rejects(client.call('series', { virtuals: ['web'], reals: 'no' } as never), /reals/);
+  } finally {
+    client.close();
+  }
+});
