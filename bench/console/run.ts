@@ -3,7 +3,7 @@
 //      basic auth on (the bcrypt result is cached after the first request, as in real use);
 //   2. the same bytes served as a static file by Fastify + @fastify/static, in the same run;
 //   3. CONTROL/MONITORING with live data from a real agent process.
-// Load generator: wrk (Debian package), one thread, 16 connections, on 127.0.0.1.
+// Load generator: wrk (Debian package), one thread, 16 connections (CONTROL also 1), on 127.0.0.1.
 // Run: node --import tsx bench/console/run.ts [--duration 10] [--write]  (--write updates README.md)
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -46,8 +46,8 @@ function lvsCf(): string {
 interface WrkResult { rps: number; p50ms: number; errors: string }
 
 // Asynchronous on purpose: the servers under test run in this process and must keep serving.
-async function wrk(url: string, seconds: number, auth: boolean): Promise<WrkResult> {
-  const args = ['-t1', '-c16', `-d${seconds}s`, '--latency', ...(auth ? ['-H', `Authorization: ${AUTH}`] : []), url];
+async function wrk(url: string, seconds: number, auth: boolean, connections = 16): Promise<WrkResult> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(auth ? ['-H', `Authorization: ${AUTH}`] : []), url];
   const r = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
   const m = /50%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
@@ -86,6 +86,8 @@ async function main() {
     const vsStatic = await wrk(`${stUrl}/virtual.html`, seconds, false);
     await wrk(`${gui.url}/secure/control`, 2, true);
     const ctl = await wrk(`${gui.url}/secure/control`, seconds, true);
+    // One view at a time: nothing to share, the whole cost of a view (agent calls, render) each time.
+    const ctlOne = await wrk(`${gui.url}/secure/control`, seconds, true, 1);
     await st.close();
     await gui.close();
     await agent.stop();
@@ -94,6 +96,7 @@ async function main() {
       [`VIRTUAL SERVERS, first page (${DEFAULT_PAGE_SIZE} of 1,000 VS × 20 RS), auth on`, vsPage, bytes.length],
       ['same bytes as a static file (@fastify/static)', vsStatic, bytes.length],
       ['CONTROL/MONITORING, live agent data (10 active VS)', ctl, Buffer.byteLength(controlHtml)],
+      ['CONTROL/MONITORING, one view at a time (wrk -c1)', ctlOne, Buffer.byteLength(controlHtml)],
     ] as const;
     const ratio = vsPage.rps / vsStatic.rps;
     const lines = [
@@ -103,7 +106,7 @@ async function main() {
       '',
       `VIRTUAL SERVERS / static = **${ratio.toFixed(2)}×** (target ≥ 0.5×); VIRTUAL SERVERS ${vsPage.rps >= 400 ? 'meets' : 'misses'} ≥ 400 req/s; CONTROL/MONITORING ${ctl.rps >= 1000 ? 'meets' : 'misses'} ≥ 1,000 req/s.`,
       '',
-      `Run ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, wrk -t1 -c16 -d${seconds}s, shared machine.`,
+      `Run ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, wrk -t1 -c16 (and -c1) -d${seconds}s, shared machine.`,
     ];
     console.log(lines.join('\n'));
     if (process.argv.includes('--write')) {
