@@ -15,7 +15,7 @@ import type { CheckerView } from './director.ts';
 import type { Dataplane, DataplaneOp, ServiceSpec } from './dataplane/types.ts';
 import { IpvsDataplane } from './dataplane/ipvs/dataplane.ts';
 import { UserspaceDataplane } from './dataplane/userspace/dataplane.ts';
-import type { Runner } from './dataplane/ipvs/runner.ts';
+import type { Runner } from './run-program.ts';
 import { scriptedDataplane } from '../testing/dataplane.ts';
 import { lvsCf, type TestVirtual } from '../testing/lvs-cf.ts';
 

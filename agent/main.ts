@@ -18,7 +18,7 @@ import { Logger } from './log.ts';
 import { releaseAfterRead } from './memory.ts';
 import { Redundancy } from './ha/controller.ts';
 import { KernelConnectionSync } from './ha/conn-sync.ts';
-import { spawnRunner } from './ha/vip.ts';
+import { spawnRunner } from './run-program.ts';
 import { decideRedundancy } from './ha/mode.ts';
 import { localAddresses } from './ha/peers.ts';
 import { KEY_RELATIVE_PATH } from './ha/heartbeat-key.ts';

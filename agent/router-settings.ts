@@ -16,7 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LvsConfig } from '../lvs-cf/model.ts';
 import type { Problem } from './service-plan.ts';
-import { spawnRunner, type Runner } from './dataplane/ipvs/runner.ts';
+import { toolRunner, type Runner } from './run-program.ts';
 
 export interface WantedSetting {
   /** Dotted, as sysctl(8) names it. */
@@ -48,8 +48,8 @@ export function wantedSettings(model: LvsConfig | null, natRules: boolean): Want
 /** Whether the nftables ruleset of this router (its network namespace) has a chain of type nat. */
 export async function hasNatChain(run: Runner): Promise<boolean> {
   for (const nft of ['/usr/sbin/nft', '/sbin/nft']) {
-    const r = await run(nft, ['-j', 'list', 'chains']).catch(() => null);
-    if (r === null || r.code !== 0) continue;
+    const r = await run(nft, ['-j', 'list', 'chains']);
+    if (r.code !== 0) continue;
     try {
       const items = (JSON.parse(r.stdout) as { nftables?: { chain?: { type?: string } }[] }).nftables ?? [];
       return items.some((i) => i.chain?.type === 'nat');
@@ -91,7 +91,7 @@ export class RouterSettings {
   }
 
   /** Sets what `model` needs (at start, and after each reload: a reload may change what is wanted). */
-  async configure(model: LvsConfig | null, run: Runner = spawnRunner): Promise<void> {
+  async configure(model: LvsConfig | null, run: Runner = toolRunner): Promise<void> {
     await this.apply(wantedSettings(model, await hasNatChain(run)));
   }
 

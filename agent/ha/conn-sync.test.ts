@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseOrThrow } from '../../lvs-cf/index.ts';
 import { KernelConnectionSync, syncDaemonSteps, syncSettings } from './conn-sync.ts';
-import type { RunResult } from './vip.ts';
+import type { RunResult } from '../run-program.ts';
 
 const cf = (sync: string) => parseOrThrow(`serial_no = 1\nprimary = 192.0.2.2\nservice = lvs\nbackup_active = 1\nbackup = 192.0.2.3\nnetwork = direct\n${sync}`);
 const ON = { iface: 'eth1', id: 7 };

@@ -5,7 +5,7 @@
 // starts the one of the new role (ipvsadm --stop-daemon/--start-daemon, argument arrays, never a
 // shell). The plan is pure; KernelConnectionSync carries it out and remembers what runs.
 import type { LvsConfig } from '../../lvs-cf/model.ts';
-import type { RunResult } from './vip.ts';
+import type { RunResult } from '../run-program.ts';
 
 export type SyncRole = 'master' | 'backup';
 

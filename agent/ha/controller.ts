@@ -8,7 +8,7 @@ import { startHa, type Ha, type HaStatus } from './index.ts';
 import type { KernelConnectionSync, SyncRole } from './conn-sync.ts';
 import type { LinkReader } from './links.ts';
 import { ProblemLog } from './problem-log.ts';
-import type { Runner } from './vip.ts';
+import type { Runner } from '../run-program.ts';
 
 /** What the controller needs from the director (implemented by Agent). */
 export interface DirectorHooks {

@@ -13,7 +13,8 @@ import { detectNode, localAddresses, resolvePeers, type Peers } from './peers.ts
 import { RoleMachine, type HaState, type PartnerState, type RoleAction, type Transition } from './role.ts';
 import { ConfigSync, type SyncAnswer, type SyncState } from './sync.ts';
 import { SplitBrainWatch, findDuplicate, type SplitBrain } from './split-brain.ts';
-import { VipManager, floatingAddresses, runTransitionCommand, spawnRunner, type FloatingAddress, type Runner, type VipProblem } from './vip.ts';
+import { VipManager, floatingAddresses, runTransitionCommand, type FloatingAddress, type VipProblem } from './vip.ts';
+import { spawnRunner, type Runner } from '../run-program.ts';
 
 export interface HaOptions {
   root: string;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SplitBrainWatch, findDuplicate, replyMac } from './split-brain.ts';
-import type { FloatingAddress, RunResult } from './vip.ts';
+import type { FloatingAddress } from './vip.ts';
+import type { RunResult } from '../run-program.ts';
 
 const addr = (address: string, device = 'eth0'): FloatingAddress => ({ address, prefix: 32, device, label: null, owner: 'virtual server web' });
 const REPLY = 'ARPING 192.0.2.50 from 0.0.0.0 eth0\nUnicast reply from 192.0.2.50 [9E:78:C7:21:CD:26]  0.712ms\nSent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n';

@@ -3,7 +3,8 @@
 // active router whose partner is silent asks, by duplicate address detection (arping -D, sender
 // 0.0.0.0), whether any other machine answers for the addresses it holds. A reply means another
 // router holds them too; its MAC is reported so that the administrator can tell which one.
-import type { FloatingAddress, RunResult } from './vip.ts';
+import type { FloatingAddress } from './vip.ts';
+import type { RunResult } from '../run-program.ts';
 
 export interface SplitBrain {
   /** When this router first saw the duplicate (ISO time). */

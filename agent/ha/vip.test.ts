@@ -4,7 +4,8 @@ import { mkdtempSync, statSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOrThrow } from '../../lvs-cf/index.ts';
-import { VipManager, floatingAddresses, maskToPrefix, runTransitionCommand, type Runner } from './vip.ts';
+import { VipManager, floatingAddresses, maskToPrefix, runTransitionCommand } from './vip.ts';
+import type { Runner } from '../run-program.ts';
 import { generateKey, loadKey } from './heartbeat-key.ts';
 
 const cf = `serial_no = 3

@@ -1,30 +1,9 @@
 // Taking over and giving up the floating addresses. pulse ran `ifconfig DEV VIP up` and 5 ×
 // send_arp; iproute2 and iputils-arping are what a current router has. Every command is spawned
 // with an argument array (values come from lvs.cf) and every failure is reported to the caller.
-import { spawn } from 'node:child_process';
+import { spawnRunner, type RunResult, type Runner } from '../run-program.ts';
 import type { LvsConfig } from '../../lvs-cf/model.ts';
 import { parseIPv4 } from '../../common/ipv4.ts';
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Set when the program could not be started at all (ENOENT, EACCES). */
-  error?: string;
-}
-export type Runner = (file: string, args: string[]) => Promise<RunResult>;
-
-/** Runs a program without a shell and collects its output; never rejects. */
-export const spawnRunner: Runner = (file, args) =>
-  new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (err) => resolve({ code: null, stdout, stderr, error: err.message }));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 
 export interface FloatingAddress {
   address: string;

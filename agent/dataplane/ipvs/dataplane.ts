@@ -16,7 +16,7 @@ import type { ApplyResult, Dataplane, DataplaneOp, ServiceProblem, ServiceSpec, 
 import { checkOp } from '../userspace/op-schema.ts';
 import { opToLine, serviceArgs } from './commands.ts';
 import { mergeStats, parseList, parseStats, type KernelService } from './parse.ts';
-import { spawnRunner, type RunResult, type Runner } from './runner.ts';
+import { toolRunner, type RunResult, type Runner } from '../../run-program.ts';
 import { fewOf } from '../../../common/listing.ts';
 
 export const DEFAULT_IPVSADM_PATHS = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
@@ -54,8 +54,9 @@ function errorLines(stderr: string): string {
   return fewOf(unique, 3, '; ');
 }
 
-/** Why an ipvsadm call failed: its own first line, or that it was stopped or what it exited with. */
+/** Why an ipvsadm call failed: its own first line, or that it could not start, was stopped, or what it exited with. */
 function whyFailed(r: RunResult, what: string): string {
+  if (r.error !== undefined) return `${what} could not be started: ${r.error}`;
   return firstLine(r.stderr) || (r.code === null ? `${what} did not finish in time and was stopped` : `${what} exited with code ${r.code}`);
 }
 
@@ -74,7 +75,7 @@ export class IpvsDataplane implements Dataplane {
   constructor(options: IpvsOptions = {}) {
     const { runner, ...rest } = options;
     this.opts = ipvsOptionsSchema.parse(rest);
-    this.run = runner ?? spawnRunner;
+    this.run = runner ?? toolRunner;
   }
 
   async start(): Promise<void> {
@@ -95,6 +96,7 @@ export class IpvsDataplane implements Dataplane {
       );
     }
     const probe = await this.run(this.bin, ['-Ln']);
+    if (probe.error !== undefined) throw new Error(`${this.bin} could not be started: ${probe.error}`);
     if (probe.code !== 0) {
       // ipvsadm runs modprobe first where kmod is installed; its complaint (no module file) is
       // said after ipvsadm's own reason, which is the kernel's.

@@ -6,7 +6,7 @@ import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { BATCH_LINES, IpvsDataplane } from './dataplane.ts';
-import type { RunResult, Runner } from './runner.ts';
+import type { RunResult, Runner } from '../../run-program.ts';
 import type { DataplaneOp, ServiceSpec } from '../types.ts';
 import { missingTool } from '../../../testing/requirements.ts';
 
