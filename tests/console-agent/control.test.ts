@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { spawnAgent } from '../../testing/agent.ts';
 import { follow, makeConsole } from '../../testing/console.ts';
-import { SAMPLE } from '../../testing/lvs-cf.ts';
+import { SAMPLE, lvsCf } from '../../testing/lvs-cf.ts';
 import { freePort, loopback } from '../../testing/net.ts';
 import { startReplyServer } from '../../testing/traffic.ts';
 import { waitFor } from '../../testing/wait.ts';
@@ -169,23 +169,7 @@ test('views asked at the same time: each shows its own view and flash, and none 
   const rport = await freePort(r1);
   const b1 = await startReplyServer(r1, rport, 'HTTP/1.0 200 OK\r\n\r\nr1');
   t.after(() => b1.close());
-  const lvs = `serial_no = 1
-primary = 127.0.0.1
-network = direct
-virtual web {
-     active = 1
-     address = ${vip} lo
-     port = ${vport}
-     scheduler = wlc
-     protocol = tcp
-     server r1 {
-         address = ${r1}
-         active = 1
-         port = ${rport}
-         weight = 1
-     }
-}
-`;
+  const lvs = lvsCf({ virtuals: [{ name: 'web', vip, port: vport, servers: [{ name: 'r1', address: r1, port: rport }] }] });
   const c = await makeConsole(t, { lvs, agentInRoot: true });
   const agent = await spawnAgent({ root: c.root, socket: join(c.root, 'agent.sock') });
   t.after(() => agent.stop());
