@@ -12,7 +12,7 @@ import type { SaveRequest } from './config-store.ts';
 import { sendPage } from './context.ts';
 import { hunkDiff } from './line-diff.ts';
 import { sendConflict, sendInvalid } from './save-answers.ts';
-import type { SaveFlow } from './save-flow.ts';
+import type { SaveFlow } from './save-request.ts';
 
 /** Form fields the plan page carries itself rather than echoes. */
 const OWN_FIELDS = new Set(['_csrf', 'plan', 'planned', 'confirm', 'version']);

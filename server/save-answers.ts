@@ -7,7 +7,7 @@ import type { Snapshot } from './config-store.ts';
 import { sendPage } from './context.ts';
 import { changedWithContext, lineDiff } from './line-diff.ts';
 import { placeDiagnostics } from './forms/form.ts';
-import type { SaveFlow } from './save-flow.ts';
+import type { SaveFlow } from './save-request.ts';
 
 export function sendConflict(flow: SaveFlow, baseText: string | null, current: Snapshot): FastifyReply {
   const diff = baseText === null ? null : changedWithContext(lineDiff(baseText, current.text));

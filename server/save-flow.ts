@@ -9,19 +9,17 @@
 // The same form's PLAN button (`plan`) shows what the save would do instead (plan-flow.ts); its
 // ACCEPT there carries `planned`, and only that change is written. `confirm` (seconds) applies the
 // change with a confirmation window (confirm/keeper.ts), through which every save passes.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { Edit, Target } from '../lvs-cf/index.ts';
-import type { SaveResult, Snapshot } from './config-store.ts';
+import type { Snapshot } from './config-store.ts';
 import type { AppContext } from './context.ts';
-import type { Values } from './forms/form.ts';
 import { sendConflict, sendInvalid } from './save-answers.ts';
 import { showPlan } from './plan-flow.ts';
 import { describeSeconds } from './confirm/pending.ts';
-import type { FieldErrors } from './forms/fields.ts';
 import { clientIp, USER } from './security/access.ts';
 import { HttpError } from './http-error.ts';
 import type { Flash } from './flash.ts';
+import type { SaveFlow } from './save-request.ts';
 
 const versionSchema = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -39,25 +37,6 @@ export function baseVersion(body: unknown): string {
 export function requireModel(snap: Snapshot) {
   if (!snap.parsed.model) throw new HttpError(409, 'lvs.cf has syntax errors; fix it by hand before saving from the console.');
   return snap.parsed.model;
-}
-
-export interface SaveFlow {
-  ctx: AppContext;
-  req: FastifyRequest;
-  reply: FastifyReply;
-  action: string;
-  build: (snap: Snapshot) => Edit[];
-  successUrl: string;
-  notes?: string[];
-  /** Re-renders the form with errors (status 422). */
-  onInvalid?: (errors: FieldErrors, messages: string[], snap: Snapshot) => FastifyReply | Promise<FastifyReply>;
-  target?: Target;
-  keyToField?: Record<string, string>;
-  submitted?: Values;
-  reloadUrl: string;
-  tab: string;
-  /** After a successful save, before the agent reloads (e.g. remember a drain). */
-  onSaved?: (result: Extract<SaveResult, { kind: 'saved' }>) => Promise<void>;
 }
 
 /**
