@@ -359,13 +359,17 @@ class HaRuntime implements Ha {
 
   private async deactivate(): Promise<void> {
     if (this.machine.snapshot().state !== 'standby') return;
+    // The addresses go first: a router that yields (both were active, the primary keeps the VIPs)
+    // must stop answering ARP for them at once, while the partner announces them. Emptying the
+    // kernel table takes a while on a large or loaded router; a neighbour that asked meanwhile
+    // would be sent back to this one.
+    this.report(await this.vip.deactivate());
     void runTransitionCommand('inactive_cmd', this.config.inactive_cmd, this.run, this.opts.log).then((p) => this.report(p ? [p] : []));
     try {
       await this.opts.onDeactivate();
     } catch (err) {
       this.problem(`stopping the dataplane failed: ${(err as Error).message}`);
     }
-    this.report(await this.vip.deactivate());
   }
 
   private report(problems: VipProblem[]): void {

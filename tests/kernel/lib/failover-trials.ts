@@ -110,11 +110,21 @@ export function pairConfig(layout: PairLayout, extra: { sync?: { iface: string; 
   return text.replace('virtual ', `syncdaemon = 1\nsyncd_iface = ${extra.sync.iface}\nsyncd_id = ${extra.sync.id}\nvirtual `);
 }
 
-/** Checks that `r` took over as a client sees it: it holds the VIP and the client's ARP entry is its MAC. */
+/** How long a router's announcement lasts: its 3 gratuitous ARPs (agent/ha/vip.ts), each arping run about a second, under emulation. */
+const ANNOUNCEMENT_MS = 5_000;
+
+/**
+ * Checks that `r` took over as a client sees it: it holds the VIP and the client's ARP entry is its
+ * MAC. After a split brain the partner may still answer for the VIP when `r`'s first gratuitous ARP
+ * goes out, so the entry must be `r`'s by the end of the announcement, not at its first packet.
+ */
 export async function assertTookOver(lab: Lab, pair: RouterPair, r: Router): Promise<void> {
   const ha = await pair.ha(r);
   assert.ok(ha.vips.some((v) => v.address === pair.layout.vip), `${r} holds the VIP: ${JSON.stringify(ha.vips)}`);
-  assert.equal(lab.neighbour(CLIENT, pair.layout.vip), lab.mac(r), `the client's ARP entry for the VIP is ${r}'s MAC (gratuitous ARP)`);
+  const mac = lab.mac(r);
+  let entry: string | null = null;
+  await waitFor(() => (entry = lab.neighbour(CLIENT, pair.layout.vip)) === mac, { timeoutMs: ANNOUNCEMENT_MS, intervalMs: 200 }).catch(() => {});
+  assert.equal(entry, mac, `the client's ARP entry for the VIP is ${r}'s MAC by the end of its announcement (gratuitous ARP)`);
 }
 
 /**
