@@ -119,7 +119,7 @@ export function registerControl(app: FastifyInstance, ctx: AppContext): void {
     const flashId = (req.query as Record<string, unknown>).flash;
     const problems = fragment ? [] : ctx.allowlist.problems();
     if (flashId === undefined && !problems.length && !ctx.confirm.pending && !ctx.watch.view()) {
-      const generation = `${asked.snap.version}|${identityOf(asked.agent)}|${identityOf(asked.series)}|${identityOf(asked.kernel)}|${asked.now}`;
+      const generation = [asked.snap.version, ...[asked.agent, asked.series, asked.kernel?.drift ?? null, asked.kernel?.settings ?? null].map(identityOf), asked.now].join('|');
       const key = `${csrfToken(ctx.secret, req)}|${fragment}|${JSON.stringify(asked.view)}|${identityOf(ctx.confirm.outcome)}`;
       return sendHtml(reply, pages.get(generation, key, () => render(req, asked, fragment, null)));
     }
