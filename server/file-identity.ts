@@ -40,13 +40,8 @@ export async function fileIdentity(path: string): Promise<string> {
  * allowlist are checked the same way on every request).
  */
 export function statIdentity(path: string): string {
-  try {
-    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-    return st ? timesOf(st) : 'missing';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw err;
-  }
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return st ? timesOf(st) : 'missing';
 }
 
 /** The stat part of a `fileIdentity` (what `statIdentity` gives for the same file), without asking the disk again. */
