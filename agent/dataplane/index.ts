@@ -7,7 +7,6 @@ import { IpvsDataplane, type IpvsOptions } from './ipvs/dataplane.ts';
 export type { Dataplane } from './types.ts';
 export { UserspaceDataplane, type UserspaceOptions } from './userspace/dataplane.ts';
 export { IpvsDataplane, type IpvsOptions } from './ipvs/dataplane.ts';
-export type { Runner, RunResult } from '../run-program.ts';
 
 export interface DataplaneOptions {
   userspace?: UserspaceOptions;
